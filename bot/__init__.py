@@ -1,0 +1,1 @@
+"""The Grands Voisins bot engine: channels, dispatch, store, languages. Knows no feature."""

@@ -1,0 +1,1 @@
+"""Channel adapters: each turns its own traffic into :class:`bot.messages.Inbound` and renders replies."""

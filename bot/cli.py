@@ -1,0 +1,89 @@
+"""The ``voisins`` command: run the bot, chat with it in the terminal, and the staff's commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from bot.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="The Grands Voisins bot: SMS, Telegram and the terminal.", no_args_is_help=True, add_completion=False
+)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _logging(settings: Settings, quiet: bool) -> None:
+    """Logs carry no phone number and no message body: handlers log ids and kinds only."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "apscheduler", "telegram.ext"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def run() -> None:
+    """Run every channel configured in .env, the HTTP server and the scheduler (the terminal when none is)."""
+    from bot.app import run as run_bot
+
+    settings = _settings()
+    _logging(settings, quiet=settings.console_only)
+    try:
+        asyncio.run(run_bot(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def chat(
+    as_phone: Annotated[
+        str | None, typer.Option("--as", help="Talk as the person with this phone number (SMS rendering).")
+    ] = None,
+) -> None:
+    """A terminal conversation with the same handlers, as an unknown person or --as PHONE."""
+    from bot.app import build_core
+    from bot.channels.console import ConsoleChannel
+    from bot.people import normalise_phone
+
+    settings = _settings()
+    _logging(settings, quiet=True)
+    phone = None
+    if as_phone is not None:
+        phone = normalise_phone(as_phone)
+        if phone is None:
+            typer.echo(f"Not a phone number: {as_phone}", err=True)
+            raise typer.Exit(2)
+
+    async def talk() -> None:
+        core = await build_core(settings)
+        try:
+            await ConsoleChannel(core.dispatcher, phone=phone).run()
+        finally:
+            await core.close()
+
+    try:
+        asyncio.run(talk())
+    except KeyboardInterrupt:
+        pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Settings, read once from the environment and ``.env``; every key is documented in ``.env.example``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong: the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """The bot's configuration. Names are a contract with deployments: do not rename them."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_path: Path = Path("var/voisins.db")
+    timezone: str = "Europe/Paris"
+    default_language: Literal["fr", "en"] = "fr"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = None
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_max_per_second: float = Field(default=30, gt=0)
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    sms_max_per_second: float = Field(default=1, gt=0)
+
+    demo_data: bool | None = None
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @field_validator("public_url", "telegram_api_url", "twilio_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator(
+        "public_url",
+        "twilio_account_sid",
+        "twilio_from_number",
+        "twilio_messaging_service_sid",
+        "telegram_bot_token",
+        "twilio_auth_token",
+        "telegram_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.telegram_enabled and self.telegram_mode == "webhook":
+            if not self.public_url:
+                raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL (the https address Telegram calls)")
+            secret = self.telegram_webhook_secret
+            if secret is None or not _SECRET_TOKEN.match(secret.get_secret_value()):
+                raise ValueError(
+                    "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET: 1 to 256 characters of A-Z a-z 0-9 _ -"
+                )
+        if self.sms_enabled:
+            missing = [
+                name
+                for name, value in (("TWILIO_ACCOUNT_SID", self.twilio_account_sid), ("PUBLIC_URL", self.public_url))
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"SMS is on (TWILIO_AUTH_TOKEN is set) but {', '.join(missing)} is missing")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def sms_enabled(self) -> bool:
+        return self.twilio_auth_token is not None
+
+    @property
+    def console_only(self) -> bool:
+        """No account anywhere: ``voisins run`` chats in the terminal."""
+        return not (self.telegram_enabled or self.sms_enabled)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def seed_demo(self) -> bool:
+        """Demo data goes into the embedded default only, unless said otherwise."""
+        return self.console_only if self.demo_data is None else self.demo_data
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one clear message per wrong key."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part).upper() for part in error["loc"]) or "settings"
+            lines.append(f"{where}: {error['msg']}")
+        raise ConfigError("Wrong settings in the environment or .env:\n  " + "\n  ".join(lines)) from None

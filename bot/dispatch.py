@@ -1,0 +1,328 @@
+"""Routes one :class:`Inbound` to one handler and keeps the person's conversation in the store.
+
+Order: urgent handlers (danger always wins), a pressed button, SMS paging (SUITE), the menu,
+commands and keywords, a number against the last menu, the pending step, free text, and
+finally the main menu for whatever was not understood.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot import people
+from bot.clock import Clock, iso
+from bot.config import Settings
+from bot.i18n import I18n
+from bot.messages import Channel, Choice, Inbound, Reply
+from bot.people import Identity, Person
+from bot.sms_text import paginate, render_reply
+from bot.store import Store
+from bot.text import clean, fold
+
+log = logging.getLogger(__name__)
+
+Replies = list[Reply] | None
+Handler = Callable[[Inbound, "Context"], Awaitable[Replies]]
+DemoSeeder = Callable[[Store, datetime], Awaitable[None]]
+
+MENU_WORDS = frozenset({"menu", "0", "accueil", "home"})
+MORE_WORDS = frozenset({"suite", "more", "plus"})
+
+
+@dataclass
+class Context:
+    """Everything a handler may use; no globals. A handler never learns which channel is talking."""
+
+    store: Store
+    clock: Clock
+    settings: Settings
+    i18n: I18n
+    person: Person
+    identity: Identity
+    language: str
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    _menu: Callable[[Context], Reply] | None = None
+
+    def t(self, key: str, **params: object) -> str:
+        return self.i18n.t(self.language, key, **params)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def local_now(self) -> datetime:
+        return self.clock.now().astimezone(self.settings.tz)
+
+    def goto(self, step: str, **data: Any) -> None:
+        """Wait for the person's next message in ``step``; ``data`` is kept with it."""
+        self.step = step
+        self.data = data
+
+    def done(self) -> None:
+        self.step = None
+        self.data = {}
+
+    def menu(self) -> Reply:
+        """The main menu, in the person's language, built from every feature's entries."""
+        assert self._menu is not None
+        return self._menu(self)
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str
+    label_key: str
+    order: int
+    visible: Callable[[Person], bool] | None = None
+
+
+class Router:
+    """One feature's handlers. Registered once in ``handlers/registry.py``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.urgent_handlers: list[Handler] = []
+        self.commands: dict[str, Handler] = {}
+        self.actions: dict[str, Handler] = {}
+        self.steps: dict[str, Handler] = {}
+        self.text_handlers: list[tuple[int, Handler]] = []
+        self.menu_entries: list[MenuEntry] = []
+        self.demo_seeders: list[DemoSeeder] = []
+
+    def demo(self, seeder: DemoSeeder) -> DemoSeeder:
+        """Adds this feature's demo data to the embedded default, so a newcomer can try it."""
+        self.demo_seeders.append(seeder)
+        return seeder
+
+    def urgent(self, handler: Handler) -> Handler:
+        """Runs before anything else, whatever step the person is in (danger words)."""
+        self.urgent_handlers.append(handler)
+        return handler
+
+    def command(self, *names: str) -> Callable[[Handler], Handler]:
+        """Whole-message keywords (folded: "AIDE" matches "aide") and slash commands ("/help")."""
+
+        def register(handler: Handler) -> Handler:
+            for name in names:
+                self.commands[name if name.startswith("/") else fold(name)] = handler
+            return handler
+
+        return register
+
+    def action(self, key: str) -> Callable[[Handler], Handler]:
+        """A choice key, with an optional argument after ":" (``orientation.centre:3``)."""
+
+        def register(handler: Handler) -> Handler:
+            self.actions[key] = handler
+            return handler
+
+        return register
+
+    def step(self, name: str) -> Callable[[Handler], Handler]:
+        """The next message of a person whose pending step is ``name``; None lets others try."""
+
+        def register(handler: Handler) -> Handler:
+            self.steps[name] = handler
+            return handler
+
+        return register
+
+    def text(self, priority: int = 100) -> Callable[[Handler], Handler]:
+        """Free text; lower priorities try first; None lets others try."""
+
+        def register(handler: Handler) -> Handler:
+            self.text_handlers.append((priority, handler))
+            return handler
+
+        return register
+
+    def menu_entry(self, key: str, label_key: str, order: int, visible: Callable[[Person], bool] | None = None) -> None:
+        self.menu_entries.append(MenuEntry(key, label_key, order, visible))
+
+
+@dataclass
+class _Conversation:
+    step: str | None
+    data: dict[str, Any]
+    menu: list[str]
+    pages: list[str]
+
+
+class Dispatcher:
+    """The one place every inbound message goes through."""
+
+    def __init__(self, store: Store, clock: Clock, settings: Settings, i18n: I18n, routers: list[Router]) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.i18n = i18n
+        self.routers = routers
+        self.urgent = [h for r in routers for h in r.urgent_handlers]
+        self.commands: dict[str, Handler] = {}
+        self.actions: dict[str, Handler] = {}
+        self.steps: dict[str, Handler] = {}
+        for router in routers:
+            for table, own in (
+                (self.commands, router.commands),
+                (self.actions, router.actions),
+                (self.steps, router.steps),
+            ):
+                clash = table.keys() & own.keys()
+                if clash:
+                    raise ValueError(f"{router.name} registers {sorted(clash)} already registered")
+                table.update(own)
+        self.text_handlers = [h for _, h in sorted((p, h) for r in routers for p, h in r.text_handlers)]
+        self.menu_entries = sorted((e for r in routers for e in r.menu_entries), key=lambda e: e.order)
+
+    def main_menu(self, ctx: Context) -> Reply:
+        choices = tuple(
+            Choice(e.key, ctx.t(e.label_key)) for e in self.menu_entries if e.visible is None or e.visible(ctx.person)
+        )
+        return Reply(ctx.t("core.menu"), choices)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Answer one message. Never raises for what a person typed."""
+        now = self.clock.now()
+        inbound = Inbound(
+            channel=inbound.channel,
+            address=inbound.address,
+            text=clean(inbound.text),
+            location=inbound.location,
+            language_hint=inbound.language_hint,
+            choice=inbound.choice,
+            display_name=inbound.display_name,
+        )
+        person, identity = await people.identify(
+            self.store, inbound.channel, inbound.address, now, inbound.language_hint
+        )
+        conv = await self._load(person.id)
+        language = person.language or self.i18n.normalise(identity.language_hint) or self.i18n.default_language
+        ctx = Context(
+            store=self.store,
+            clock=self.clock,
+            settings=self.settings,
+            i18n=self.i18n,
+            person=person,
+            identity=identity,
+            language=language,
+            step=conv.step,
+            data=dict(conv.data),
+            _menu=self.main_menu,
+        )
+        try:
+            replies = await self._route(inbound, ctx, conv)
+        except Exception:
+            log.exception("handler failed (channel=%s, step=%s)", inbound.channel.value, conv.step)
+            ctx.done()
+            replies = [Reply(ctx.t("core.error")), self.main_menu(ctx)]
+        if replies is None:  # SUITE: the page was taken from the stored ones
+            page = conv.pages.pop(0)
+            replies = [Reply(page)]
+            await self._save(person.id, ctx, conv.menu, conv.pages, now)
+            return replies
+        menu = next((list(c.key for c in r.choices) for r in reversed(replies) if r.choices), [])
+        pages: list[str] = []
+        if inbound.channel is Channel.SMS:
+            replies, pages = self._page_for_sms(replies, ctx)
+        await self._save(person.id, ctx, menu, pages, now)
+        return replies
+
+    def _page_for_sms(self, replies: list[Reply], ctx: Context) -> tuple[list[Reply], list[str]]:
+        """One SMS per answer, of at most two segments; the rest waits for SUITE."""
+        body = "\n\n".join(render_reply(reply) for reply in replies)
+        pages = paginate(body, ctx.t("core.more"))
+        return [Reply(pages[0])], pages[1:]
+
+    async def _route(self, inbound: Inbound, ctx: Context, conv: _Conversation) -> list[Reply] | None:
+        for urgent in self.urgent:
+            replies = await urgent(inbound, ctx)
+            if replies:
+                return replies
+
+        if inbound.choice is not None:
+            replies = await self._action(inbound.choice, inbound, ctx)
+            if replies is not None:
+                return replies
+            return [ctx.menu()]
+
+        text = inbound.text
+        folded = fold(text)
+        if folded in MORE_WORDS and conv.pages:
+            return None
+        if folded in MENU_WORDS or text.strip().lower() in {"/menu", "0"}:
+            ctx.done()
+            return [ctx.menu()]
+
+        command = text.split()[0].split("@")[0].lower() if text.startswith("/") else folded
+        handler = self.commands.get(command)
+        if handler is not None:
+            replies = await handler(inbound, ctx)
+            if replies is not None:
+                return replies
+
+        if folded.isdigit() and conv.menu:
+            index = int(folded) - 1
+            if 0 <= index < len(conv.menu):
+                replies = await self._action(conv.menu[index], inbound, ctx)
+                if replies is not None:
+                    return replies
+
+        if ctx.step is not None:
+            step_handler = self.steps.get(ctx.step)
+            if step_handler is None:
+                ctx.done()
+            else:
+                replies = await step_handler(inbound, ctx)
+                if replies is not None:
+                    return replies
+
+        for text_handler in self.text_handlers:
+            replies = await text_handler(inbound, ctx)
+            if replies is not None:
+                return replies
+
+        return [Reply(ctx.t("core.not_understood")), ctx.menu()] if text or inbound.location else [ctx.menu()]
+
+    async def _action(self, choice: str, inbound: Inbound, ctx: Context) -> Replies:
+        name = choice.split(":", 1)[0]
+        handler = self.actions.get(name)
+        if handler is None:
+            return None
+        chosen = Inbound(
+            channel=inbound.channel,
+            address=inbound.address,
+            text=inbound.text,
+            location=inbound.location,
+            language_hint=inbound.language_hint,
+            choice=choice,
+            display_name=inbound.display_name,
+        )
+        return await handler(chosen, ctx)
+
+    async def _load(self, person_id: int) -> _Conversation:
+        row = await self.store.fetchone(
+            "SELECT step, data, menu, pages FROM conversations WHERE person_id = ?", (person_id,)
+        )
+        if row is None:
+            return _Conversation(None, {}, [], [])
+        return _Conversation(row["step"], json.loads(row["data"]), json.loads(row["menu"]), json.loads(row["pages"]))
+
+    async def _save(self, person_id: int, ctx: Context, menu: list[str], pages: list[str], now: datetime) -> None:
+        await self.store.execute(
+            "INSERT INTO conversations (person_id, step, data, menu, pages, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (person_id) DO UPDATE SET step = excluded.step, data = excluded.data,"
+            " menu = excluded.menu, pages = excluded.pages, updated_at = excluded.updated_at",
+            (
+                person_id,
+                ctx.step,
+                json.dumps(ctx.data if ctx.step else {}, ensure_ascii=False),
+                json.dumps(menu),
+                json.dumps(pages, ensure_ascii=False),
+                iso(now),
+            ),
+        )

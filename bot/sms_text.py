@@ -1,0 +1,130 @@
+"""SMS presentation: GSM-7 rendering, segment counting, numbered choices and paging.
+
+One character outside GSM-7 turns a whole SMS into UCS-2 (70 characters a segment instead of 160),
+so French and English texts are transliterated for SMS only: ``ê`` becomes ``e``, ``’`` becomes ``'``.
+The accents GSM-7 has (é è à ù ì ò Ç) are kept.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
+from unidecode import unidecode
+
+from bot.messages import Reply
+
+CODEC = "gsm03.38"
+GSM_SINGLE, GSM_MULTI = 160, 153
+UCS2_SINGLE, UCS2_MULTI = 70, 67
+PAGE_SEPTETS = 2 * GSM_MULTI  # an orientation answer fits in two segments or is paged
+MAX_BODY = 1600  # Twilio refuses longer bodies (21617)
+
+# What unidecode would spell worse for a French reader.
+_SPECIAL = {
+    "«": '"',
+    "»": '"',
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "…": "...",
+    "–": "-",
+    "—": "-",
+    "\u00a0": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "œ": "oe",
+    "Œ": "OE",
+    "€": "€",
+}
+
+
+def is_gsm(text: str) -> bool:
+    try:
+        text.encode(CODEC)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def septets(text: str) -> int:
+    """GSM-7 length: characters of the extension table (€ [ ] { } ...) count twice."""
+    return len(text.encode(CODEC))
+
+
+def to_gsm(text: str) -> str:
+    """The closest GSM-7 spelling of ``text``: characters GSM-7 has are kept as they are."""
+    out = []
+    for ch in text:
+        if is_gsm(ch):
+            out.append(ch)
+            continue
+        candidate = _SPECIAL.get(ch) or unidecode(ch)
+        out.append(candidate if candidate and is_gsm(candidate) else "?")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Segments:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets or UTF-16 code units
+    count: int
+
+
+def segments(text: str) -> Segments:
+    """How many SMS segments Twilio bills for ``text`` as sent."""
+    if is_gsm(text):
+        units = septets(text)
+        count = 1 if units <= GSM_SINGLE else math.ceil(units / GSM_MULTI)
+        return Segments("GSM-7", units, count)
+    units = len(text.encode("utf-16-le")) // 2
+    count = 1 if units <= UCS2_SINGLE else math.ceil(units / UCS2_MULTI)
+    return Segments("UCS-2", units, count)
+
+
+def render_reply(reply: Reply) -> str:
+    """A reply as SMS text: choices become numbered lines the person answers with a digit."""
+    lines = [reply.text] if reply.text else []
+    lines.extend(f"{i} {choice.label}" for i, choice in enumerate(reply.choices, start=1))
+    return to_gsm("\n".join(lines))
+
+
+def paginate(text: str, more_footer: str, limit: int = PAGE_SEPTETS) -> list[str]:
+    """Cut ``text`` into pages of at most ``limit`` septets, each but the last ending with ``more_footer``."""
+    text = to_gsm(text)
+    footer = "\n" + to_gsm(more_footer)
+    if septets(text) <= limit:
+        return [text]
+    room = limit - septets(footer)
+    pages: list[str] = []
+    current = ""
+    for piece in _pieces(text, room):
+        joined = f"{current}\n{piece}" if current else piece
+        if septets(joined) <= room:
+            current = joined
+        else:
+            pages.append(current)
+            current = piece
+    if current:
+        pages.append(current)
+    return [page + footer for page in pages[:-1]] + pages[-1:]
+
+
+def _pieces(text: str, room: int) -> list[str]:
+    """Lines, and lines too long for a page cut at word boundaries."""
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        while septets(line) > room:
+            cut = room
+            while septets(line[:cut]) > room:
+                cut -= 1
+            space = line.rfind(" ", 0, cut)
+            cut = space if space > room // 2 else cut
+            pieces.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        pieces.append(line)
+    return pieces

@@ -1,0 +1,26 @@
+"""Text folding shared by the dispatcher and the features: people type without accents, in caps, with typos."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from unidecode import unidecode
+
+_NOT_WORD = re.compile(r"[^a-z0-9+]+")
+_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def clean(text: str, limit: int = 2000) -> str:
+    """What a handler may read: no control characters, trimmed, at most ``limit`` characters."""
+    kept = "".join(" " if unicodedata.category(ch) in _CONTROL else ch for ch in text[: limit * 2])
+    return " ".join(kept.split())[:limit]
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces: "Où  DORMIR ce soir ?!" -> "ou dormir ce soir"."""
+    return _NOT_WORD.sub(" ", unidecode(text).lower()).strip()
+
+
+def words(text: str) -> list[str]:
+    return fold(text).split()

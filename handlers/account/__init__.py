@@ -1,0 +1,91 @@
+"""The person's own settings: language, STOP / START, help and the welcome."""
+
+from __future__ import annotations
+
+from bot import people
+from bot.dispatch import Context, Replies, Router
+from bot.messages import Choice, Inbound, Reply
+
+router = Router("account")
+
+STOP_WORDS = ("stop", "arret", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "/stop")
+START_WORDS = ("start", "unstop")
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+router.menu_entry("account.language", "account.menu_language", order=90)
+
+
+@router.command(*STOP_WORDS)
+async def stop(inbound: Inbound, ctx: Context) -> Replies:
+    """Opt out of everything but direct answers, on this channel only."""
+    await people.set_opted_out(ctx.store, ctx.identity.id, ctx.now())
+    ctx.done()
+    return [Reply(ctx.t("account.stopped"))]
+
+
+@router.command(*START_WORDS)
+async def start_again(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.identity.opted_out:
+        await people.set_opted_out(ctx.store, ctx.identity.id, None)
+        return [Reply(ctx.t("account.started")), ctx.menu()]
+    return [_welcome(ctx)]
+
+
+@router.command("yes")
+async def yes(inbound: Inbound, ctx: Context) -> Replies:
+    """YES opts back in only an opted-out number: otherwise it answers a question elsewhere."""
+    if not ctx.identity.opted_out:
+        return None
+    await people.set_opted_out(ctx.store, ctx.identity.id, None)
+    return [Reply(ctx.t("account.started")), ctx.menu()]
+
+
+@router.command("/start")
+async def welcome(inbound: Inbound, ctx: Context) -> Replies:
+    ctx.done()
+    if ctx.identity.opted_out:
+        await people.set_opted_out(ctx.store, ctx.identity.id, None)
+    return [_welcome(ctx)]
+
+
+def _welcome(ctx: Context) -> Reply:
+    """The welcome carries the main menu's choices: one message, not two."""
+    return Reply(ctx.t("account.welcome"), ctx.menu().choices)
+
+
+@router.command("aide", "help", "info", "infos", "/help", "/aide")
+async def help_(inbound: Inbound, ctx: Context) -> Replies:
+    ctx.done()
+    return [Reply(ctx.t("account.help")), ctx.menu()]
+
+
+def _language_menu(ctx: Context) -> Reply:
+    choices = tuple(Choice(f"account.lang:{code}", LANGUAGE_NAMES.get(code, code)) for code in ctx.i18n.languages)
+    return Reply(ctx.t("account.choose_language"), choices)
+
+
+@router.command("langue", "language", "lang", "/language", "/langue")
+@router.action("account.language")
+async def language(inbound: Inbound, ctx: Context) -> Replies:
+    ctx.done()
+    return [_language_menu(ctx)]
+
+
+@router.command("francais", "french", "english", "anglais")
+async def language_by_name(inbound: Inbound, ctx: Context) -> Replies:
+    code = "fr" if inbound.text.strip().lower().startswith("fr") else "en"
+    return await _set_language(code, ctx)
+
+
+@router.action("account.lang")
+async def chosen_language(inbound: Inbound, ctx: Context) -> Replies:
+    code = (inbound.choice or "").partition(":")[2]
+    if code not in ctx.i18n.catalogs:
+        return [_language_menu(ctx)]
+    return await _set_language(code, ctx)
+
+
+async def _set_language(code: str, ctx: Context) -> Replies:
+    await people.set_language(ctx.store, ctx.person.id, code)
+    ctx.language = code
+    return [Reply(ctx.t("account.language_set")), ctx.menu()]

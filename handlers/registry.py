@@ -1,0 +1,11 @@
+"""The one place where features are registered, in the order their free-text matchers try."""
+
+from __future__ import annotations
+
+from bot.dispatch import Router
+
+
+def routers() -> list[Router]:
+    from handlers import account, orientation
+
+    return [account.router, orientation.router]
