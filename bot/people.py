@@ -163,7 +163,8 @@ async def add_person(
         person_id = cursor.lastrowid
         assert person_id is not None
         await db.executemany(
-            "INSERT INTO person_roles (person_id, role) VALUES (?, ?)", [(person_id, str(r)) for r in sorted(set(roles))]
+            "INSERT INTO person_roles (person_id, role) VALUES (?, ?)",
+            [(person_id, str(r)) for r in sorted(set(roles))],
         )
         for channel, address in ((Channel.SMS, phone), (Channel.TELEGRAM, telegram_id)):
             if address:

@@ -8,6 +8,7 @@ polling a fake Bot API server on 127.0.0.1).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -261,17 +262,18 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture(params=CHANNELS)
 async def talk(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Talk]:
     """A conversation over each channel in turn; the same test runs on every one."""
-    driver: Talk
-    if request.param == "telegram":
-        fake: FakeTelegram = request.getfixturevalue("fake_telegram")
-        settings = make_settings(tmp_path, telegram_bot_token=fake.token, telegram_api_url=fake.url)
-        driver = TelegramTalk(settings, clock, fake)
-    elif request.param == "sms":
-        driver = SmsTalk(make_settings(tmp_path), clock)
-    else:
-        driver = ConsoleTalk(make_settings(tmp_path), clock)
-    await driver.start()
-    try:
-        yield driver
-    finally:
-        await driver.stop()
+    async with contextlib.AsyncExitStack() as stack:
+        driver: Talk
+        if request.param == "telegram":
+            fake = await stack.enter_async_context(FakeTelegram())
+            settings = make_settings(tmp_path, telegram_bot_token=fake.token, telegram_api_url=fake.url)
+            driver = TelegramTalk(settings, clock, fake)
+        elif request.param == "sms":
+            driver = SmsTalk(make_settings(tmp_path), clock)
+        else:
+            driver = ConsoleTalk(make_settings(tmp_path), clock)
+        await driver.start()
+        try:
+            yield driver
+        finally:
+            await driver.stop()

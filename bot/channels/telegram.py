@@ -99,10 +99,10 @@ class TelegramChannel:
             return PlainTextResponse("Too large", status_code=413)
         try:
             data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
-            return PlainTextResponse("Not an update", status_code=400)
-        if update is None:
             return PlainTextResponse("Not an update", status_code=400)
         await self.application.update_queue.put(update)
         return Response(status_code=200)

@@ -1,0 +1,159 @@
+"""``voisins run`` as a deployment starts it: a real process, configured by its environment only."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.fakes import twilio_webhook as tw
+from tests.fakes.telegram_api import FakeTelegram
+
+SECRET = "run-test-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The machine's environment without any bot setting, plus ``settings``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "TWILIO_", "SMS_", "PUBLIC_", "HTTP_", "DATABASE_", "DEMO_"))
+    }
+    env.update({"DATABASE_PATH": str(tmp_path / "run.db"), "HTTP_HOST": "127.0.0.1", **settings})
+    return env
+
+
+@asynccontextmanager
+async def voisins_run(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """Start ``voisins run`` in ``tmp_path`` (so no .env is read), wait for /healthz, stop it with SIGTERM."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=bot_env(tmp_path, HTTP_PORT=str(port), **settings),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(f"{url}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.returncode is not None:
+                    break
+                await asyncio.sleep(0.05)
+        assert process.returncode is None, (await process.stderr.read()).decode()  # type: ignore[union-attr]
+        yield process, url
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=15)
+
+
+async def test_run_in_the_terminal_with_no_account(tmp_path: Path) -> None:
+    """With nothing configured, ``voisins run`` chats in the terminal on SQLite with demo data."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=bot_env(tmp_path, HTTP_PORT=str(free_port())),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(b"aide\nlangue\n2\n/quit\n"), timeout=30)
+    text = out.decode()
+    assert process.returncode == 0, err.decode()
+    assert "dans le terminal" in text
+    assert "Écrivez votre question avec vos mots" in text
+    assert "I will answer you in English" in text
+    assert (tmp_path / "run.db").exists()
+
+
+async def test_run_answers_a_signed_sms(tmp_path: Path) -> None:
+    """With TWILIO_* and PUBLIC_URL, `voisins run` answers a signed POST /twilio/sms in TwiML; SIGTERM stops it."""
+    settings = {
+        "TWILIO_ACCOUNT_SID": tw.ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": tw.AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": tw.BOT_NUMBER,
+        "PUBLIC_URL": tw.PUBLIC_URL,
+    }
+    async with voisins_run(tmp_path, **settings) as (process, url), httpx.AsyncClient() as client:
+        response = await tw.post_sms(client, url, tw.sms_params("+33639980555", "aide"))
+        assert response.status_code == 200
+        assert "crivez votre question" in tw.messages(response.text)[0]
+        unsigned = await tw.post_sms(client, url, tw.sms_params("+33639980555", "aide"), signature="")
+        assert unsigned.status_code == 403
+    assert process.returncode == 0
+
+
+async def test_run_answers_telegram_by_polling(tmp_path: Path) -> None:
+    """With TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL, ``voisins run`` polls the Bot API server and answers."""
+    async with FakeTelegram() as fake:
+        settings = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.url}
+        async with voisins_run(tmp_path, **settings) as (process, _):
+            fake.push_message(9001, "aide", language_code="fr")
+            (message,) = await fake.wait_sent(9001, timeout=15)
+            assert "Écrivez votre question" in message["text"]
+        assert process.returncode == 0
+
+
+async def test_run_answers_telegram_by_webhook(tmp_path: Path) -> None:
+    """In webhook mode ``voisins run`` registers PUBLIC_URL/telegram and answers updates POSTed there."""
+    async with FakeTelegram() as fake:
+        settings = {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_URL": fake.url,
+            "TELEGRAM_MODE": "webhook",
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "PUBLIC_URL": "https://voisins.example.org",
+        }
+        async with voisins_run(tmp_path, **settings) as (process, url), httpx.AsyncClient() as client:
+            assert fake.webhook is not None and fake.webhook["url"] == "https://voisins.example.org/telegram"
+            update = fake.make_message_update(9002, "aide")
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            assert (await client.post(f"{url}/telegram", json=update, headers=headers)).status_code == 200
+            (message,) = await fake.wait_sent(9002, timeout=15)
+            assert "Écrivez votre question" in message["text"]
+        assert process.returncode == 0
+
+
+async def test_missing_setting_fails_at_start_with_a_clear_message(tmp_path: Path) -> None:
+    """SMS switched on without PUBLIC_URL stops at start and names the missing key."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=bot_env(tmp_path, TWILIO_AUTH_TOKEN="x", TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert "PUBLIC_URL" in err.decode()
