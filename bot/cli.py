@@ -12,7 +12,10 @@ import typer
 from bot.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(
-    help="The Grands Voisins bot: SMS, Telegram and the terminal.", no_args_is_help=True, add_completion=False
+    help="The Grands Voisins bot: SMS, Telegram and the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals would print phone numbers and messages
 )
 
 
@@ -81,7 +84,15 @@ def chat(
         pass
 
 
+def _register_subcommands() -> None:
+    """Staff command groups (``voisins people ...``), each in its own module."""
+    from bot.cli_people import people_app
+
+    app.add_typer(people_app, name="people", help="Register people, import and export the roster.")
+
+
 def main() -> None:
+    _register_subcommands()
     app()
 
 

@@ -13,10 +13,10 @@ from bot.people import Role
 from bot.store import Store
 
 DEMO_PEOPLE = (
-    ("Awa Diallo (équipe)", "+33639980001", {Role.STAFF, Role.ADMIN}, "fr", "GV-STAF"),
+    ("Awa Diallo (équipe)", "+33639980001", {Role.STAFF, Role.ADMIN}, "fr", "GV-EKP3"),
     ("Karim Benali", "+33639980002", {Role.RESIDENT, Role.WORKER}, "fr", "GV-K7P2"),
     ("Sam Taylor", "+33639980003", {Role.RESIDENT}, "en", "GV-TAY3"),
-    ("Lucie Martin", "+33639980004", {Role.VOLUNTEER}, "fr", "GV-LUC4"),
+    ("Lucie Martin", "+33639980004", {Role.VOLUNTEER}, "fr", "GV-MRT4"),
 )
 
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import aiosqlite
 
 from bot import people
 from bot.clock import Clock, iso
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.messages import Channel, Choice, Inbound, Reply
-from bot.people import Identity, Person
+from bot.people import Identity, Person, Role
 from bot.sms_text import paginate, render_reply
 from bot.store import Store
 from bot.text import clean, fold
@@ -29,6 +31,16 @@ log = logging.getLogger(__name__)
 Replies = list[Reply] | None
 Handler = Callable[[Inbound, "Context"], Awaitable[Replies]]
 DemoSeeder = Callable[[Store, datetime], Awaitable[None]]
+# A feature's share of a person's data: what to show them (/mydata) and how to erase it (/forget).
+Exporter = Callable[[aiosqlite.Connection, int], Awaitable[dict[str, Any]]]
+Eraser = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    feature: str
+    exporter: Exporter | None
+    eraser: Eraser | None
 
 MENU_WORDS = frozenset({"menu", "0", "accueil", "home"})
 MORE_WORDS = frozenset({"suite", "more", "plus"})
@@ -47,6 +59,7 @@ class Context:
     language: str
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    personal_data: list[PersonalData] = field(default_factory=list)
     _menu: Callable[[Context], Reply] | None = None
 
     def t(self, key: str, **params: object) -> str:
@@ -73,6 +86,39 @@ class Context:
         return self._menu(self)
 
 
+STAFF_ROLES = frozenset({Role.STAFF.value, Role.ADMIN.value})
+REGISTERED = frozenset(role.value for role in Role)  # any registered person, whatever their role
+
+
+def guard(handler: Handler, roles: Iterable[str] | None) -> Handler:
+    """The one authorisation check: a handler registered with roles runs only for a person who has one.
+
+    Anyone else gets a clear refusal, their pending step is dropped, and nothing else happens.
+    """
+    if roles is None:
+        return handler
+    required = frozenset(str(role) for role in roles)
+
+    async def checked(inbound: Inbound, ctx: Context) -> Replies:
+        if ctx.person.roles & required:
+            return await handler(inbound, ctx)
+        log.info("refused a %s-only action (person %s)", "/".join(sorted(required)), ctx.person.id)
+        ctx.done()
+        if ctx.person.status == "guest" and not required <= STAFF_ROLES:
+            return [Reply(ctx.t("core.not_registered"))]
+        return [Reply(ctx.t("core.not_allowed"))]
+
+    checked.required_roles = required  # type: ignore[attr-defined]
+    checked.__name__ = getattr(handler, "__name__", "handler")
+    return checked
+
+
+def required_roles(handler: Handler) -> frozenset[str]:
+    """The roles a registered handler demands (empty: anyone)."""
+    roles: frozenset[str] = getattr(handler, "required_roles", frozenset())
+    return roles
+
+
 @dataclass(frozen=True)
 class MenuEntry:
     key: str
@@ -93,6 +139,11 @@ class Router:
         self.text_handlers: list[tuple[int, Handler]] = []
         self.menu_entries: list[MenuEntry] = []
         self.demo_seeders: list[DemoSeeder] = []
+        self.personal: list[PersonalData] = []
+
+    def personal_data(self, exporter: Exporter | None = None, eraser: Eraser | None = None) -> None:
+        """Declares the tables this feature keeps about a person, for the data-rights commands."""
+        self.personal.append(PersonalData(self.name, exporter, eraser))
 
     def demo(self, seeder: DemoSeeder) -> DemoSeeder:
         """Adds this feature's demo data to the embedded default, so a newcomer can try it."""
@@ -104,30 +155,34 @@ class Router:
         self.urgent_handlers.append(handler)
         return handler
 
-    def command(self, *names: str) -> Callable[[Handler], Handler]:
-        """Whole-message keywords (folded: "AIDE" matches "aide") and slash commands ("/help")."""
+    def command(self, *names: str, roles: Iterable[str] | None = None) -> Callable[[Handler], Handler]:
+        """Whole-message keywords (folded: "AIDE" matches "aide") and slash commands ("/help").
+
+        With ``roles``, only a person holding one of them gets through (see :func:`guard`).
+        """
 
         def register(handler: Handler) -> Handler:
+            checked = guard(handler, roles)
             for name in names:
-                self.commands[name if name.startswith("/") else fold(name)] = handler
+                self.commands[name if name.startswith("/") else fold(name)] = checked
             return handler
 
         return register
 
-    def action(self, key: str) -> Callable[[Handler], Handler]:
+    def action(self, key: str, roles: Iterable[str] | None = None) -> Callable[[Handler], Handler]:
         """A choice key, with an optional argument after ":" (``orientation.centre:3``)."""
 
         def register(handler: Handler) -> Handler:
-            self.actions[key] = handler
+            self.actions[key] = guard(handler, roles)
             return handler
 
         return register
 
-    def step(self, name: str) -> Callable[[Handler], Handler]:
+    def step(self, name: str, roles: Iterable[str] | None = None) -> Callable[[Handler], Handler]:
         """The next message of a person whose pending step is ``name``; None lets others try."""
 
         def register(handler: Handler) -> Handler:
-            self.steps[name] = handler
+            self.steps[name] = guard(handler, roles)
             return handler
 
         return register
@@ -178,6 +233,7 @@ class Dispatcher:
                 table.update(own)
         self.text_handlers = [h for _, h in sorted((p, h) for r in routers for p, h in r.text_handlers)]
         self.menu_entries = sorted((e for r in routers for e in r.menu_entries), key=lambda e: e.order)
+        self.personal_data = [p for r in routers for p in r.personal]
 
     def main_menu(self, ctx: Context) -> Reply:
         choices = tuple(
@@ -212,6 +268,7 @@ class Dispatcher:
             language=language,
             step=conv.step,
             data=dict(conv.data),
+            personal_data=self.personal_data,
             _menu=self.main_menu,
         )
         try:

@@ -6,6 +6,7 @@ A person is who we serve; an identity is a (channel, address) pair. An unknown s
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from bot.clock import iso
 from bot.messages import Channel
 from bot.store import Store
 
-# Letters and digits that cannot be confused aloud or on a keypad (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
-MEMBER_CODE_ALPHABET = "ACDEFGHJKMNPRTUVWXY34679"
+# Letters and digits that cannot be confused aloud or in handwriting (no 0/O/Q, 1/I/L, Z, 5/S, B).
+MEMBER_CODE_ALPHABET = "ACDEFGHJKMNPRTUVWXY2346789"
 MEMBER_CODE_PREFIX = "GV-"
 
 
@@ -139,6 +140,124 @@ async def set_opted_out(store: Store, identity_id: int, when: datetime | None) -
     )
 
 
+class PeopleError(ValueError):
+    """A registration that would break a rule (an identity already someone else's, a taken code).
+
+    ``key`` is a catalog message id, so the chat and the command line say the same thing.
+    """
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+MEMBER_CODE_PATTERN = re.compile(rf"^{MEMBER_CODE_PREFIX}[{MEMBER_CODE_ALPHABET}]{{4}}$")
+
+
+def normalise_member_code(text: str) -> str | None:
+    """``gv k7p2``, ``GV-K7P2`` or ``k7p2`` -> ``GV-K7P2``; None when it cannot be a member code."""
+    compact = re.sub(r"[^A-Za-z0-9]", "", text).upper()
+    if compact.startswith("GV"):
+        compact = compact[2:]
+    code = MEMBER_CODE_PREFIX + compact
+    return code if MEMBER_CODE_PATTERN.match(code) else None
+
+
+async def get_person(db: aiosqlite.Connection, person_id: int) -> Person:
+    return await _person(db, person_id)
+
+
+async def find_person_id(
+    db: aiosqlite.Connection,
+    *,
+    member_code: str | None = None,
+    phone: str | None = None,
+    telegram_id: str | None = None,
+) -> int | None:
+    """A registered person (not a guest) by member code, E.164 phone or Telegram id."""
+    params: tuple[str | None, ...]
+    if member_code is not None:
+        sql, params = "SELECT id FROM persons WHERE member_code = ? AND status = 'active'", (member_code,)
+    else:
+        channel, address = (Channel.SMS, phone) if phone is not None else (Channel.TELEGRAM, telegram_id)
+        sql = (
+            "SELECT p.id FROM identities i JOIN persons p ON p.id = i.person_id"
+            " WHERE i.channel = ? AND i.address = ? AND p.status = 'active'"
+        )
+        params = (channel.value, address)
+    async with db.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+async def register(
+    db: aiosqlite.Connection,
+    now: datetime,
+    name: str,
+    roles: Iterable[str] = (),
+    language: str | None = None,
+    member_code: str | None = None,
+) -> int:
+    """A new registered person, inside the caller's transaction; a member code is drawn when none is given."""
+    if member_code is not None:
+        async with db.execute("SELECT 1 FROM persons WHERE member_code = ?", (member_code,)) as cursor:
+            if await cursor.fetchone() is not None:
+                raise PeopleError("people.code_taken", code=member_code)
+    while member_code is None:
+        candidate = new_member_code()
+        async with db.execute("SELECT 1 FROM persons WHERE member_code = ?", (candidate,)) as cursor:
+            if await cursor.fetchone() is None:
+                member_code = candidate
+    cursor = await db.execute(
+        "INSERT INTO persons (name, member_code, language, status, created_at) VALUES (?, ?, ?, 'active', ?)",
+        (name, member_code, language, iso(now)),
+    )
+    person_id = cursor.lastrowid
+    assert person_id is not None
+    await set_roles(db, person_id, roles)
+    return person_id
+
+
+async def set_roles(db: aiosqlite.Connection, person_id: int, roles: Iterable[str]) -> None:
+    wanted = sorted({str(Role(r)) for r in roles})
+    await db.execute("DELETE FROM person_roles WHERE person_id = ?", (person_id,))
+    await db.executemany("INSERT INTO person_roles (person_id, role) VALUES (?, ?)", [(person_id, r) for r in wanted])
+
+
+async def attach_identity(
+    db: aiosqlite.Connection, now: datetime, person_id: int, channel: Channel, address: str
+) -> bool:
+    """Give a person an identity, inside the caller's transaction; False when it was already theirs.
+
+    An identity that belonged to a guest (someone who wrote before being registered) moves to
+    the person and the guest is removed; one that belongs to another registered person is refused.
+    """
+    async with db.execute(
+        "SELECT i.id, i.person_id, p.status FROM identities i JOIN persons p ON p.id = i.person_id"
+        " WHERE i.channel = ? AND i.address = ?",
+        (channel.value, address),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        await db.execute(
+            "INSERT INTO identities (channel, address, person_id, created_at) VALUES (?, ?, ?, ?)",
+            (channel.value, address, person_id, iso(now)),
+        )
+        return True
+    identity_id, owner, status = row
+    if owner == person_id:
+        return False
+    if status != "guest":
+        raise PeopleError("people.identity_taken")
+    await db.execute("UPDATE identities SET person_id = ? WHERE id = ?", (person_id, identity_id))
+    async with db.execute("SELECT COUNT(*) FROM identities WHERE person_id = ?", (owner,)) as cursor:
+        left = await cursor.fetchone()
+    if left is not None and left[0] == 0:
+        await db.execute("DELETE FROM persons WHERE id = ?", (owner,))
+    return True
+
+
 async def add_person(
     store: Store,
     now: datetime,
@@ -149,29 +268,13 @@ async def add_person(
     language: str | None = None,
     member_code: str | None = None,
 ) -> int:
-    """Register a person with their identities; the phone must already be E.164."""
+    """Register a person with their identities in one transaction; the phone must already be E.164."""
     async with store.transaction() as db:
-        while member_code is None:
-            candidate = new_member_code()
-            async with db.execute("SELECT 1 FROM persons WHERE member_code = ?", (candidate,)) as cursor:
-                if await cursor.fetchone() is None:
-                    member_code = candidate
-        cursor = await db.execute(
-            "INSERT INTO persons (name, member_code, language, status, created_at) VALUES (?, ?, ?, 'active', ?)",
-            (name, member_code, language, iso(now)),
-        )
-        person_id = cursor.lastrowid
-        assert person_id is not None
-        await db.executemany(
-            "INSERT INTO person_roles (person_id, role) VALUES (?, ?)",
-            [(person_id, str(r)) for r in sorted(set(roles))],
-        )
-        for channel, address in ((Channel.SMS, phone), (Channel.TELEGRAM, telegram_id)):
-            if address:
-                await db.execute(
-                    "INSERT INTO identities (channel, address, person_id, created_at) VALUES (?, ?, ?, ?)",
-                    (channel.value, address, person_id, iso(now)),
-                )
+        person_id = await register(db, now, name, roles, language, member_code)
+        if phone:
+            await attach_identity(db, now, person_id, Channel.SMS, phone)
+        if telegram_id:
+            await attach_identity(db, now, person_id, Channel.TELEGRAM, telegram_id)
     return person_id
 
 

@@ -8,7 +8,7 @@ import pytest
 from bot.i18n import I18n, MissingMessage
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = r"""["']((?:core|account|orientation)\.[a-z0-9_.]+)["']"""
+KEY = r"""["']([a-z_]+\.[a-z0-9_.]+)["']"""
 KEY_IN_CODE = re.compile(rf"""(?:\bt\(\s*|menu_entry\(\s*["'][^"']+["'],\s*){KEY}""")
 
 

@@ -157,3 +157,51 @@ async def test_missing_setting_fails_at_start_with_a_clear_message(tmp_path: Pat
     _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 2
     assert "PUBLIC_URL" in err.decode()
+
+
+async def test_chat_as_a_phone_number_talks_as_that_person(tmp_path: Path) -> None:
+    """``voisins chat --as PHONE`` talks as that number's SMS identity, with the SMS rendering."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "chat",
+        "--as",
+        "06 39 98 00 03",
+        cwd=tmp_path,
+        env=bot_env(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(b"aide\n/quit\n"), timeout=30)
+    assert process.returncode == 0, err.decode()
+    text = out.decode()
+    assert "Type your question" in text  # the demo person with that number chose English
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "run.db") as db:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM identities WHERE channel = 'sms' AND address = '+33639980003'"
+        ).fetchone()
+    assert count == 1
+
+
+async def test_chat_refuses_what_is_not_a_phone_number(tmp_path: Path) -> None:
+    """``--as`` with something that is not a phone number stops with a clear message."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "chat",
+        "--as",
+        "hello",
+        cwd=tmp_path,
+        env=bot_env(tmp_path),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert "Not a phone number" in err.decode()

@@ -155,6 +155,13 @@ def decode_value(key: str, value: Any) -> Any:
         return value
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -589,7 +596,7 @@ class FakeTelegram:
                 headers = [("content-type", "application/json"), ("content-length", str(len(data)))]
                 if self._closing:
                     headers.append(("connection", "close"))
-                response = h11.Response(status_code=status, headers=headers, reason=HTTPStatus(status).phrase)
+                response = h11.Response(status_code=status, headers=headers, reason=_phrase(status))
                 writer.write(conn.send(response) or b"")
                 writer.write(conn.send(h11.Data(data=data)) or b"")
                 writer.write(conn.send(h11.EndOfMessage()) or b"")
@@ -628,7 +635,7 @@ class FakeTelegram:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         try:
             params = await self._decode_params(request, target.query, body)
-        except ValueError as exc:
+        except Exception as exc:  # malformed JSON, form or multipart body
             return 400, bad_request(f"can't parse request: {exc}").payload()
         handler = self._methods.get(method.lower())
         name = self._method_names.get(method.lower(), method)
