@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.dispatch import Dispatcher, Router
 from bot.i18n import I18n
 from bot.messages import Channel
+from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.store import Store
 
@@ -36,6 +37,7 @@ class Core:
     i18n: I18n
     dispatcher: Dispatcher
     scheduler: Scheduler
+    outbox: Outbox
     routers: list[Router] = field(default_factory=list)
 
     async def seen(self, channel: Channel, message_id: str) -> bool:
@@ -48,6 +50,7 @@ class Core:
 
     async def close(self) -> None:
         self.scheduler.stop()
+        await self.outbox.stop()
         await self.store.close()
 
 
@@ -64,12 +67,13 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
         i18n = I18n(settings.default_language)
         if settings.seed_demo and await demo.seed(store, clock.now(), routers):
             log.info("demo data seeded")
-        dispatcher = Dispatcher(store, clock, settings, i18n, routers)
+        outbox = Outbox(store, clock)
+        dispatcher = Dispatcher(store, clock, settings, i18n, routers, outbox)
         scheduler = Scheduler(store, clock, settings)
     except BaseException:
         await store.close()
         raise
-    return Core(settings, clock, store, i18n, dispatcher, scheduler, routers)
+    return Core(settings, clock, store, i18n, dispatcher, scheduler, outbox, routers)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -97,7 +101,8 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
     """
     from bot.channels.console import ConsoleChannel
     from bot.channels.http import build_http_app
-    from bot.channels.telegram import TelegramChannel
+    from bot.channels.sms import SmsSender
+    from bot.channels.telegram import TelegramChannel, TelegramSender
 
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -112,6 +117,10 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         core.scheduler.start()
         if telegram is not None:
             await telegram.start()
+            core.outbox.add_sender(TelegramSender(telegram.application.bot, settings.telegram_max_per_second))
+        if settings.sms_enabled:
+            core.outbox.add_sender(SmsSender(settings))
+        await core.outbox.start()
         if settings.console_only and not _port_free(settings.http_host, settings.http_port):
             log.warning("port %s is busy: no HTTP server (only /healthz would be there)", settings.http_port)
         else:
@@ -140,6 +149,7 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         if server is not None:
             server.should_exit = True
         await asyncio.gather(*waiting, return_exceptions=True)
+        await core.outbox.stop()
         if telegram is not None:
             await telegram.stop()
         await core.close()

@@ -21,6 +21,7 @@ from bot.clock import Clock, iso
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.messages import Channel, Choice, Inbound, Reply
+from bot.outbox import Outbox
 from bot.people import Identity, Person, Role
 from bot.sms_text import paginate, render_reply
 from bot.store import Store
@@ -42,6 +43,7 @@ class PersonalData:
     exporter: Exporter | None
     eraser: Eraser | None
 
+
 MENU_WORDS = frozenset({"menu", "0", "accueil", "home"})
 MORE_WORDS = frozenset({"suite", "more", "plus"})
 
@@ -60,6 +62,7 @@ class Context:
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     personal_data: list[PersonalData] = field(default_factory=list)
+    outbox: Outbox | None = None
     _menu: Callable[[Context], Reply] | None = None
 
     def t(self, key: str, **params: object) -> str:
@@ -211,8 +214,17 @@ class _Conversation:
 class Dispatcher:
     """The one place every inbound message goes through."""
 
-    def __init__(self, store: Store, clock: Clock, settings: Settings, i18n: I18n, routers: list[Router]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+        routers: list[Router],
+        outbox: Outbox | None = None,
+    ) -> None:
         self.store = store
+        self.outbox = outbox
         self.clock = clock
         self.settings = settings
         self.i18n = i18n
@@ -269,6 +281,7 @@ class Dispatcher:
             step=conv.step,
             data=dict(conv.data),
             personal_data=self.personal_data,
+            outbox=self.outbox,
             _menu=self.main_menu,
         )
         try:

@@ -7,15 +7,24 @@ queues a message twice. Senders claim due rows one at a time and record the resu
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import aiosqlite
+from aiolimiter import AsyncLimiter
 
-from bot.clock import iso
+from bot.clock import Clock, iso
 from bot.i18n import I18n
 from bot.messages import Channel, Choice
+from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 SENDABLE = (Channel.SMS, Channel.TELEGRAM)
 # One channel for a person who has several: Telegram costs nothing, SMS reaches every phone.
@@ -105,3 +114,310 @@ async def enqueue_for_person(
             due_at=due_at,
         )
     return queued
+
+
+# --- Sending -----------------------------------------------------------------------------------
+
+MAX_ATTEMPTS = 8
+BACKOFF_CAP = timedelta(minutes=10)
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    cause: str
+    channel: Channel
+    address: str
+    person_id: int | None
+    body: str
+    choices: tuple[Choice, ...]
+    attempts: int
+
+    @classmethod
+    def of(cls, row: aiosqlite.Row) -> Row:
+        return cls(
+            id=row["id"],
+            cause=row["cause"],
+            channel=Channel(row["channel"]),
+            address=row["address"],
+            person_id=row["person_id"],
+            body=row["body"],
+            choices=tuple(Choice(k, label) for k, label in json.loads(row["choices"])),
+            attempts=row["attempts"],
+        )
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str | None
+    segments: int | None = None
+
+
+class Retry(Exception):
+    """Try this row again later; ``after`` (seconds) when the channel said how long to wait."""
+
+    def __init__(self, reason: str, after: float | None = None, pause_channel: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+        self.pause_channel = pause_channel
+
+
+class Undeliverable(Exception):
+    """Never retry: ``mark`` is ``unreachable`` (blocked bot) or ``opted_out`` (21610), or None."""
+
+    def __init__(self, reason: str, mark: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.mark = mark
+
+
+class Sender(Protocol):
+    channel: Channel
+    max_per_second: float
+    per_address_interval: float  # seconds between two messages to the same address
+
+    async def send(self, row: Row) -> Sent: ...
+
+    async def close(self) -> None: ...
+
+
+class Outbox:
+    """Claims due rows, sends them under each channel's limits, and records what happened.
+
+    A row is marked ``sending`` just before its request and ``sent`` just after, each in its own
+    transaction; a crash between the two leaves it ``sending``, and :meth:`recover` makes it
+    pending again. So a recipient can get a cause twice only if the crash fell inside that one
+    request (the HTTP call and the write that follows it).
+    """
+
+    def __init__(self, store: Store, clock: Clock, senders: Iterable[Sender] = (), workers: int = 4) -> None:
+        self.store = store
+        self.clock = clock
+        self.workers = workers
+        self.senders: dict[Channel, Sender] = {}
+        self._limiters: dict[Channel, AsyncLimiter] = {}
+        for sender in senders:
+            self.add_sender(sender)
+        self._last_sent: dict[tuple[Channel, str], float] = {}
+        self._paused_until: dict[Channel, float] = {}
+        self._in_flight: set[tuple[Channel, str]] = set()
+        self._waiting: dict[Channel, bool] = {}  # due rows held back only by per-chat spacing
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def add_sender(self, sender: Sender) -> None:
+        """A channel able to send; rows of channels without a sender wait in the table."""
+        self.senders[sender.channel] = sender
+        self._limiters[sender.channel] = AsyncLimiter(sender.max_per_second, 1)
+
+    async def recover(self) -> int:
+        """Rows left ``sending`` by a crash go back to ``pending``."""
+        return await self.store.execute(
+            "UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'sending'", (iso(self.clock.now()),)
+        )
+
+    async def start(self) -> None:
+        await self.recover()
+        self._stopping = False
+        for channel in self.senders:
+            for _ in range(self.workers):
+                self._tasks.append(asyncio.create_task(self._work(channel)))
+
+    async def stop(self) -> None:
+        """Stop claiming; a request in flight finishes and is recorded."""
+        self._stopping = True
+        self._wake.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for sender in self.senders.values():
+            await sender.close()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def backlog(self) -> int:
+        row = await self.store.fetchone("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        return int(row[0]) if row else 0
+
+    async def _work(self, channel: Channel) -> None:
+        while not self._stopping:
+            try:
+                sent = await self.send_one(channel)
+            except Exception:
+                log.exception("outbox worker error on %s", channel.value)
+                sent = False
+            if not sent and not self._stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+
+    async def drain(self, channel: Channel | None = None) -> int:
+        """Send everything due now (tests and the command line), waiting out per-chat spacing."""
+        handled = 0
+        for each in [channel] if channel else list(self.senders):
+            while True:
+                if await self.send_one(each):
+                    handled += 1
+                elif self._waiting.get(each):
+                    await asyncio.sleep(0.05)
+                else:
+                    break
+        return handled
+
+    async def _claim(self, channel: Channel) -> Row | None:
+        now = self.clock.now()
+        loop_now = asyncio.get_running_loop().time()
+        interval = self.senders[channel].per_address_interval
+        async with self.store.transaction() as db:
+            async with db.execute(
+                "SELECT * FROM outbox WHERE channel = ? AND status = 'pending' AND due_at <= ?"
+                " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY due_at, id LIMIT 64",
+                (channel.value, iso(now), iso(now)),
+            ) as cursor:
+                candidates = await cursor.fetchall()
+            self._waiting[channel] = False
+            for candidate in candidates:
+                key = (channel, candidate["address"])
+                if key in self._in_flight or loop_now - self._last_sent.get(key, -1e9) < interval:
+                    self._waiting[channel] = True
+                    continue
+                await db.execute(
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                    (iso(now), candidate["id"]),
+                )
+                self._in_flight.add(key)
+                return Row.of(candidate)
+        return None
+
+    async def _reachable(self, row: Row) -> str | None:
+        """Why this row must not be sent now (opted out, unreachable, person gone), or None."""
+        found = await self.store.fetchone(
+            "SELECT opted_out_at, unreachable_at FROM identities WHERE channel = ? AND address = ?",
+            (row.channel.value, row.address),
+        )
+        if found is None:
+            return "no identity"
+        if found["opted_out_at"] is not None:
+            return "opted out"
+        if found["unreachable_at"] is not None:
+            return "unreachable"
+        return None
+
+    async def send_one(self, channel: Channel) -> bool:
+        """Claim and send one due row of ``channel``; False when nothing is due."""
+        loop = asyncio.get_running_loop()
+        pause = self._paused_until.get(channel, 0) - loop.time()
+        if pause > 0:
+            await asyncio.sleep(min(pause, POLL_SECONDS))
+            return True
+        row = await self._claim(channel)
+        if row is None:
+            return False
+        key = (channel, row.address)
+        try:
+            skip = await self._reachable(row)
+            if skip is not None:
+                await self._finish(row, "skipped", error=skip)
+                return True
+            sender = self.senders[channel]
+            async with self._limiters[channel]:
+                self._last_sent[key] = loop.time()
+                try:
+                    result = await sender.send(row)
+                except Retry as retry:
+                    await self._retry(row, retry)
+                    return True
+                except Undeliverable as failure:
+                    await self._undeliverable(row, failure)
+                    return True
+            await self._finish(row, "sent", provider_id=result.provider_id, segments=result.segments)
+            if row.choices and row.person_id is not None:
+                await self._remember_menu(row)
+            return True
+        finally:
+            self._in_flight.discard(key)
+
+    async def _finish(
+        self,
+        row: Row,
+        status: str,
+        *,
+        error: str | None = None,
+        provider_id: str | None = None,
+        segments: int | None = None,
+    ) -> None:
+        await self.store.execute(
+            "UPDATE outbox SET status = ?, error = ?, provider_id = COALESCE(?, provider_id),"
+            " segments = COALESCE(?, segments), next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+            (status, error, provider_id, segments, iso(self.clock.now()), row.id),
+        )
+
+    async def _remember_menu(self, row: Row) -> None:
+        """An SMS with numbered choices: the person's next "1" or "2" answers it, as after a menu."""
+        await self.store.execute(
+            "INSERT INTO conversations (person_id, menu, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (person_id) DO UPDATE SET menu = excluded.menu, pages = '[]',"
+            " updated_at = excluded.updated_at",
+            (row.person_id, json.dumps([c.key for c in row.choices]), iso(self.clock.now())),
+        )
+
+    async def _retry(self, row: Row, retry: Retry) -> None:
+        if retry.pause_channel and retry.after:
+            loop = asyncio.get_running_loop()
+            self._paused_until[row.channel] = max(self._paused_until.get(row.channel, 0), loop.time() + retry.after)
+        if row.attempts >= MAX_ATTEMPTS:
+            log.warning("outbox row %s failed after %s attempts: %s", row.id, row.attempts, retry.reason)
+            await self._finish(row, "failed", error=retry.reason)
+            return
+        delay = timedelta(seconds=retry.after) if retry.after else min(BACKOFF_CAP, timedelta(seconds=2**row.attempts))
+        await self.store.execute(
+            "UPDATE outbox SET status = 'pending', error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+            (retry.reason, iso(self.clock.now() + delay), iso(self.clock.now()), row.id),
+        )
+
+    async def _undeliverable(self, row: Row, failure: Undeliverable) -> None:
+        now = iso(self.clock.now())
+        async with self.store.transaction() as db:
+            if failure.mark == "unreachable":
+                await db.execute(
+                    "UPDATE identities SET unreachable_at = ? WHERE channel = ? AND address = ?",
+                    (now, row.channel.value, row.address),
+                )
+            elif failure.mark == "opted_out":
+                await db.execute(
+                    "UPDATE identities SET opted_out_at = COALESCE(opted_out_at, ?) WHERE channel = ? AND address = ?",
+                    (now, row.channel.value, row.address),
+                )
+            await db.execute(
+                "UPDATE outbox SET status = 'failed', error = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+                (failure.reason, now, row.id),
+            )
+
+    async def delivery_status(self, provider_id: str, status: str, error_code: str | None) -> bool:
+        """A delivery report (Twilio's status callback); an opted-out number is marked so."""
+        mapped = status if status in DELIVERY_STATUSES else None
+        if mapped is None:
+            return False
+        now = iso(self.clock.now())
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET status = ?, error = COALESCE(?, error), updated_at = ?"
+                " WHERE provider_id = ? AND status IN ('sent', 'sending', 'delivered', 'undelivered', 'failed')",
+                (mapped, f"twilio {error_code}" if error_code else None, now, provider_id),
+            )
+            if error_code == OPTED_OUT_CODE:
+                await db.execute(
+                    "UPDATE identities SET opted_out_at = COALESCE(opted_out_at, ?) WHERE channel = 'sms'"
+                    " AND address = (SELECT address FROM outbox WHERE provider_id = ?)",
+                    (now, provider_id),
+                )
+        return cursor.rowcount > 0
+
+
+OPTED_OUT_CODE = "21610"
+# Twilio's statuses after the API accepted a message; queued/sending/sent/accepted are "sent" for us.
+DELIVERY_STATUSES = {"delivered", "undelivered", "failed", "sent", "read"}

@@ -33,6 +33,7 @@ class Store:
         self.migrations_dir = migrations_dir
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[object] | None = None
 
     async def open(self) -> None:
         if self.path != ":memory:":
@@ -96,22 +97,37 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A read-then-write transaction: ``BEGIN IMMEDIATE`` takes the write lock before reading."""
+        if self._owner is not None and self._owner is asyncio.current_task():
+            raise RuntimeError("a transaction is already open in this task: use its connection")
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            self._owner = asyncio.current_task()
             try:
-                yield self.db
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    await self.db.execute("ROLLBACK")
+                    raise
+                await self.db.execute("COMMIT")
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Reads wait for another task's transaction, but not for the reader's own one."""
+        if self._owner is not None and self._owner is asyncio.current_task():
+            yield self.db
+            return
+        async with self._lock:
+            yield self.db
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._lock, self.db.execute(sql, params) as cursor:
+        async with self._reading() as db, db.execute(sql, params) as cursor:
             row: aiosqlite.Row | None = await cursor.fetchone()
             return row
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._lock, self.db.execute(sql, params) as cursor:
+        async with self._reading() as db, db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def execute(self, sql: str, params: Params = ()) -> int:

@@ -122,3 +122,14 @@ async def test_purge_job_runs_at_four_in_paris_time(core: Core) -> None:
     assert job is not None
     local = job.next_run_time.astimezone(core.settings.tz)
     assert (local.hour, local.minute) == (4, 0)
+
+
+async def test_reading_inside_ones_own_transaction_does_not_deadlock(core: Core) -> None:
+    """A read through the store while the same task holds a transaction sees it instead of waiting forever."""
+    async with core.store.transaction() as db:
+        await db.execute("INSERT INTO persons (status, created_at) VALUES ('guest', 'now')")
+        row = await core.store.fetchone("SELECT COUNT(*) FROM persons WHERE created_at = 'now'")
+        assert row is not None and row[0] == 1
+        with pytest.raises(RuntimeError, match="already open"):
+            async with core.store.transaction():
+                pass

@@ -178,4 +178,4 @@ async def test_healthz(core: Core, sms: tuple[str, httpx.AsyncClient]) -> None:
     core.scheduler.start()
     response = await client.get(f"{url}/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "scheduler": "running"}
+    assert response.json() == {"status": "ok", "database": "ok", "scheduler": "running", "outbox_backlog": 0}

@@ -27,17 +27,17 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception:
         database = "error"
     scheduler = "running" if core.scheduler.running else "stopped"
+    backlog = await core.outbox.backlog() if database == "ok" else None
     healthy = database == "ok" and scheduler == "running"
-    return JSONResponse(
-        {"status": "ok" if healthy else "degraded", "database": database, "scheduler": scheduler},
-        status_code=200 if healthy else 503,
-    )
+    body = {"status": "ok" if healthy else "degraded", "database": database, "scheduler": scheduler}
+    return JSONResponse({**body, "outbox_backlog": backlog}, status_code=200 if healthy else 503)
 
 
 def build_http_app(core: Core, telegram: TelegramChannel | None = None) -> Starlette:
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if core.settings.sms_enabled:
         routes.append(Route("/twilio/sms", sms.inbound_sms, methods=["POST"]))
+        routes.append(Route("/twilio/status", sms.status_callback, methods=["POST"]))
     if telegram is not None and telegram.webhook:
         routes.append(Route("/telegram", telegram.webhook_endpoint, methods=["POST"]))
     app = Starlette(routes=routes)

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
+from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.app import Core
-from bot.messages import Channel, Inbound
+from bot.config import Settings
+from bot.messages import Channel, Inbound, Reply
+from bot.outbox import Retry, Row, Sent, Undeliverable
 from bot.people import normalise_phone
-from bot.sms_text import MAX_BODY, render_reply
+from bot.sms_text import MAX_BODY, render_reply, segments
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +87,72 @@ async def inbound_sms(request: Request) -> Response:
     del latitude, longitude  # Twilio sends these only for MMS locations, which French networks do not carry
     replies = await core.dispatcher.handle(Inbound(channel=Channel.SMS, address=address, text=body))
     return twiml([render_reply(reply) for reply in replies])
+
+
+async def status_callback(request: Request) -> Response:
+    """``POST /twilio/status``: Twilio's delivery reports update the outbox row they are about."""
+    core: Core = request.app.state.core
+    form = await signed_form(core, request)
+    if isinstance(form, Response):
+        return form
+    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    if not isinstance(sid, str) or not sid or not isinstance(status, str) or not status:
+        return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
+    error_code = form.get("ErrorCode")
+    await core.outbox.delivery_status(sid, status, error_code if isinstance(error_code, str) and error_code else None)
+    return Response(status_code=204)
+
+
+# Twilio's HTTP client logs every request's parameters (the number and the text) at INFO.
+_quiet_http_log = logging.getLogger("bot.channels.sms.twilio_http")
+_quiet_http_log.setLevel(logging.WARNING)
+
+
+class SmsSender:
+    """Sends outbox rows through Twilio's async client, GSM-7 rendered like every SMS answer."""
+
+    channel = Channel.SMS
+    per_address_interval = 0.0  # Twilio queues per number itself
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.twilio_auth_token is not None and settings.twilio_account_sid is not None
+        self.settings = settings
+        self.max_per_second = settings.sms_max_per_second
+        self._client: Client | None = None
+
+    def client(self) -> Client:
+        """Made on first use, inside the event loop (aiohttp wants its session there)."""
+        if self._client is None:
+            token = self.settings.twilio_auth_token
+            assert token is not None
+            http = AsyncTwilioHttpClient(timeout=15, logger=_quiet_http_log)
+            client = Client(self.settings.twilio_account_sid, token.get_secret_value(), http_client=http)
+            client.api.base_url = self.settings.twilio_api_url
+            self._client = client
+        return self._client
+
+    async def send(self, row: Row) -> Sent:
+        body = render_reply(Reply(row.body, row.choices))[:MAX_BODY]
+        params: dict[str, str] = {"to": row.address, "body": body}
+        if self.settings.twilio_messaging_service_sid:
+            params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        elif self.settings.twilio_from_number:
+            params["from_"] = self.settings.twilio_from_number
+        if self.settings.public_url:
+            params["status_callback"] = f"{self.settings.public_url}/twilio/status"
+        try:
+            message = await self.client().messages.create_async(**params)
+        except TwilioRestException as exc:
+            if str(exc.code) == "21610":
+                raise Undeliverable("twilio 21610: opted out", mark="opted_out") from None
+            if exc.status == 429 or exc.status >= 500:
+                raise Retry(f"twilio {exc.status}") from None
+            raise Undeliverable(f"twilio {exc.status} {exc.code}") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Retry(f"twilio {type(exc).__name__}") from None
+        return Sent(message.sid, segments(body).count)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.http_client.close()
+            self._client = None

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import (
+    Bot,
     BotCommand,
     CallbackQuery,
     InlineKeyboardButton,
@@ -20,11 +22,12 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import Core
 from bot.messages import Channel, Inbound, Location, Reply
+from bot.outbox import Retry, Row, Sent, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -146,3 +149,38 @@ class TelegramChannel:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %s", type(context.error).__name__, exc_info=context.error)
+
+
+class TelegramSender:
+    """Sends outbox rows with the application's own Bot: the same token, base URL and connection pool."""
+
+    channel = Channel.TELEGRAM
+    per_address_interval = 1.0  # Telegram: about one message a second per chat
+
+    def __init__(self, bot: Bot, max_per_second: float) -> None:
+        self.bot = bot
+        self.max_per_second = max_per_second
+
+    async def send(self, row: Row) -> Sent:
+        try:
+            message = await self.bot.send_message(
+                chat_id=int(row.address),
+                text=row.body[: MessageLimit.MAX_TEXT_LENGTH],
+                reply_markup=keyboard(Reply(row.body, row.choices)),
+            )
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise Retry("telegram 429", after=seconds, pause_channel=True) from None
+        except Forbidden:
+            raise Undeliverable("blocked or deactivated", mark="unreachable") from None
+        except BadRequest as exc:
+            raise Undeliverable(f"bad request: {type(exc).__name__}") from None
+        except NetworkError as exc:  # time-outs and 5xx
+            raise Retry(f"telegram {type(exc).__name__}") from None
+        except TelegramError as exc:
+            raise Retry(f"telegram {type(exc).__name__}") from None
+        return Sent(str(message.message_id))
+
+    async def close(self) -> None:
+        """The application owns the bot and closes it."""
