@@ -383,8 +383,10 @@ class Dispatcher:
         return _Conversation(row["step"], json.loads(row["data"]), json.loads(row["menu"]), json.loads(row["pages"]))
 
     async def _save(self, person_id: int, ctx: Context, menu: list[str], pages: list[str], now: datetime) -> None:
+        """Keep the conversation, unless the person was just merged into another or forgotten."""
         await self.store.execute(
-            "INSERT INTO conversations (person_id, step, data, menu, pages, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO conversations (person_id, step, data, menu, pages, updated_at)"
+            " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM persons WHERE id = ? AND status != 'forgotten')"
             " ON CONFLICT (person_id) DO UPDATE SET step = excluded.step, data = excluded.data,"
             " menu = excluded.menu, pages = excluded.pages, updated_at = excluded.updated_at",
             (
@@ -394,5 +396,6 @@ class Dispatcher:
                 json.dumps(menu),
                 json.dumps(pages, ensure_ascii=False),
                 iso(now),
+                person_id,
             ),
         )

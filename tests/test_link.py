@@ -1,0 +1,170 @@
+"""Linking a new account to a registered person with a one-time code, over every channel."""
+
+from __future__ import annotations
+
+import re
+
+from bot.messages import Channel
+from bot.people import add_person, attach_identity
+from tests.conftest import Talk
+
+REGISTERED_PHONE = "+33639982001"
+REGISTERED_TELEGRAM = "880001"
+CODE = "GV-RKM4"
+
+
+def identity_channel(talk: Talk) -> Channel:
+    return Channel.CONSOLE if talk.channel == "console" else Channel(talk.channel)
+
+
+async def registered(talk: Talk, name: str = "Karim") -> int:
+    """A registered person (code GV-RKM4) whose known account is on another channel than the talk's."""
+    phone = None if talk.channel == "sms" else REGISTERED_PHONE
+    telegram = REGISTERED_TELEGRAM if talk.channel == "sms" else None
+    return await add_person(
+        talk.core.store,
+        talk.core.clock.now(),
+        name,
+        {"resident"},
+        phone=phone,
+        telegram_id=telegram,
+        language="fr",
+        member_code=CODE,
+    )
+
+
+async def staff(talk: Talk, who: str = "staff") -> int:
+    person_id = await add_person(talk.core.store, talk.core.clock.now(), "Awa", {"staff"})
+    async with talk.core.store.transaction() as db:
+        await attach_identity(db, talk.core.clock.now(), person_id, identity_channel(talk), talk.address(who))
+    return person_id
+
+
+async def code_in_outbox(talk: Talk) -> str:
+    row = await talk.core.store.fetchone("SELECT body FROM outbox WHERE cause LIKE 'link-code:%' ORDER BY id DESC")
+    assert row is not None, "no code was queued"
+    match = re.search(r"\b(\d{6})\b", row[0])
+    assert match is not None
+    return match.group(1)
+
+
+async def owner_of(talk: Talk, who: str) -> int | None:
+    row = await talk.core.store.fetchone(
+        "SELECT person_id FROM identities WHERE channel = ? AND address = ?",
+        (identity_channel(talk).value, talk.address(who)),
+    )
+    return int(row[0]) if row else None
+
+
+async def test_right_code_links_the_account(talk: Talk) -> None:
+    """The code sent to the other account links this one; the person is told there; the link is recorded."""
+    person_id = await registered(talk)
+    await talk("bonjour")
+    assert (await talk("LIER")).has("numéro de téléphone inscrit ou votre code membre")
+    assert (await talk("gv rkm4")).has("un code à 6 chiffres")
+    said = await talk(await code_in_outbox(talk))
+    assert said.has("C'est fait, Karim")
+    assert await owner_of(talk, "alice") == person_id
+    links = await talk.core.store.fetchall(
+        "SELECT channel, method FROM identity_links WHERE person_id = ?", (person_id,)
+    )
+    assert [tuple(r) for r in links] == [(identity_channel(talk).value, "code")]
+    told = await talk.core.store.fetchall("SELECT channel, body FROM outbox WHERE cause LIKE 'link-done:%'")
+    assert len(told) == 1 and "vient d'être relié" in told[0][1]
+    assert told[0][0] != identity_channel(talk).value
+    guests = await talk.core.store.fetchone("SELECT COUNT(*) FROM persons WHERE status = 'guest'")
+    assert guests is not None and guests[0] == 0
+
+
+async def test_linking_by_phone_number(talk: Talk) -> None:
+    """The registered phone number, typed the French way, works as well as the member code."""
+    if talk.channel == "sms":
+        return  # the SMS person's registered account is a Telegram one: covered by the member code
+    person_id = await registered(talk)
+    await talk("/link")
+    assert (await talk("06 39 98 20 01")).has("un code à 6 chiffres")
+    (row,) = await talk.core.store.fetchall("SELECT channel, address FROM outbox WHERE cause LIKE 'link-code:%'")
+    assert tuple(row) == ("sms", REGISTERED_PHONE)
+    await talk(await code_in_outbox(talk))
+    assert await owner_of(talk, "alice") == person_id
+
+
+async def _ask(talk: Talk, who: str = "alice") -> None:
+    await registered(talk)
+    await talk("/link", who=who)
+    await talk(CODE, who=who)
+
+
+async def test_wrong_code_counts_tries_and_links_nothing(talk: Talk) -> None:
+    """A wrong code says how many tries are left and links nothing."""
+    await _ask(talk)
+    one_time = await code_in_outbox(talk)
+    wrong = f"{(int(one_time) + 1) % 1_000_000:06d}"
+    assert (await talk(wrong)).has("pas le bon code", "4 essai")
+    registered_id = (await talk.core.store.fetchone("SELECT id FROM persons WHERE member_code = ?", (CODE,)))[0]
+    assert await owner_of(talk, "alice") != registered_id
+
+
+async def test_five_wrong_codes_kill_the_code(talk: Talk) -> None:
+    """After five wrong tries even the right code is refused."""
+    await _ask(talk)
+    one_time = await code_in_outbox(talk)
+    wrong = f"{(int(one_time) + 1) % 1_000_000:06d}"
+    for _ in range(4):
+        await talk(wrong)
+    assert (await talk(wrong)).has("Trop d'essais")
+    await talk("lier")  # even starting the code step again
+    said = await talk(one_time)
+    registered_id = (await talk.core.store.fetchone("SELECT id FROM persons WHERE member_code = ?", (CODE,)))[0]
+    assert await owner_of(talk, "alice") != registered_id
+    assert not said.has("C'est fait")
+
+
+async def test_expired_code_is_refused(talk: Talk) -> None:
+    """A code typed after 15 minutes is refused."""
+    await _ask(talk)
+    one_time = await code_in_outbox(talk)
+    talk.clock.advance(minutes=16)
+    assert (await talk(one_time)).has("a expiré")
+
+
+async def test_a_code_for_someone_else_does_not_link(talk: Talk) -> None:
+    """Bob typing the code Alice asked for links nothing: a code belongs to the account that asked."""
+    await _ask(talk, who="alice")
+    one_time = await code_in_outbox(talk)
+    await talk("lier", who="bob")
+    await talk(CODE, who="bob")
+    said = await talk(one_time, who="bob")
+    assert not said.has("C'est fait")
+    registered_id = (await talk.core.store.fetchone("SELECT id FROM persons WHERE member_code = ?", (CODE,)))[0]
+    assert await owner_of(talk, "bob") != registered_id
+
+
+async def test_unknown_number_gets_the_same_neutral_answer(talk: Talk) -> None:
+    """Asking with a number nobody registered says the same as for a registered one, and sends nothing."""
+    await talk("lier")
+    said = await talk("06 39 98 99 99")
+    assert said.has("Si ce numéro ou ce code est inscrit")
+    row = await talk.core.store.fetchone("SELECT COUNT(*) FROM outbox")
+    assert row is not None and row[0] == 0
+
+
+async def test_codes_are_limited_per_hour(talk: Talk) -> None:
+    """A fourth code in the same hour is refused, so nobody can flood a person's phone."""
+    await registered(talk)
+    for _ in range(3):
+        await talk("lier")
+        assert (await talk(CODE)).has("Si ce numéro ou ce code est inscrit")
+    await talk("lier")
+    assert (await talk(CODE)).has("Trop de codes")
+
+
+async def test_staff_can_read_the_code(talk: Talk) -> None:
+    """Staff read the live code for someone with no credit; others are refused and learn nothing."""
+    await _ask(talk, who="alice")
+    one_time = await code_in_outbox(talk)
+    await staff(talk)
+    said = await talk(f"/code {CODE}", who="staff")
+    assert said.has(one_time, "Karim")
+    refused = await talk(f"/code {CODE}", who="alice")
+    assert refused.has("réservée à l'équipe") and one_time not in refused.text
