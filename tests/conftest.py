@@ -134,6 +134,15 @@ class Talk:
     async def location(self, latitude: float, longitude: float, who: str = "alice") -> Said:
         raise NotImplementedError
 
+    async def press(self, data: str, who: str = "alice") -> Said:
+        """Send a button's data as if pressed, even one never shown (a forged Telegram callback)."""
+        inbound = Inbound(self.identity_channel, self.address(who), choice=data)
+        return Said.of(await self.core.dispatcher.handle(inbound))
+
+    @property
+    def identity_channel(self) -> Channel:
+        return Channel.CONSOLE if self.channel == "console" else Channel(self.channel)
+
 
 class ConsoleTalk(Talk):
     channel = "console"
@@ -180,6 +189,9 @@ class SmsTalk(Talk):
 
     async def location(self, latitude: float, longitude: float, who: str = "alice") -> Said:
         pytest.skip("SMS carries no location")
+
+    async def press(self, data: str, who: str = "alice") -> Said:
+        pytest.skip("SMS has no buttons: a digit is read against the person's own last menu")
 
 
 class ObservedTelegramChannel(TelegramChannel):
@@ -246,6 +258,11 @@ class TelegramTalk(Talk):
         last = with_buttons[-1]
         data = last["reply_markup"]["inline_keyboard"][number - 1][0]["callback_data"]
         update = self.fake.push_callback(chat_id, data, message_id=last["message_id"], language_code=self.language_code)
+        return await self._exchange(who, update)
+
+    async def press(self, data: str, who: str = "alice") -> Said:
+        chat_id = int(self.address(who))
+        update = self.fake.push_callback(chat_id, data, language_code=self.language_code)
         return await self._exchange(who, update)
 
     async def location(self, latitude: float, longitude: float, who: str = "alice") -> Said:
