@@ -34,7 +34,7 @@ def _logging(settings: Settings, quiet: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "apscheduler", "telegram.ext"):
+    for noisy in ("httpx", "apscheduler", "telegram.ext", "aiosqlite"):  # they log texts and SQL parameters
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -1,16 +1,40 @@
-"""``voisins people ...``: staff register people on the command line (the first admin is made here)."""
+"""``voisins people ...``: staff register people on the command line (the first admin is made here).
+
+These commands open the database only: no demo data is ever added to a real roster, and no
+channel starts. Texts come from the catalogs in ``DEFAULT_LANGUAGE``, as the chat says them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
+from bot import roster
+from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import I18n
 from bot.people import PeopleError, Role, normalise_phone
+from bot.store import Store
 
 people_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+PROGRESS_ROWS = 200  # a shorter file is imported before a bar would be worth drawing
+
+
+class Separator(StrEnum):
+    semicolon = ";"
+    comma = ","
 
 
 def _settings() -> Settings:
@@ -21,6 +45,21 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def _out() -> Console:
+    """Plain lines on a pipe; no wrapping, no markup read in names or reasons."""
+    return Console(soft_wrap=True, highlight=False)
+
+
+@asynccontextmanager
+async def _opened(settings: Settings) -> AsyncIterator[Store]:
+    store = Store(settings.database_path)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 @people_app.command("add")
 def add(
     name: Annotated[str, typer.Option("--name", help="The person's name, as they want to be called.")],
@@ -29,10 +68,13 @@ def add(
     language: Annotated[str, typer.Option("--language", help="fr or en")] = "fr",
 ) -> None:
     """Register a person with their roles and phone number; prints their member code."""
-    from bot.app import build_core
     from bot.people import add_person, get_person
 
     settings = _settings()
+    i18n = I18n(settings.default_language)
+    if language not in i18n.languages:
+        typer.echo(f"Unknown language: {language} ({', '.join(i18n.languages)})", err=True)
+        raise typer.Exit(2)
     e164 = None
     if phone is not None:
         e164 = normalise_phone(phone)
@@ -41,19 +83,129 @@ def add(
             raise typer.Exit(2)
 
     async def create() -> str:
-        core = await build_core(settings)
-        try:
-            person_id = await add_person(
-                core.store, core.clock.now(), name.strip(), {r.value for r in role}, phone=e164, language=language
-            )
-            async with core.store.transaction() as db:
+        async with _opened(settings) as store:
+            try:
+                person_id = await add_person(
+                    store, SystemClock().now(), name.strip(), {r.value for r in role}, phone=e164, language=language
+                )
+            except PeopleError as exc:
+                typer.echo(i18n.t(i18n.default_language, exc.key, **exc.params), err=True)
+                raise typer.Exit(1) from None
+            async with store.transaction() as db:
                 person = await get_person(db, person_id)
             return person.member_code or ""
-        except PeopleError as exc:
-            typer.echo(core.i18n.t(core.i18n.default_language, exc.key, **exc.params), err=True)
-            raise typer.Exit(1) from None
-        finally:
-            await core.close()
 
     code = asyncio.run(create())
     typer.echo(f"{name.strip()}: {code} ({', '.join(r.value for r in role)})")
+
+
+@people_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A CSV file: name, phone, telegram_id, roles, language, member_code.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and print the report without saving anything.")
+    ] = False,
+) -> None:
+    """Create or update people from a CSV file; prints what was created, updated, unchanged and rejected.
+
+    Importing the same file again changes nothing. Exits with 1 only when the file cannot be read.
+    """
+    settings = _settings()
+    i18n = I18n(settings.default_language)
+    lang = i18n.default_language
+    out = _out()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        typer.echo(i18n.t(lang, "people.roster_unreadable", file=file, error=exc.strerror or exc), err=True)
+        raise typer.Exit(1) from None
+    try:
+        parsed = roster.parse(data)
+    except roster.RosterError as exc:
+        typer.echo(i18n.t(lang, exc.key, **exc.params), err=True)
+        raise typer.Exit(1) from None
+
+    async def run(progress: Callable[[int], None] | None) -> roster.ImportReport:
+        async with _opened(settings) as store:
+            return await roster.import_roster(
+                store, SystemClock().now(), parsed, i18n.languages, dry_run=dry_run, progress=progress
+            )
+
+    if len(parsed.rows) > PROGRESS_ROWS:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True)) as bar:
+            task = bar.add_task(file.name, total=len(parsed.rows))
+            report = asyncio.run(run(lambda done: bar.update(task, completed=done)))
+    else:
+        report = asyncio.run(run(None))
+
+    separator = i18n.t(
+        lang, {",": "people.sep_comma", ";": "people.sep_semicolon"}.get(parsed.delimiter, "people.sep_tab")
+    )
+    out.print(i18n.t(lang, "people.report_title", file=file.name, encoding=parsed.encoding, separator=separator))
+    if parsed.guessed_encoding:
+        out.print(i18n.t(lang, "people.report_cp1252"))
+    if parsed.ignored_columns:
+        out.print(i18n.t(lang, "people.report_ignored_columns", columns=", ".join(parsed.ignored_columns)))
+    out.print(
+        i18n.t(
+            lang,
+            "people.report_counts",
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=len(report.rejected),
+        )
+    )
+    for rejected in report.rejected:
+        reason = i18n.t(lang, rejected.key, **rejected.params)
+        out.print(i18n.t(lang, "people.report_line", line=rejected.line, reason=reason))
+    if report.rejected:
+        out.print(i18n.t(lang, "people.report_fix_and_retry"))
+    if dry_run:
+        out.print(i18n.t(lang, "people.report_dry_run"))
+
+
+@people_app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(help="Where to write the CSV file.")],
+    separator: Annotated[
+        Separator, typer.Option("--separator", help="';' opens in columns in a French Excel; ',' elsewhere.")
+    ] = Separator.semicolon,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
+) -> None:
+    """Write every registered person (never a guest) to a CSV file that imports back unchanged."""
+    settings = _settings()
+    i18n = I18n(settings.default_language)
+    lang = i18n.default_language
+    if file.exists() and not overwrite:
+        if not (sys.stdin.isatty() and typer.confirm(i18n.t(lang, "people.export_replace", file=file))):
+            typer.echo(i18n.t(lang, "people.export_exists", file=file), err=True)
+            raise typer.Exit(1)
+
+    async def run() -> int:
+        async with _opened(settings) as store:
+            return await roster.export_roster(store, file, separator.value)
+
+    try:
+        count = asyncio.run(run())
+    except OSError as exc:
+        typer.echo(i18n.t(lang, "people.roster_unwritable", file=file, error=exc.strerror or exc), err=True)
+        raise typer.Exit(1) from None
+    _out().print(i18n.t(lang, "people.export_done", count=count, file=file))
+
+
+@people_app.command("list")
+def list_() -> None:
+    """Every registered person with their member code, roles, language and phone."""
+    settings = _settings()
+
+    async def run() -> list[dict[str, str]]:
+        async with _opened(settings) as store:
+            return await roster.roster_rows(store)
+
+    columns = ("member_code", "name", "roles", "language", "phone", "telegram_id")
+    table = Table(*columns)
+    for row in asyncio.run(run()):
+        table.add_row(*(Text(row[column]) for column in columns))  # Text: a name is never read as markup
+    _out().print(table)

@@ -279,5 +279,5 @@ async def add_person(
 
 
 async def count_people(store: Store) -> int:
-    row = await store.fetchone("SELECT COUNT(*) FROM persons WHERE status != 'guest'")
+    row = await store.fetchone("SELECT COUNT(*) FROM persons WHERE status = 'active'")
     return int(row[0]) if row else 0

@@ -7,6 +7,7 @@ The accents GSM-7 has (é è à ù ì ò Ç) are kept.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -58,14 +59,17 @@ def septets(text: str) -> int:
 
 def to_gsm(text: str) -> str:
     """The closest GSM-7 spelling of ``text``: characters GSM-7 has are kept as they are."""
-    out = []
-    for ch in text:
-        if is_gsm(ch):
-            out.append(ch)
-            continue
-        candidate = _SPECIAL.get(ch) or unidecode(ch)
-        out.append(candidate if candidate and is_gsm(candidate) else "?")
-    return "".join(out)
+    if is_gsm(text):
+        return text
+    return "".join(_gsm_char(ch) for ch in text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _gsm_char(ch: str) -> str:
+    if is_gsm(ch):
+        return ch
+    candidate = _SPECIAL.get(ch) or unidecode(ch)
+    return candidate if candidate and is_gsm(candidate) else "?"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,6 @@ from bot.dispatch import Router
 
 
 def routers() -> list[Router]:
-    from handlers import account, orientation
+    from handlers import account, orientation, people
 
-    return [account.router, orientation.router]
+    return [account.router, orientation.router, people.router]

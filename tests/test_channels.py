@@ -134,3 +134,15 @@ async def test_sms_answers_are_gsm7_and_two_segments_at_most(talk: Talk) -> None
         pytest.skip("SMS rendering only")
     for text in ("/start", "aide", "menu", "langue", "stop", "start", "xqzw"):
         _sms_sized(await talk(text))
+
+
+async def test_cancel_in_the_middle_of_a_step_cancels_it_without_opting_out(talk: Talk) -> None:
+    """CANCEL while the bot waits for an answer cancels that conversation; the person is not opted out."""
+    await talk("lier")
+    said = await talk("cancel")
+    assert said.has("C'est annulé")
+    row = await talk.core.store.fetchone(
+        "SELECT opted_out_at FROM identities WHERE address = ?", (talk.address("alice"),)
+    )
+    assert row is not None and row[0] is None
+    assert (await talk("STOP")).has("vous ne recevrez plus de messages")

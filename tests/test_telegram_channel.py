@@ -56,7 +56,7 @@ async def test_commands_are_registered(polling: TelegramTalk, fake_telegram: Fak
     """The bot publishes /start, /menu, /help and /language in Telegram's command menu."""
     (params,) = [p for method, p in fake_telegram.calls if method == "setMyCommands"]
     names = {c["command"] for c in params["commands"]}
-    assert names == {"start", "menu", "help", "language"}
+    assert names == {"start", "menu", "help", "language", "link", "mydata"}
 
 
 async def test_group_chats_are_ignored(polling: TelegramTalk, fake_telegram: FakeTelegram) -> None:

@@ -33,7 +33,14 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 MAX_UPDATE_BYTES = 1024 * 1024
-COMMANDS = (("start", "Menu"), ("menu", "Menu"), ("help", "Aide / Help"), ("language", "Langue / Language"))
+COMMANDS = (
+    ("start", "Menu"),
+    ("menu", "Menu"),
+    ("help", "Aide / Help"),
+    ("language", "Langue / Language"),
+    ("link", "Relier mon compte / Link my account"),
+    ("mydata", "Mes données / My data"),
+)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

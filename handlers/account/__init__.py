@@ -5,11 +5,13 @@ from __future__ import annotations
 from bot import people
 from bot.dispatch import Context, Replies, Router
 from bot.messages import Choice, Inbound, Reply
+from bot.text import fold
 
 router = Router("account")
 
 STOP_WORDS = ("stop", "arret", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "/stop")
 START_WORDS = ("start", "unstop")
+STEP_CANCEL_WORDS = frozenset({"cancel", "end", "quit"})
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 router.menu_entry("account.language", "account.menu_language", order=90)
@@ -17,7 +19,14 @@ router.menu_entry("account.language", "account.menu_language", order=90)
 
 @router.command(*STOP_WORDS)
 async def stop(inbound: Inbound, ctx: Context) -> Replies:
-    """Opt out of everything but direct answers, on this channel only."""
+    """Opt out of everything but direct answers, on this channel only.
+
+    CANCEL, END and QUIT typed in the middle of a conversation step mean "cancel this", as
+    people use them; STOP, ARRET, STOPALL and UNSUBSCRIBE always opt out.
+    """
+    if ctx.step is not None and fold(inbound.text) in STEP_CANCEL_WORDS:
+        ctx.done()
+        return [Reply(ctx.t("account.step_cancelled")), ctx.menu()]
     await people.set_opted_out(ctx.store, ctx.identity.id, ctx.now())
     ctx.done()
     return [Reply(ctx.t("account.stopped"))]
@@ -73,6 +82,8 @@ async def language(inbound: Inbound, ctx: Context) -> Replies:
 
 @router.command("francais", "french", "english", "anglais")
 async def language_by_name(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step is not None:
+        return None  # a step asking for a language (registering someone) reads it itself
     code = "fr" if inbound.text.strip().lower().startswith("fr") else "en"
     return await _set_language(code, ctx)
 
@@ -89,3 +100,7 @@ async def _set_language(code: str, ctx: Context) -> Replies:
     await people.set_language(ctx.store, ctx.person.id, code)
     ctx.language = code
     return [Reply(ctx.t("account.language_set")), ctx.menu()]
+
+
+from handlers.account import data_rights as data_rights  # noqa: E402
+from handlers.account import link as link  # noqa: E402

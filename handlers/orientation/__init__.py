@@ -1,5 +1,257 @@
-"""Orientation: 115, day centres, emergency numbers, the site. (Being written.)"""
+"""Orientation: a bed tonight (115), day centres, emergency and crisis numbers, the site, help for someone outside.
 
-from bot.dispatch import Router
+People ask in their own words, by SMS from basic phones or on Telegram: free text is matched to an
+answer (matching.py), and the menus lead to the same answers. Texts are in orientation.po, places in
+data/orientation/day_centres.yaml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dispatch import Context, Replies, Router
+from bot.messages import Inbound, Reply
+from handlers.orientation import answers, content
+from handlers.orientation.matching import Evidence, arrondissement, bare_number, matcher
 
 router = Router("orientation")
+
+# Read and check the data once, now: a wrong entry fails at start-up, not in someone's conversation.
+matcher()
+content.centres()
+content.references()
+
+STEP_MENU = "orientation.step.menu"  # a menu of ours is shown: keeps the answer's language for its buttons
+STEP_WHERE = "orientation.step.where"  # near me / arrondissement / all
+STEP_LOCATION = "orientation.step.location"  # waiting for a shared position (or an arrondissement)
+STEP_ARRONDISSEMENT = "orientation.step.arrondissement"
+PLACE_STEPS = (STEP_WHERE, STEP_LOCATION, STEP_ARRONDISSEMENT)
+# To switch an English-speaking person to French for one answer takes two French words, not one:
+# "douche" or "bonjour" are words people use in Paris whatever their language.
+FRENCH_WORDS_TO_SWITCH = 2
+
+router.menu_entry("orientation.sleep", "orientation.menu.sleep", order=10)
+router.menu_entry("orientation.centres", "orientation.menu.centres", order=20)
+router.menu_entry("orientation.emergency", "orientation.menu.emergency", order=30)
+router.menu_entry("orientation.street", "orientation.menu.street", order=40)
+router.menu_entry("orientation.site", "orientation.menu.site", order=50)
+
+
+# -- language of one answer ------------------------------------------------------------------
+
+
+def _answer_in_their_words(ctx: Context, evidence: Evidence) -> None:
+    """Answer a question clearly written in the other language in that language, this time only.
+
+    The stored choice is not touched: ``ctx.language`` lives for this message, and a menu shown
+    now keeps it in its step's data for the buttons pressed next.
+    """
+    if ctx.language != "en" and evidence.clearly("en") and ctx.i18n.has("orientation.shelter", "en"):
+        ctx.language = "en"
+    elif ctx.language == "en" and evidence.clearly("fr") >= FRENCH_WORDS_TO_SWITCH:
+        ctx.language = "fr"
+
+
+def _resume_language(ctx: Context) -> None:
+    """A button of a menu we showed answers in the language that menu was shown in."""
+    if ctx.step is not None and ctx.step.startswith("orientation."):
+        language = ctx.data.get("lang")
+        if isinstance(language, str) and language in ctx.i18n.catalogs:
+            ctx.language = language
+
+
+def _goto(ctx: Context, step: str, **data: Any) -> None:
+    ctx.goto(step, lang=ctx.language, **data)
+
+
+def _service(key: str) -> tuple[str | None, bool]:
+    """A menu's service key as (service, women): "any" is every service, "women" the women's places."""
+    if key == "women":
+        return None, True
+    if key in content.centres().services:
+        return key, False
+    return None, False
+
+
+# -- crisis: before anything else --------------------------------------------------------------
+
+
+@router.urgent
+async def crisis(inbound: Inbound, ctx: Context) -> Replies:
+    """Danger words get the emergency numbers first, whatever step the person was in."""
+    if not inbound.text:
+        return None
+    danger = matcher().crisis(inbound.text)
+    if not danger.kinds:
+        return None
+    _answer_in_their_words(ctx, danger)
+    ctx.done()
+    return [answers.crisis(ctx, danger.kinds)]
+
+
+# -- free text -------------------------------------------------------------------------------
+
+
+@router.text()
+async def free_text(inbound: Inbound, ctx: Context) -> Replies:
+    """A question in the person's own words; None when it is not about orientation."""
+    if inbound.location is not None and not inbound.text.strip():
+        ctx.done()
+        return [_nearest(inbound, ctx, "any")]
+    understood = matcher().understand(inbound.text)
+    intent = understood.intent
+    if intent is None:
+        return None
+    _answer_in_their_words(ctx, understood)
+    ctx.done()
+    if intent == "greeting":
+        return [Reply(ctx.t("orientation.welcome"), ctx.menu().choices)]
+    if intent == "shelter":
+        return [answers.shelter(ctx)]
+    if intent == "street":
+        return [answers.street(ctx)]
+    if intent == "emergency":
+        return [answers.emergency(ctx)]
+    if intent == "site":
+        _goto(ctx, STEP_MENU)
+        return [answers.site_menu(ctx)]
+    if intent in answers.SITE_TOPICS:
+        return [answers.topic(ctx, intent)]
+    service = intent if intent in content.centres().services else None
+    if (
+        service is None
+        and intent == "centres"
+        and not (understood.arrondissement or understood.women or understood.young)
+    ):
+        _goto(ctx, STEP_MENU)
+        return [answers.choose_service(ctx)]
+    return [
+        answers.centre_list(
+            ctx,
+            ctx.local_now(),
+            service=service,
+            arrondissement=understood.arrondissement,
+            women=understood.women,
+            young=understood.young,
+        )
+    ]
+
+
+# -- menus -----------------------------------------------------------------------------------
+
+
+@router.action("orientation.sleep")
+async def sleep_tonight(inbound: Inbound, ctx: Context) -> Replies:
+    _resume_language(ctx)
+    ctx.done()
+    return [answers.shelter(ctx)]
+
+
+@router.action("orientation.emergency")
+async def emergency_numbers(inbound: Inbound, ctx: Context) -> Replies:
+    _resume_language(ctx)
+    ctx.done()
+    return [answers.emergency(ctx)]
+
+
+@router.action("orientation.street")
+async def someone_outside(inbound: Inbound, ctx: Context) -> Replies:
+    _resume_language(ctx)
+    ctx.done()
+    return [answers.street(ctx)]
+
+
+@router.action("orientation.site")
+async def the_site(inbound: Inbound, ctx: Context) -> Replies:
+    _resume_language(ctx)
+    _goto(ctx, STEP_MENU)
+    return [answers.site_menu(ctx)]
+
+
+@router.action("orientation.topic")
+async def site_topic(inbound: Inbound, ctx: Context) -> Replies:
+    _resume_language(ctx)
+    name = (inbound.choice or "").partition(":")[2]
+    if name not in answers.SITE_TOPICS:
+        _goto(ctx, STEP_MENU)
+        return [answers.site_menu(ctx)]
+    ctx.done()
+    return [answers.topic(ctx, name)]
+
+
+@router.action("orientation.centres")
+async def day_centres(inbound: Inbound, ctx: Context) -> Replies:
+    """First the service, then where: two short questions fit a basic phone's screen."""
+    _resume_language(ctx)
+    _goto(ctx, STEP_MENU)
+    return [answers.choose_service(ctx)]
+
+
+@router.action("orientation.service")
+async def chosen_service(inbound: Inbound, ctx: Context) -> Replies:
+    _resume_language(ctx)
+    key = (inbound.choice or "").partition(":")[2]
+    if key not in answers.MENU_SERVICES:
+        _goto(ctx, STEP_MENU)
+        return [answers.choose_service(ctx)]
+    _goto(ctx, STEP_WHERE, service=key)
+    return [answers.choose_where(ctx, key)]
+
+
+@router.action("orientation.where")
+async def chosen_where(inbound: Inbound, ctx: Context) -> Replies:
+    _resume_language(ctx)
+    mode, _, key = (inbound.choice or "").partition(":")[2].partition(":")
+    if key not in answers.MENU_SERVICES:
+        _goto(ctx, STEP_MENU)
+        return [answers.choose_service(ctx)]
+    if mode == "near":
+        _goto(ctx, STEP_LOCATION, service=key)
+        return [answers.ask_location(ctx)]
+    if mode == "arr":
+        _goto(ctx, STEP_ARRONDISSEMENT, service=key)
+        return [answers.ask_arrondissement(ctx)]
+    ctx.done()
+    service, women = _service(key)
+    return [answers.centre_list(ctx, ctx.local_now(), service=service, women=women, everything=True)]
+
+
+@router.step(STEP_MENU)
+async def after_menu(inbound: Inbound, ctx: Context) -> Replies:
+    """Typed text after one of our menus is a new question: free text answers it."""
+    return None
+
+
+async def _place(inbound: Inbound, ctx: Context) -> Replies:
+    """A position or an arrondissement for the service chosen before; anything else is a new question."""
+    key = str(ctx.data.get("service", "any"))
+    if inbound.location is not None:
+        _resume_language(ctx)
+        ctx.done()
+        return [_nearest(inbound, ctx, key)]
+    understood = matcher().understand(inbound.text)
+    if understood.intent not in (None, "centres"):
+        return None
+    number = arrondissement(inbound.text, bare=True)
+    if number is not None:
+        _resume_language(ctx)
+        ctx.done()
+        service, women = _service(key)
+        return [answers.centre_list(ctx, ctx.local_now(), service=service, arrondissement=number, women=women)]
+    if bare_number(inbound.text) is not None:
+        _resume_language(ctx)
+        return [answers.bad_arrondissement(ctx)]
+    return None
+
+
+for _step in PLACE_STEPS:
+    router.step(_step)(_place)
+
+
+def _nearest(inbound: Inbound, ctx: Context, key: str) -> Reply:
+    assert inbound.location is not None
+    service, women = _service(key)
+    location = inbound.location
+    return answers.nearest_list(
+        ctx, ctx.local_now(), location.latitude, location.longitude, service=service, women=women
+    )

@@ -1,0 +1,282 @@
+"""Data rights: what the bot keeps about a person (export) and how it is erased for good (forget).
+
+The people we serve are vulnerable, so erasure is real: one transaction removes every row that
+names them, the ``persons`` row stays only as an anonymous account that other people's records
+(a Trocshop journal entry) may point to, and the database file is rewritten so that no old page
+(free pages, cell gaps, the WAL) still holds their name, number or messages.
+
+A feature declares its own share with ``Router.personal_data(exporter, eraser)``. Its texts can
+name it in the export: ``<feature>.privacy_label`` (a short name) and ``<feature>.privacy_export``
+(a sentence formatted with the exporter's dict); without them a generic summary is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.dispatch import PersonalData
+from bot.i18n import I18n
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+FORGOTTEN = "forgotten"
+
+# Outbox rows are the person's when they carry their id or go to one of their addresses.
+_SELECT_MESSAGES = (
+    "SELECT cause, channel, status, created_at, body FROM outbox WHERE person_id = :person"
+    " OR EXISTS (SELECT 1 FROM identities i WHERE i.person_id = :person"
+    " AND i.channel = outbox.channel AND i.address = outbox.address) ORDER BY created_at, id"
+)
+_DELETE_MESSAGES = (
+    "DELETE FROM outbox WHERE person_id = :person"
+    " OR EXISTS (SELECT 1 FROM identities i WHERE i.person_id = :person"
+    " AND i.channel = outbox.channel AND i.address = outbox.address)"
+)
+
+
+async def export_person(
+    source: Store | aiosqlite.Connection, person_id: int, personal_data: Sequence[PersonalData]
+) -> dict[str, Any]:
+    """Everything stored about one person, core tables and every feature's share, as plain data.
+
+    Given a store, the reading happens in one transaction, so the picture is consistent.
+    """
+    if isinstance(source, Store):
+        async with source.transaction() as db:
+            return await _export(db, person_id, personal_data)
+    return await _export(source, person_id, personal_data)
+
+
+async def _rows(db: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> list[aiosqlite.Row]:
+    async with db.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _export(db: aiosqlite.Connection, person_id: int, personal_data: Sequence[PersonalData]) -> dict[str, Any]:
+    params = {"person": person_id}
+    found = await _rows(
+        db, "SELECT name, member_code, language, status, created_at FROM persons WHERE id = :person", params
+    )
+    if not found:
+        raise LookupError(f"no person {person_id}")
+    person = found[0]
+    roles = await _rows(db, "SELECT role FROM person_roles WHERE person_id = :person ORDER BY role", params)
+    identities = await _rows(
+        db,
+        "SELECT channel, address, language_hint, opted_out_at, unreachable_at, created_at FROM identities"
+        " WHERE person_id = :person ORDER BY channel, id",
+        params,
+    )
+    conversation = await _rows(db, "SELECT step, updated_at FROM conversations WHERE person_id = :person", params)
+    messages = await _rows(db, _SELECT_MESSAGES, params)
+    features: dict[str, dict[str, Any]] = {}
+    for share in personal_data:
+        if share.exporter is not None:
+            features.setdefault(share.feature, {}).update(await share.exporter(db, person_id))
+    return {
+        "person": {
+            "id": person_id,
+            "name": person["name"],
+            "member_code": person["member_code"],
+            "language": person["language"],
+            "status": person["status"],
+            "roles": [row["role"] for row in roles],
+            "created_at": person["created_at"],
+        },
+        "identities": [
+            {
+                "channel": row["channel"],
+                "address": row["address"],
+                "language_hint": row["language_hint"],
+                "opted_out": row["opted_out_at"] is not None,
+                "opted_out_at": row["opted_out_at"],
+                "unreachable": row["unreachable_at"] is not None,
+                "created_at": row["created_at"],
+            }
+            for row in identities
+        ],
+        "conversation": dict(conversation[0]) if conversation else None,
+        "messages": [dict(row) for row in messages],
+        "features": features,
+    }
+
+
+# --- Rendering: a short text for the person, in their language ---------------------------------
+
+
+def _optional(i18n: I18n, language: str, key: str, params: dict[str, Any] | None = None) -> str | None:
+    """A catalog text that may not exist (a feature's own wording, a role added later)."""
+    if not (i18n.has(key, language) or i18n.has(key, i18n.default_language)):
+        return None
+    text = i18n.t(language, key)
+    try:
+        return text.format(**params) if params else text
+    except (KeyError, IndexError, ValueError):  # a feature's text asking for a field its exporter lacks
+        return None
+
+
+def _empty(value: object) -> bool:
+    """Nothing kept: a feature that has nothing about the person is not worth a line (or an SMS)."""
+    if isinstance(value, dict):
+        return all(_empty(item) for item in value.values())
+    return value is None or value == "" or (isinstance(value, list | tuple | set) and not value)
+
+
+def _summary(value: object) -> str:
+    """A feature's data in a few characters: lists and tables become counts."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_summary(item)}" for key, item in value.items() if not _empty(item))
+    if isinstance(value, list | tuple | set):
+        return str(len(value))
+    return "-" if value is None else str(value)
+
+
+def feature_label(i18n: I18n, language: str, feature: str) -> str:
+    return _optional(i18n, language, f"{feature}.privacy_label") or feature
+
+
+def _identity_lines(export: dict[str, Any], i18n: I18n, language: str) -> list[str]:
+    lines = []
+    for identity in export["identities"]:
+        channel, address = identity["channel"], identity["address"]
+        line = _optional(i18n, language, f"privacy.identity_{channel}", {"address": address}) or f"{channel}: {address}"
+        if identity["opted_out"]:
+            line += " " + i18n.t(language, "privacy.opted_out")
+        lines.append(line)
+    return lines
+
+
+def _person_lines(export: dict[str, Any], i18n: I18n, language: str) -> list[str]:
+    person = export["person"]
+    lines = []
+    if person["name"]:
+        lines.append(i18n.t(language, "privacy.line_name", name=person["name"]))
+    if person["member_code"]:
+        lines.append(i18n.t(language, "privacy.line_code", code=person["member_code"]))
+    if person["roles"]:
+        roles = ", ".join(_optional(i18n, language, f"privacy.role_{role}") or role for role in person["roles"])
+        lines.append(i18n.t(language, "privacy.line_roles", roles=roles))
+    return lines
+
+
+def render_export(export: dict[str, Any], i18n: I18n, language: str, heading: str | None = None) -> str:
+    """The export as a few short lines; message bodies are counted, not repeated (SMS costs money)."""
+    person = export["person"]
+    lines = [heading or i18n.t(language, "privacy.export_heading")]
+    lines += _person_lines(export, i18n, language)
+    if person["status"] != "active":
+        lines.append(i18n.t(language, "privacy.line_not_registered"))
+    lines += _identity_lines(export, i18n, language)
+    if person["language"]:
+        name = _optional(i18n, language, f"privacy.language_{person['language']}") or person["language"]
+        lines.append(i18n.t(language, "privacy.line_language", name=name))
+    messages = export["messages"]
+    waiting = sum(1 for m in messages if m["status"] in ("pending", "sending"))
+    lines.append(i18n.t(language, "privacy.line_messages", count=len(messages), waiting=waiting))
+    for feature, data in export["features"].items():
+        if _empty(data):
+            continue
+        own = _optional(i18n, language, f"{feature}.privacy_export", data)
+        label = feature_label(i18n, language, feature)
+        lines.append(own or i18n.t(language, "privacy.line_feature", feature=label, summary=_summary(data)))
+    lines.append(i18n.t(language, "privacy.export_footer"))
+    return "\n".join(lines)
+
+
+def render_erasable(
+    export: dict[str, Any], i18n: I18n, language: str, personal_data: Iterable[PersonalData] = ()
+) -> str:
+    """Exactly what a forget will erase, as one short list: the question must fit in one SMS."""
+    person = export["person"]
+    items = [value for value in (person["name"], person["member_code"]) if value]
+    items += [_optional(i18n, language, f"privacy.role_{role}") or role for role in person["roles"]]
+    for identity in export["identities"]:
+        channel, address = identity["channel"], identity["address"]
+        items.append(_optional(i18n, language, f"privacy.item_{channel}", {"address": address}) or address)
+    if export["messages"]:
+        items.append(i18n.t(language, "privacy.item_messages", count=len(export["messages"])))
+    items.append(i18n.t(language, "privacy.item_conversation"))
+    # A feature whose exporter found nothing has nothing to erase worth naming; one without exporter may.
+    erasers = {share.feature for share in personal_data if share.eraser is not None}
+    shown = export["features"]
+    features = sorted(f for f in erasers if f not in shown or not _empty(shown[f]))
+    items += [feature_label(i18n, language, feature) for feature in features]
+    return ", ".join(items)
+
+
+# --- Forgetting ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What a forget did, in counts only: fit for a log line."""
+
+    person_id: int
+    at: datetime
+    identities: int
+    messages: int
+    features: list[str] = field(default_factory=list)
+
+
+async def forget_person(
+    store: Store, person_id: int, personal_data: Sequence[PersonalData], now: datetime
+) -> Forgotten:
+    """Erase a person: their features' data, messages, conversation, identities and roles, in one transaction.
+
+    The ``persons`` row stays, anonymous (no name, code or language, status ``forgotten``), so
+    records other people need keep pointing somewhere; nothing links it to the addresses any more,
+    so the same phone writing again is a new guest. Features erase first, while the person's
+    identities can still be read. Any failure rolls everything back. Afterwards the file is
+    rewritten (:func:`scrub`) so the bytes are gone too.
+    """
+    params = {"person": person_id}
+    async with store.transaction() as db:
+        if not await _rows(db, "SELECT 1 FROM persons WHERE id = :person", params):
+            raise LookupError(f"no person {person_id}")
+        erased: list[str] = []
+        for share in personal_data:
+            if share.eraser is not None:
+                await share.eraser(db, person_id)
+                erased.append(share.feature)
+        cursor = await db.execute(_DELETE_MESSAGES, params)
+        messages = cursor.rowcount
+        await db.execute("DELETE FROM conversations WHERE person_id = :person", params)
+        cursor = await db.execute("DELETE FROM identities WHERE person_id = :person", params)
+        identities = cursor.rowcount
+        await db.execute("DELETE FROM person_roles WHERE person_id = :person", params)
+        await db.execute(
+            "UPDATE persons SET name = NULL, member_code = NULL, language = NULL, status = :status WHERE id = :person",
+            {**params, "status": FORGOTTEN},
+        )
+    await scrub(store)
+    return Forgotten(person_id, now, identities, messages, erased)
+
+
+async def scrub(store: Store) -> bool:
+    """Leave no deleted byte in the database files; False when some could not be (logged).
+
+    ``secure_delete`` zeroes a deleted row where it lies, but copies of it can survive in the gaps
+    of pages that a rebalancing rewrote earlier, and the WAL keeps whole old pages until a
+    checkpoint. VACUUM rebuilds every page from the rows that remain; the TRUNCATE checkpoint then
+    copies them into the main file (which shrinks) and empties the WAL. It takes the one
+    connection for a moment, which is acceptable for something as rare as a forget.
+    """
+    if store.path == ":memory:":
+        return True
+    try:
+        await store.fetchall("VACUUM")
+    except aiosqlite.Error:
+        log.warning("VACUUM after an erasure failed: deleted data may stay in free space until the next one")
+        return False
+    row = await store.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+    if row is not None and row[0]:
+        log.warning("the WAL checkpoint after an erasure was blocked by a reader: old pages stay until the next one")
+        return False
+    return True

@@ -1,0 +1,463 @@
+"""Staff register people in the chat: add a person step by step, change roles, attach a phone.
+
+Every command is for staff only (the dispatcher's guard refuses anyone else and changes nothing).
+Nothing is written before the staff member answers OUI to a summary; NON, ANNULER or /cancel at
+any step stops with nothing written. Logs carry person ids only, never a name or a number.
+
+Commands: /equipe or /staff (the list), /inscrire or /register, /roles CODE, /tel or /phone CODE NUMBER.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import aiosqlite
+
+from bot import people
+from bot.dispatch import STAFF_ROLES, Context, Replies, Router
+from bot.messages import Channel, Choice, Inbound, Reply
+from bot.people import PeopleError, Role
+from bot.roster import MAX_NAME, display_phone, ordered_roles, parse_phone, replace_identity, role_from_word
+from bot.text import fold
+
+log = logging.getLogger(__name__)
+
+router = Router("people")
+router.menu_entry("people.staff", "people.menu_staff", order=80, visible=lambda person: person.is_staff)
+
+# "cancel" alone is an opt-out word (account's STOP): staff write /cancel, ANNULER or NON.
+CANCEL_WORDS = frozenset({"non", "no", "n", "annuler", "annule", "annulation", "cancel", "abandon", "abandonner"})
+YES_WORDS = frozenset({"oui", "yes", "o", "y", "ok", "confirmer", "confirm", "valider", "enregistrer", "save"})
+DONE_WORDS = frozenset(
+    {"ok", "oui", "yes", "fini", "termine", "valider", "continuer", "suivant", "done", "next", "continue"}
+)
+NO_PHONE_WORDS = frozenset({"aucun", "aucune", "none", "sans", "rien", "pas de telephone", "pas de numero", "no phone"})
+LANGUAGE_WORDS = {"fr": "fr", "en": "en", "aucune": None, "aucun": None, "none": None}
+GRANTABLE = (Role.RESIDENT, Role.WORKER, Role.VOLUNTEER, Role.STAFF)
+
+NAME, PHONE, ROLES, LANGUAGE, CONFIRM, CODE, NEW_PHONE = (
+    "people.name",
+    "people.phone",
+    "people.roles",
+    "people.language",
+    "people.confirm",
+    "people.code",
+    "people.new_phone",
+)
+
+
+# Shared pieces ------------------------------------------------------------------------------
+
+
+def _offered(ctx: Context) -> list[str]:
+    """The roles this staff member may give or take: only an admin makes an admin."""
+    offered = [role.value for role in GRANTABLE]
+    if Role.ADMIN.value in ctx.person.roles:
+        offered.append(Role.ADMIN.value)
+    return offered
+
+
+def _roles_text(ctx: Context, roles: Iterable[str]) -> str:
+    names = [ctx.t(f"people.role_{role}") for role in ordered_roles(roles)]
+    return ", ".join(names) if names else ctx.t("people.none")
+
+
+def _language_text(ctx: Context, language: str | None) -> str:
+    return ctx.t(f"people.language_{language}") if language else ctx.t("people.language_none")
+
+
+def _cancel(ctx: Context) -> Replies:
+    ctx.done()
+    return [Reply(ctx.t("people.cancelled"))]
+
+
+def _expired(ctx: Context) -> Replies:
+    """A button of a form already finished or cancelled (pressed twice, or late): nothing happens.
+
+    Whatever the person is doing now is left as it is.
+    """
+    return [Reply(ctx.t("people.expired"))]
+
+
+def _is_cancel(text: str) -> bool:
+    return fold(text) in CANCEL_WORDS
+
+
+def _confirm(ctx: Context, text: str) -> Reply:
+    return Reply(
+        text, (Choice("people.yes", ctx.t("people.choice_yes")), Choice("people.no", ctx.t("people.choice_no")))
+    )
+
+
+def _split_code(text: str) -> tuple[str | None, str]:
+    """``GV-K7P2 06 12...``, ``gv k7p2 06 12...`` or ``k7p2 06...`` -> (``GV-K7P2``, ``06 12...``)."""
+    words = text.split()
+    for taken in (2, 1):
+        if len(words) >= taken:
+            code = people.normalise_member_code(" ".join(words[:taken]))
+            if code is not None and (taken == 1 or fold(words[0]) == "gv"):
+                return code, " ".join(words[taken:])
+    return None, text
+
+
+def _arguments(inbound: Inbound) -> str:
+    """What follows the command word: ``/tel GV-K7P2 06 12`` -> ``GV-K7P2 06 12``."""
+    parts = inbound.text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+async def _person_by_code(ctx: Context, code: str) -> people.Person | None:
+    async with ctx.store.transaction() as db:
+        person_id = await people.find_person_id(db, member_code=code)
+        return await people.get_person(db, person_id) if person_id is not None else None
+
+
+def _label(person: people.Person) -> str:
+    return f"{person.name} ({person.member_code})"
+
+
+# The list of staff commands -----------------------------------------------------------------
+
+
+@router.command("/equipe", "/staff", roles=STAFF_ROLES)
+@router.action("people.staff", roles=STAFF_ROLES)
+async def staff_help(inbound: Inbound, ctx: Context) -> Replies:
+    """The staff's commands in one place, with the registration one button away."""
+    ctx.done()
+    return [Reply(ctx.t("people.staff_help"), (Choice("people.add", ctx.t("people.choice_add")),))]
+
+
+# Registration, step by step -----------------------------------------------------------------
+
+
+@router.command("/inscrire", "/register", roles=STAFF_ROLES)
+@router.action("people.add", roles=STAFF_ROLES)
+async def start_registration(inbound: Inbound, ctx: Context) -> Replies:
+    ctx.goto(NAME, flow="add")
+    return [Reply(ctx.t("people.ask_name"))]
+
+
+@router.step(NAME, roles=STAFF_ROLES)
+async def got_name(inbound: Inbound, ctx: Context) -> Replies:
+    text = inbound.text.strip()
+    if _is_cancel(text):
+        return _cancel(ctx)
+    if not text or len(text) > MAX_NAME or text.startswith("/") or not any(ch.isalpha() for ch in text):
+        return [Reply(ctx.t("people.bad_name", max=MAX_NAME))]
+    ctx.goto(PHONE, flow="add", name=text)
+    return [_ask_phone(ctx, text)]
+
+
+def _ask_phone(ctx: Context, name: str) -> Reply:
+    return Reply(ctx.t("people.ask_phone", name=name), (Choice("people.no_phone", ctx.t("people.choice_no_phone")),))
+
+
+@router.step(PHONE, roles=STAFF_ROLES)
+async def got_phone(inbound: Inbound, ctx: Context) -> Replies:
+    text = inbound.text.strip()
+    if _is_cancel(text):
+        return _cancel(ctx)
+    if fold(text) in NO_PHONE_WORDS:
+        return _to_roles(ctx, phone=None)
+    phone = parse_phone(text)
+    if phone is None:
+        return [Reply(ctx.t("people.bad_phone", value=text[:30])), _ask_phone(ctx, ctx.data["name"])]
+    async with ctx.store.transaction() as db:
+        owner = await people.find_person_id(db, phone=phone)
+        code = await _code_of(db, owner)
+    if owner is not None:
+        return [Reply(ctx.t("people.phone_taken", code=code)), _ask_phone(ctx, ctx.data["name"])]
+    return _to_roles(ctx, phone=phone)
+
+
+async def _code_of(db: aiosqlite.Connection, person_id: int | None) -> str:
+    if person_id is None:
+        return ""
+    person = await people.get_person(db, person_id)
+    return person.member_code or "?"
+
+
+@router.action("people.no_phone", roles=STAFF_ROLES)
+async def no_phone(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != PHONE:
+        return _expired(ctx)
+    return _to_roles(ctx, phone=None)
+
+
+def _to_roles(ctx: Context, phone: str | None) -> Replies:
+    ctx.goto(ROLES, **{**ctx.data, "phone": phone, "roles": [], "label": ctx.data["name"]})
+    return [_role_picker(ctx)]
+
+
+# The role picker, shared by registration and /roles ------------------------------------------
+
+
+def _role_picker(ctx: Context, hint: str | None = None) -> Reply:
+    """One button per role, saying what pressing it does; typed numbers (``1 3``) work the same."""
+    chosen = set(ctx.data["roles"])
+    choices = [
+        Choice(
+            f"people.role:{role}",
+            ctx.t("people.role_remove" if role in chosen else "people.role_add", role=ctx.t(f"people.role_{role}")),
+        )
+        for role in _offered(ctx)
+    ]
+    choices.append(Choice("people.roles_ok", ctx.t("people.choice_ok")))
+    text = ctx.t("people.ask_roles", name=ctx.data["label"], roles=_roles_text(ctx, chosen))
+    return Reply(f"{hint}\n{text}" if hint else text, tuple(choices))
+
+
+def _toggle(ctx: Context, role: str) -> None:
+    roles = set(ctx.data["roles"])
+    roles.symmetric_difference_update({role})
+    ctx.data["roles"] = ordered_roles(roles)
+    ctx.goto(ROLES, **ctx.data)
+
+
+@router.action("people.role", roles=STAFF_ROLES)
+async def pressed_role(inbound: Inbound, ctx: Context) -> Replies:
+    role = (inbound.choice or "").partition(":")[2]
+    if ctx.step != ROLES:
+        return _expired(ctx)
+    if role in _offered(ctx):
+        _toggle(ctx, role)
+    return [_role_picker(ctx)]
+
+
+@router.action("people.roles_ok", roles=STAFF_ROLES)
+async def pressed_roles_ok(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != ROLES:
+        return _expired(ctx)
+    return await _roles_chosen(ctx)
+
+
+@router.step(ROLES, roles=STAFF_ROLES)
+async def typed_roles(inbound: Inbound, ctx: Context) -> Replies:
+    """``1 3``, ``benevole``, ``OK``, or ``1 3 OK`` in one message."""
+    if _is_cancel(inbound.text):
+        return _cancel(ctx)
+    offered = _offered(ctx)
+    toggles: list[str] = []
+    finish = False
+    for word in fold(inbound.text).split():
+        role = role_from_word(word)
+        if word.isdigit() and 1 <= int(word) <= len(offered):
+            toggles.append(offered[int(word) - 1])
+        elif (word.isdigit() and int(word) == len(offered) + 1) or word in DONE_WORDS:
+            finish = True
+        elif role is not None and role.value in offered:
+            toggles.append(role.value)
+        else:
+            return [_role_picker(ctx, ctx.t("people.roles_help"))]
+    for toggled in toggles:
+        _toggle(ctx, toggled)
+    if finish:
+        return await _roles_chosen(ctx)
+    return [_role_picker(ctx)]
+
+
+async def _roles_chosen(ctx: Context) -> Replies:
+    if not ctx.data["roles"]:
+        return [_role_picker(ctx, ctx.t("people.need_a_role"))]
+    if ctx.data["flow"] == "add":
+        ctx.goto(LANGUAGE, **ctx.data)
+        return [_ask_language(ctx)]
+    before, after, label = set(ctx.data["before"]), set(ctx.data["roles"]), ctx.data["label"]
+    if before == after:
+        ctx.done()
+        return [Reply(ctx.t("people.roles_unchanged", name=label))]
+    if ctx.data["person_id"] == ctx.person.id and (before - after) & STAFF_ROLES:
+        ctx.done()
+        return [Reply(ctx.t("people.not_own_staff"))]
+    ctx.goto(CONFIRM, **ctx.data)
+    summary = ctx.t(
+        "people.confirm_roles",
+        name=label,
+        before=_roles_text(ctx, before),
+        after=_roles_text(ctx, after),
+    )
+    return [_confirm(ctx, summary)]
+
+
+# Registration, continued --------------------------------------------------------------------
+
+
+def _ask_language(ctx: Context) -> Reply:
+    choices = tuple(
+        Choice(f"people.lang:{code or ''}", _language_text(ctx, code)) for code in [*ctx.i18n.languages, None]
+    )
+    return Reply(ctx.t("people.ask_language", name=ctx.data["name"]), choices)
+
+
+@router.action("people.lang", roles=STAFF_ROLES)
+async def pressed_language(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != LANGUAGE:
+        return _expired(ctx)
+    code = (inbound.choice or "").partition(":")[2]
+    return _to_summary(ctx, code if code in ctx.i18n.languages else None)
+
+
+@router.step(LANGUAGE, roles=STAFF_ROLES)
+async def typed_language(inbound: Inbound, ctx: Context) -> Replies:
+    if _is_cancel(inbound.text):
+        return _cancel(ctx)
+    word = fold(inbound.text)
+    if word in LANGUAGE_WORDS and (LANGUAGE_WORDS[word] is None or LANGUAGE_WORDS[word] in ctx.i18n.languages):
+        return _to_summary(ctx, LANGUAGE_WORDS[word])
+    return [_ask_language(ctx)]
+
+
+def _to_summary(ctx: Context, language: str | None) -> Replies:
+    ctx.goto(CONFIRM, **{**ctx.data, "language": language})
+    phone = ctx.data["phone"]
+    summary = ctx.t(
+        "people.confirm_add",
+        name=ctx.data["name"],
+        phone=display_phone(phone) if phone else ctx.t("people.none"),
+        roles=_roles_text(ctx, ctx.data["roles"]),
+        language_name=_language_text(ctx, language),
+    )
+    return [_confirm(ctx, summary)]
+
+
+# The confirmation, shared by every flow -----------------------------------------------------
+
+
+@router.action("people.yes", roles=STAFF_ROLES)
+async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != CONFIRM:
+        return _expired(ctx)
+    return await _commit(ctx)
+
+
+@router.action("people.no", roles=STAFF_ROLES)
+async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step is None or not ctx.step.startswith("people."):
+        return _expired(ctx)
+    return _cancel(ctx)
+
+
+@router.step(CONFIRM, roles=STAFF_ROLES)
+async def typed_confirmation(inbound: Inbound, ctx: Context) -> Replies:
+    word = fold(inbound.text)
+    if word in CANCEL_WORDS:
+        return _cancel(ctx)
+    if word in YES_WORDS:
+        return await _commit(ctx)
+    return [Reply(ctx.t("people.answer_yes_no"))]
+
+
+async def _commit(ctx: Context) -> Replies:
+    """The one place a flow writes, in one transaction: all of it or nothing."""
+    data, flow = dict(ctx.data), ctx.data["flow"]
+    ctx.done()
+    try:
+        async with ctx.store.transaction() as db:
+            if flow == "add":
+                person_id = await people.register(db, ctx.now(), data["name"], data["roles"], data["language"])
+                if data["phone"]:
+                    await people.attach_identity(db, ctx.now(), person_id, Channel.SMS, data["phone"])
+            else:
+                person_id = data["person_id"]
+                current = await people.get_person(db, person_id) if await _active(db, person_id) else None
+                if current is None:
+                    return [Reply(ctx.t("people.gone"))]
+                if flow == "roles":
+                    await people.set_roles(db, person_id, data["roles"])
+                else:
+                    await replace_identity(db, ctx.now(), person_id, Channel.SMS, data["phone"])
+            person = await people.get_person(db, person_id)
+    except PeopleError as exc:
+        return [Reply(ctx.t(exc.key, **exc.params))]
+    log.info("staff %s: %s for person %s", ctx.person.id, flow, person_id)
+    if flow == "add":
+        return [Reply(ctx.t("people.added", name=person.name, code=person.member_code))]
+    if flow == "roles":
+        return [Reply(ctx.t("people.roles_saved", name=_label(person), roles=_roles_text(ctx, person.roles)))]
+    return [Reply(ctx.t("people.phone_saved", name=_label(person), phone=display_phone(data["phone"])))]
+
+
+async def _active(db: aiosqlite.Connection, person_id: int) -> bool:
+    async with db.execute("SELECT 1 FROM persons WHERE id = ? AND status = 'active'", (person_id,)) as cursor:
+        return await cursor.fetchone() is not None
+
+
+# /roles CODE and /tel CODE NUMBER -----------------------------------------------------------
+
+
+@router.command("/roles", roles=STAFF_ROLES)
+async def roles_command(inbound: Inbound, ctx: Context) -> Replies:
+    return await _with_code(ctx, "roles", _arguments(inbound))
+
+
+@router.command("/tel", "/phone", roles=STAFF_ROLES)
+async def phone_command(inbound: Inbound, ctx: Context) -> Replies:
+    return await _with_code(ctx, "tel", _arguments(inbound))
+
+
+@router.step(CODE, roles=STAFF_ROLES)
+async def typed_code(inbound: Inbound, ctx: Context) -> Replies:
+    if _is_cancel(inbound.text):
+        return _cancel(ctx)
+    return await _with_code(ctx, ctx.data["flow"], inbound.text)
+
+
+async def _with_code(ctx: Context, flow: str, arguments: str) -> Replies:
+    """The person named by the member code at the start of ``arguments``, then the flow's next step."""
+    if not arguments.strip():
+        ctx.goto(CODE, flow=flow)
+        return [Reply(ctx.t("people.ask_code"))]
+    code, rest = _split_code(arguments)
+    if code is None:
+        ctx.goto(CODE, flow=flow)
+        return [Reply(ctx.t("people.bad_code", value=arguments.split()[0][:20]))]
+    person = await _person_by_code(ctx, code)
+    if person is None:
+        ctx.goto(CODE, flow=flow)
+        return [Reply(ctx.t("people.no_such_code", code=code))]
+    base = {"flow": flow, "person_id": person.id, "label": _label(person), "name": person.name}
+    if flow == "roles":
+        roles = ordered_roles(person.roles)
+        ctx.goto(ROLES, **base, roles=roles, before=roles)
+        return [_role_picker(ctx)]
+    ctx.goto(NEW_PHONE, **base)
+    if rest.strip():
+        return await _new_phone(ctx, rest)
+    return [Reply(ctx.t("people.ask_new_phone", name=_label(person)))]
+
+
+@router.step(NEW_PHONE, roles=STAFF_ROLES)
+async def typed_new_phone(inbound: Inbound, ctx: Context) -> Replies:
+    if _is_cancel(inbound.text):
+        return _cancel(ctx)
+    return await _new_phone(ctx, inbound.text)
+
+
+async def _new_phone(ctx: Context, text: str) -> Replies:
+    phone = parse_phone(text)
+    if phone is None:
+        return [Reply(ctx.t("people.bad_phone", value=text.strip()[:30]))]
+    person_id = ctx.data["person_id"]
+    async with ctx.store.transaction() as db:
+        owner = await people.find_person_id(db, phone=phone)
+        owner_code = await _code_of(db, owner)
+        async with db.execute(
+            "SELECT address FROM identities WHERE person_id = ? AND channel = ? ORDER BY id",
+            (person_id, Channel.SMS.value),
+        ) as cursor:
+            current = [row[0] for row in await cursor.fetchall()]
+    label = ctx.data["label"]
+    if owner == person_id:
+        ctx.done()
+        return [Reply(ctx.t("people.phone_already_theirs", phone=display_phone(phone), name=label))]
+    if owner is not None:
+        ctx.done()
+        return [Reply(ctx.t("people.phone_taken_by", code=owner_code))]
+    ctx.goto(CONFIRM, **{**ctx.data, "phone": phone})
+    if current:
+        old = ", ".join(display_phone(address) for address in current)
+        summary = ctx.t("people.confirm_phone_replace", phone=display_phone(phone), name=label, old=old)
+    else:
+        summary = ctx.t("people.confirm_phone", phone=display_phone(phone), name=label)
+    return [_confirm(ctx, summary)]
