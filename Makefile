@@ -19,8 +19,9 @@ run: $(STAMP)
 chat: $(STAMP)
 	$(BIN)/voisins chat
 
+# Tests run on every core: each test has its own database, ports and temporary folder.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

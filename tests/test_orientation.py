@@ -460,6 +460,13 @@ async def test_location_gives_the_three_nearest_without_women_only(core: Core) -
     assert said.text.count("\n- ") == 3
 
 
+async def test_a_shared_telegram_location_gets_the_nearest(talk: Talk) -> None:
+    """A location shared on Telegram (or the terminal) gets the three nearest public places; SMS has none."""
+    said = await talk.location(*NEXT_TO_HALTE_FEMMES)
+    assert said.has("pres de vous", "km", URL)
+    assert not said.has("Halte Femmes")
+
+
 async def test_location_after_near_me_for_women(core: Core) -> None:
     """Near me, for women: the women-only place next door comes first."""
     for text in ("menu", "2", "6", "1"):
