@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,45 +11,21 @@ import pytest
 from bot import people, roster
 from bot.messages import Channel
 from bot.store import Store
+from tests.commands import Ran, bot_env
+from tests.commands import voisins as run_voisins
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 HEADER = "name,phone,telegram_id,roles,language,member_code"
 
 
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """The machine's environment without any bot setting, on a database in ``tmp_path``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "TWILIO_", "SMS_", "PUBLIC_", "HTTP_", "DATABASE_", "DEMO_"))
-    }
-    env.update({"DATABASE_PATH": str(tmp_path / "roster.db"), "COLUMNS": "200"})
-    return env
+    return bot_env(tmp_path, database="roster.db")
 
 
 async def voisins(tmp_path: Path, *args: str, stdin: bytes = b"") -> Ran:
     """Run ``voisins ARGS`` in ``tmp_path`` (no .env there), as staff do in a terminal."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=tmp_path,
-        env=cli_env(tmp_path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(stdin), timeout=120)
-    assert process.returncode is not None
-    return Ran(process.returncode, out.decode(), err.decode())
+    return await run_voisins(tmp_path, *args, stdin=stdin, env=cli_env(tmp_path))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.commands import bot_env, voisins
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -23,17 +23,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    """The machine's environment without any bot setting, plus ``settings``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "TWILIO_", "SMS_", "PUBLIC_", "HTTP_", "DATABASE_", "DEMO_"))
-    }
-    env.update({"DATABASE_PATH": str(tmp_path / "run.db"), "HTTP_HOST": "127.0.0.1", **settings})
-    return env
 
 
 @asynccontextmanager
@@ -73,20 +62,11 @@ async def voisins_run(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[as
 
 async def test_run_in_the_terminal_with_no_account(tmp_path: Path) -> None:
     """With nothing configured, ``voisins run`` chats in the terminal on SQLite with demo data."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=bot_env(tmp_path, HTTP_PORT=str(free_port())),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    ran = await voisins(
+        tmp_path, "run", stdin=b"aide\nlangue\n2\n/quit\n", env=bot_env(tmp_path, HTTP_PORT=str(free_port()))
     )
-    out, err = await asyncio.wait_for(process.communicate(b"aide\nlangue\n2\n/quit\n"), timeout=30)
-    text = out.decode()
-    assert process.returncode == 0, err.decode()
+    text = ran.out
+    assert ran.code == 0, ran.err
     assert "dans le terminal" in text
     assert "Écrivez votre question avec vos mots" in text
     assert "I will answer you in English" in text
@@ -143,40 +123,18 @@ async def test_run_answers_telegram_by_webhook(tmp_path: Path) -> None:
 
 async def test_missing_setting_fails_at_start_with_a_clear_message(tmp_path: Path) -> None:
     """SMS switched on without PUBLIC_URL stops at start and names the missing key."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=bot_env(tmp_path, TWILIO_AUTH_TOKEN="x", TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    ran = await voisins(
+        tmp_path, "run", env=bot_env(tmp_path, TWILIO_AUTH_TOKEN="x", TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID)
     )
-    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode == 2
-    assert "PUBLIC_URL" in err.decode()
+    assert ran.code == 2
+    assert "PUBLIC_URL" in ran.err
 
 
 async def test_chat_as_a_phone_number_talks_as_that_person(tmp_path: Path) -> None:
     """``voisins chat --as PHONE`` talks as that number's SMS identity, with the SMS rendering."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "chat",
-        "--as",
-        "06 39 98 00 03",
-        cwd=tmp_path,
-        env=bot_env(tmp_path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(b"aide\n/quit\n"), timeout=30)
-    assert process.returncode == 0, err.decode()
-    text = out.decode()
+    ran = await voisins(tmp_path, "chat", "--as", "06 39 98 00 03", stdin=b"aide\n/quit\n")
+    assert ran.code == 0, ran.err
+    text = ran.out
     assert "Type your question" in text  # the demo person with that number chose English
     import sqlite3
 
@@ -189,19 +147,6 @@ async def test_chat_as_a_phone_number_talks_as_that_person(tmp_path: Path) -> No
 
 async def test_chat_refuses_what_is_not_a_phone_number(tmp_path: Path) -> None:
     """``--as`` with something that is not a phone number stops with a clear message."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "chat",
-        "--as",
-        "hello",
-        cwd=tmp_path,
-        env=bot_env(tmp_path),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode == 2
-    assert "Not a phone number" in err.decode()
+    ran = await voisins(tmp_path, "chat", "--as", "hello")
+    assert ran.code == 2
+    assert "Not a phone number" in ran.err
