@@ -34,5 +34,9 @@ format: $(STAMP)
 
 check: lint test
 
+# Benchmarks print figures; they are not tests (see bench/).
+bench: $(STAMP)
+	$(BIN)/python bench/broadcast.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -54,12 +54,17 @@ class Core:
         await self.store.close()
 
 
+def feature_routers() -> list[Router]:
+    """The one place the engine reaches the features: their registry."""
+    from handlers.registry import routers
+
+    return routers()
+
+
 async def build_core(settings: Settings, clock: Clock | None = None, routers: list[Router] | None = None) -> Core:
     """Open the store (migrations applied), seed demo data when asked, and wire the dispatcher."""
     if routers is None:
-        from handlers.registry import routers as registered
-
-        routers = registered()
+        routers = feature_routers()
     clock = clock or SystemClock()
     store = Store(settings.database_path)
     await store.open()
@@ -67,7 +72,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
         i18n = I18n(settings.default_language)
         if settings.seed_demo and await demo.seed(store, clock.now(), routers):
             log.info("demo data seeded")
-        outbox = Outbox(store, clock)
+        outbox = Outbox(store, clock, hooks=[make(store, clock) for r in routers for make in r.outbox_hooks])
         dispatcher = Dispatcher(store, clock, settings, i18n, routers, outbox)
         scheduler = Scheduler(store, clock, settings)
     except BaseException:

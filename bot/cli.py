@@ -85,10 +85,14 @@ def chat(
 
 
 def _register_subcommands() -> None:
-    """Staff command groups (``voisins people ...``), each in its own module."""
+    """Staff command groups: the engine's ``voisins people``, then each feature's (``Router.cli``)."""
+    from bot.app import feature_routers
     from bot.cli_people import people_app
 
     app.add_typer(people_app, name="people", help="Register people, import and export the roster.")
+    for router in feature_routers():
+        for name, group, help_text in router.clis:
+            app.add_typer(group, name=name, help=help_text)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 class ConfigError(Exception):
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     sms_max_per_second: float = Field(default=1, gt=0)
+    # Broadcasts: an estimate of Twilio's price of one SMS segment, in euros, shown in the preview.
+    sms_price_per_segment: float = Field(default=0.0725, ge=0)
+    # Broadcast SMS wait for the end of these local hours unless urgent; empty: no quiet hours.
+    sms_quiet_hours: str | None = "21:00-08:00"
 
     demo_data: bool | None = None
     log_level: str = "INFO"
@@ -53,6 +58,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (for example Europe/Paris)") from None
         return value
+
+    @field_validator("sms_quiet_hours", mode="before")
+    @classmethod
+    def _quiet_hours(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not _QUIET_HOURS.match(value.strip()):
+            raise ValueError("SMS_QUIET_HOURS is two local times, from-to, such as 21:00-08:00 (or empty)")
+        return value.strip()
 
     @field_validator("public_url", "telegram_api_url", "twilio_api_url")
     @classmethod

@@ -21,7 +21,7 @@ from bot.clock import Clock, iso
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.messages import Channel, Choice, Inbound, Reply
-from bot.outbox import Outbox
+from bot.outbox import Outbox, OutboxHook
 from bot.people import Identity, Person, Role
 from bot.sms_text import paginate, render_reply
 from bot.store import Store
@@ -143,6 +143,16 @@ class Router:
         self.menu_entries: list[MenuEntry] = []
         self.demo_seeders: list[DemoSeeder] = []
         self.personal: list[PersonalData] = []
+        self.outbox_hooks: list[Callable[[Store, Clock], OutboxHook]] = []
+        self.clis: list[tuple[str, Any, str]] = []
+
+    def outbox_hook(self, factory: Callable[[Store, Clock], OutboxHook]) -> None:
+        """Work this feature does around sending (see :class:`bot.outbox.OutboxHook`)."""
+        self.outbox_hooks.append(factory)
+
+    def cli(self, name: str, app: Any, help: str) -> None:
+        """A ``voisins NAME ...`` command group (a typer app) for this feature's staff."""
+        self.clis.append((name, app, help))
 
     def personal_data(self, exporter: Exporter | None = None, eraser: Eraser | None = None) -> None:
         """Declares the tables this feature keeps about a person, for the data-rights commands."""
@@ -312,7 +322,7 @@ class Dispatcher:
         for urgent in self.urgent:
             replies = await urgent(inbound, ctx)
             if replies:
-                return replies
+                return replies + await self._step_after_urgent(inbound, ctx)
 
         if inbound.choice is not None:
             replies = await self._action(inbound.choice, inbound, ctx)
@@ -357,6 +367,14 @@ class Dispatcher:
                 return replies
 
         return [Reply(ctx.t("core.not_understood")), ctx.menu()] if text or inbound.location else [ctx.menu()]
+
+    async def _step_after_urgent(self, inbound: Inbound, ctx: Context) -> list[Reply]:
+        """The emergency numbers come first; then what the person was doing goes on (a staff draft
+        that mentions "malaise" is still a draft)."""
+        step_handler = self.steps.get(ctx.step) if ctx.step is not None and inbound.choice is None else None
+        if step_handler is None:
+            return []
+        return await step_handler(inbound, ctx) or []
 
     async def _action(self, choice: str, inbound: Inbound, ctx: Context) -> Replies:
         name = choice.split(":", 1)[0]

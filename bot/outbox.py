@@ -3,6 +3,10 @@
 Rows are written in the same transaction as the fact that causes them (``enqueue`` takes the
 caller's connection), with a unique (cause, channel, address), so a retried operation never
 queues a message twice. Senders claim due rows one at a time and record the result.
+
+Hooks (:class:`OutboxHook`, registered by features with ``Router.outbox_hook``) may hold a claimed
+row back (quiet hours, a cancelled announcement) and do periodic work while the outbox runs
+(queuing what is left to queue, editing a progress message), without the outbox knowing why.
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import aiosqlite
-from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock, iso
 from bot.i18n import I18n
@@ -121,6 +125,9 @@ async def enqueue_for_person(
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = timedelta(minutes=10)
 POLL_SECONDS = 1.0
+TICK_SECONDS = 1.0
+# Windows are kept this much longer than the provider's (1 %), for timer granularity.
+WINDOW_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,73 @@ class Undeliverable(Exception):
         self.mark = mark
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A hook's verdict on a claimed row: send it ``until`` later, or end it now with ``status``."""
+
+    until: datetime | None = None
+    status: str | None = None
+    reason: str | None = None
+
+
+class OutboxHook(Protocol):
+    async def hold(self, row: Row, now: datetime) -> Hold | None:
+        """Consulted just before a claimed row is sent; None lets it go."""
+        ...
+
+    async def tick(self, outbox: Outbox) -> None:
+        """Periodic work while the outbox runs (about every second)."""
+        ...
+
+
+class WindowLimiter:
+    """At most ``count`` requests in any window of ``period`` seconds, however slow each one is.
+
+    A request holds a slot from the moment it may start until it has finished, and the slot stays
+    taken ``period`` seconds after that: a request reaches the provider before it finishes, so two
+    requests ``count`` apart always arrive more than ``period`` apart, even when the first one was
+    slow to leave (a new connection). aiolimiter's leaky bucket counts when a request starts and
+    lets a full bucket through at once: up to twice the rate in a second, which providers refuse.
+    """
+
+    def __init__(self, per_second: float, margin: float = WINDOW_MARGIN) -> None:
+        self.count = max(1, int(per_second))
+        self.period = self.count / per_second * (1 + margin)
+        self._finished: deque[float] = deque()
+        self._busy = 0
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._changed:
+            while True:
+                now = loop.time()
+                while self._finished and now - self._finished[0] >= self.period:
+                    self._finished.popleft()
+                if len(self._finished) + self._busy < self.count:
+                    self._busy += 1
+                    return
+                wait = self._finished[0] + self.period - now if self._finished else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._changed:
+            self._busy -= 1
+            self._finished.append(asyncio.get_running_loop().time())
+            self._changed.notify_all()
+
+
+async def cancel_cause(db: aiosqlite.Connection, now: datetime, cause: str) -> int:
+    """Inside the caller's transaction: rows of ``cause`` not sent yet never will be; requests in flight finish."""
+    cursor = await db.execute(
+        "UPDATE outbox SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?"
+        " WHERE cause = ? AND status = 'pending'",
+        (iso(now), cause),
+    )
+    return cursor.rowcount
+
+
 class Sender(Protocol):
     channel: Channel
     max_per_second: float
@@ -192,26 +266,38 @@ class Outbox:
     request (the HTTP call and the write that follows it).
     """
 
-    def __init__(self, store: Store, clock: Clock, senders: Iterable[Sender] = (), workers: int = 4) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        senders: Iterable[Sender] = (),
+        workers: int = 4,
+        hooks: Iterable[OutboxHook] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.workers = workers
         self.senders: dict[Channel, Sender] = {}
-        self._limiters: dict[Channel, AsyncLimiter] = {}
+        self._limiters: dict[Channel, WindowLimiter] = {}
         for sender in senders:
             self.add_sender(sender)
+        self.hooks: list[OutboxHook] = list(hooks or ())
         self._last_sent: dict[tuple[Channel, str], float] = {}
         self._paused_until: dict[Channel, float] = {}
         self._in_flight: set[tuple[Channel, str]] = set()
         self._waiting: dict[Channel, bool] = {}  # due rows held back only by per-chat spacing
         self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
     def add_sender(self, sender: Sender) -> None:
         """A channel able to send; rows of channels without a sender wait in the table."""
         self.senders[sender.channel] = sender
-        self._limiters[sender.channel] = AsyncLimiter(sender.max_per_second, 1)
+        self._limiters[sender.channel] = WindowLimiter(sender.max_per_second)
+
+    def add_hook(self, hook: OutboxHook) -> None:
+        self.hooks.append(hook)
 
     async def recover(self) -> int:
         """Rows left ``sending`` by a crash go back to ``pending``."""
@@ -222,13 +308,17 @@ class Outbox:
     async def start(self) -> None:
         await self.recover()
         self._stopping = False
+        self._stopped.clear()
         for channel in self.senders:
             for _ in range(self.workers):
                 self._tasks.append(asyncio.create_task(self._work(channel)))
+        if self.hooks:
+            self._tasks.append(asyncio.create_task(self._ticking()))
 
     async def stop(self) -> None:
         """Stop claiming; a request in flight finishes and is recorded."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
@@ -242,6 +332,56 @@ class Outbox:
     async def backlog(self) -> int:
         row = await self.store.fetchone("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
         return int(row[0]) if row else 0
+
+    async def tick(self) -> None:
+        """Run every hook's periodic work once (the running outbox does it about every second)."""
+        for hook in self.hooks:
+            try:
+                await hook.tick(self)
+            except Exception:
+                log.exception("outbox hook %s failed", type(hook).__name__)
+
+    async def _ticking(self) -> None:
+        while not self._stopping:
+            await self.tick()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), timeout=TICK_SECONDS)
+
+    def pause(self, channel: Channel, seconds: float) -> None:
+        """The provider asked to wait (a 429 outside the queue): no request on ``channel`` before then."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._paused_until[channel] = max(self._paused_until.get(channel, 0), until)
+
+    def _interval(self, channel: Channel) -> float:
+        return self.senders[channel].per_address_interval * (1 + WINDOW_MARGIN)
+
+    @contextlib.asynccontextmanager
+    async def direct(self, channel: Channel, address: str) -> AsyncIterator[bool]:
+        """A request outside the queue (editing a progress message) under the same limits as the queue.
+
+        Yields False at once, without waiting, when the channel is paused or this address had a
+        message too recently or has one in flight: the caller tries again later.
+        """
+        loop = asyncio.get_running_loop()
+        key = (channel, address)
+        if (
+            channel not in self.senders
+            or key in self._in_flight
+            or loop.time() - self._last_sent.get(key, -1e9) < self._interval(channel)
+            or self._paused_until.get(channel, 0) > loop.time()
+        ):
+            yield False
+            return
+        self._in_flight.add(key)
+        try:
+            async with self._limiters[channel]:
+                self._last_sent[key] = loop.time()
+                try:
+                    yield True
+                finally:
+                    self._last_sent[key] = loop.time()
+        finally:
+            self._in_flight.discard(key)
 
     async def _work(self, channel: Channel) -> None:
         while not self._stopping:
@@ -271,7 +411,7 @@ class Outbox:
     async def _claim(self, channel: Channel) -> Row | None:
         now = self.clock.now()
         loop_now = asyncio.get_running_loop().time()
-        interval = self.senders[channel].per_address_interval
+        interval = self._interval(channel)
         async with self.store.transaction() as db:
             async with db.execute(
                 "SELECT * FROM outbox WHERE channel = ? AND status = 'pending' AND due_at <= ?"
@@ -319,6 +459,11 @@ class Outbox:
             return False
         key = (channel, row.address)
         try:
+            for hook in self.hooks:
+                held = await hook.hold(row, self.clock.now())
+                if held is not None:
+                    await self._hold(row, held)
+                    return True
             skip = await self._reachable(row)
             if skip is not None:
                 await self._finish(row, "skipped", error=skip)
@@ -334,6 +479,8 @@ class Outbox:
                 except Undeliverable as failure:
                     await self._undeliverable(row, failure)
                     return True
+                finally:
+                    self._last_sent[key] = loop.time()  # spacing counts from the end: it arrived before
             await self._finish(row, "sent", provider_id=result.provider_id, segments=result.segments)
             if row.choices and row.person_id is not None:
                 await self._remember_menu(row)
@@ -355,6 +502,17 @@ class Outbox:
             " segments = COALESCE(?, segments), next_attempt_at = NULL, updated_at = ? WHERE id = ?",
             (status, error, provider_id, segments, iso(self.clock.now()), row.id),
         )
+
+    async def _hold(self, row: Row, held: Hold) -> None:
+        """A hook said not now (back to pending, the attempt not counted) or never (ended with its status)."""
+        if held.until is not None:
+            await self.store.execute(
+                "UPDATE outbox SET status = 'pending', attempts = MAX(attempts - 1, 0), due_at = ?, updated_at = ?"
+                " WHERE id = ?",
+                (iso(held.until), iso(self.clock.now()), row.id),
+            )
+        else:
+            await self._finish(row, held.status or "cancelled", error=held.reason)
 
     async def _remember_menu(self, row: Row) -> None:
         """An SMS with numbered choices: the person's next "1" or "2" answers it, as after a menu."""

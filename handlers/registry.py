@@ -6,6 +6,6 @@ from bot.dispatch import Router
 
 
 def routers() -> list[Router]:
-    from handlers import account, orientation, people
+    from handlers import account, broadcast, orientation, people
 
-    return [account.router, orientation.router, people.router]
+    return [account.router, orientation.router, people.router, broadcast.router]

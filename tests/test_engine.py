@@ -133,3 +133,30 @@ async def test_reading_inside_ones_own_transaction_does_not_deadlock(core: Core)
         with pytest.raises(RuntimeError, match="already open"):
             async with core.store.transaction():
                 pass
+
+
+async def test_danger_words_come_first_and_the_pending_step_goes_on(core: Core) -> None:
+    """A message with a danger word in the middle of a step gets the numbers first, then the step's own answer."""
+    from bot.dispatch import Context, Dispatcher, Router
+    from bot.messages import Inbound, Reply
+
+    router = Router("drafts")
+    drafts: list[str] = []
+
+    @router.command("/draft")
+    async def start(inbound: Inbound, ctx: Context) -> list[Reply]:
+        ctx.goto("drafts.text")
+        return [Reply("Your text?")]
+
+    @router.step("drafts.text")
+    async def take(inbound: Inbound, ctx: Context) -> list[Reply]:
+        drafts.append(inbound.text)
+        ctx.done()
+        return [Reply("Draft kept.")]
+
+    dispatcher = Dispatcher(core.store, core.clock, core.settings, core.i18n, [*core.routers, router], core.outbox)
+    await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "/draft"))
+    replies = await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "En cas de malaise, appelez le 15"))
+    assert replies[0].text.startswith("15")
+    assert replies[-1].text == "Draft kept."
+    assert drafts == ["En cas de malaise, appelez le 15"]

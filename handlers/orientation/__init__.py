@@ -85,7 +85,6 @@ async def crisis(inbound: Inbound, ctx: Context) -> Replies:
     if not danger.kinds:
         return None
     _answer_in_their_words(ctx, danger)
-    ctx.done()
     return [answers.crisis(ctx, danger.kinds)]
 
 

@@ -12,7 +12,10 @@ decoded per field: text-like fields stay strings, the rest are JSON-decoded when
 JSON bodies are accepted too.
 
 What users do is queued with ``push_*`` for ``getUpdates``; what the bot did is recorded in
-:attr:`FakeTelegram.calls` and :attr:`FakeTelegram.sent`. The server speaks HTTP/1.1 through
+:attr:`FakeTelegram.calls` and :attr:`FakeTelegram.sent`, and every message sent or edited in
+:attr:`FakeTelegram.stamps` with its arrival time. :meth:`FakeTelegram.limit_rate` makes it enforce
+Telegram's limits (off by default): a request over them gets 429 with ``retry_after`` and is
+recorded in :attr:`FakeTelegram.throttled`; :meth:`FakeTelegram.slow` delays answers. The server speaks HTTP/1.1 through
 ``h11`` on asyncio streams so that :meth:`FakeTelegram.stop` is immediate and leaves nothing behind.
 """
 
@@ -27,6 +30,8 @@ import json
 import logging
 import re
 import time
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
@@ -60,6 +65,8 @@ CHAT_ACTIONS = frozenset(
     }
 )
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+# Methods that put a message in a chat, and so count towards Telegram's limits.
+MESSAGE_METHODS = frozenset({"sendmessage", "editmessagetext", "sendlocation"})
 SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 # Parameters whose values are strings even when they look like JSON ("text=42" is the text "42").
@@ -162,6 +169,17 @@ def _phrase(status: int) -> str:
         return ""
 
 
+def busiest(times: Iterable[float], window: float = 1.0) -> int:
+    """The most events that fell inside any ``window`` seconds (half-open: an event ``window`` later is outside)."""
+    ordered = sorted(times)
+    most, start = 0, 0
+    for end, moment in enumerate(ordered):
+        while moment - ordered[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -201,6 +219,15 @@ class FakeTelegram:
         self._users: dict[int, JSONDict] = {}
         self._chats: dict[int, JSONDict] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: dict[str, list[float]] = {}
+        self.stamps: list[tuple[float, str, int | None]] = []
+        self.throttled: list[tuple[float, str, int | None]] = []
+        self.max_per_second: int | None = None
+        self.per_chat_interval: float | None = None
+        self.rate_window = 1.0
+        self.rate_retry_after = 1
+        self._recent: deque[float] = deque()
+        self._last_in_chat: dict[int, float] = {}
         self._poll_generation = 0
         self._changed = asyncio.Event()
         self._closing = False
@@ -487,6 +514,52 @@ class FakeTelegram:
         failure = _Failure(status, description, retry_after, times)
         self._failures.setdefault(method.lower(), []).append(failure)
 
+    def limit_rate(
+        self,
+        per_second: int | None = 30,
+        per_chat_interval: float | None = 1.0,
+        retry_after: int = 1,
+        window: float = 1.0,
+    ) -> None:
+        """Enforce Telegram's limits on messages (sent or edited): more than ``per_second`` in any
+        ``window`` seconds overall, or two in one chat less than ``per_chat_interval`` apart, get 429
+        with ``retry_after``. None switches a limit off; both are off until this is called."""
+        self.max_per_second = per_second
+        self.per_chat_interval = per_chat_interval
+        self.rate_retry_after = retry_after
+        self.rate_window = window
+
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` ``seconds`` late (after doing what they ask)."""
+        self._delays.setdefault(method.lower(), []).extend([seconds] * times)
+
+    def message_times(self, method: str | None = None) -> list[float]:
+        """Arrival times of the accepted messages (of ``method``, or all), for :func:`busiest`."""
+        return [moment for moment, name, _ in self.stamps if method is None or name.lower() == method.lower()]
+
+    def _check_rate(self, method: str, params: JSONDict) -> None:
+        """Record an accepted message's arrival, or refuse it with 429 when it breaks a limit."""
+        now = time.monotonic()
+        chat = params.get("chat_id")
+        chat_id = chat if isinstance(chat, int) and not isinstance(chat, bool) else None
+        while self._recent and now - self._recent[0] >= self.rate_window:
+            self._recent.popleft()
+        over = self.max_per_second is not None and len(self._recent) >= self.max_per_second
+        if not over and self.per_chat_interval is not None and chat_id is not None:
+            last = self._last_in_chat.get(chat_id)
+            over = last is not None and now - last < self.per_chat_interval
+        if over:
+            self.throttled.append((now, method, chat_id))
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {self.rate_retry_after}",
+                {"retry_after": self.rate_retry_after},
+            )
+        self._recent.append(now)
+        if chat_id is not None:
+            self._last_in_chat[chat_id] = now
+        self.stamps.append((now, method, chat_id))
+
     def _take_failure(self, method: str) -> ApiError | None:
         queue = self._failures.get(method.lower())
         if not queue:
@@ -647,7 +720,12 @@ class FakeTelegram:
                 raise failure
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
+            if name.lower() in MESSAGE_METHODS:
+                self._check_rate(name, params)
             result = await handler(params)
+            delays = self._delays.get(name.lower())
+            if delays:
+                await asyncio.sleep(delays.pop(0))
         except ApiError as error:
             return error.status, error.payload()
         except Exception as exc:

@@ -1,0 +1,401 @@
+"""Staff announcements in the chat: compose, choose who gets it, preview, confirm, follow, cancel.
+
+Every command, step and button is for staff only (the dispatcher's guard refuses anyone else and
+changes nothing). Nothing is queued before the staff member answers OUI to a preview that says
+how many people get it on each channel, who does not and why, the SMS segments and their cost;
+NON or ANNULER at any step stops with nothing sent. Cancelling a broadcast under way asks first.
+On Telegram the staff get a progress message that the running bot edits in place (see
+``handlers.broadcast.logic.BroadcastDriver``); elsewhere ``/annonces 12`` shows where it stands.
+
+Commands: /annonce or /broadcast [text], /annonces or /broadcasts [ID], /annuler_annonce or
+/cancel_broadcast ID. The logic shared with ``voisins broadcast`` is in ``logic.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clock import Clock
+from bot.dispatch import STAFF_ROLES, Context, Replies, Router
+from bot.messages import Channel, Choice, Inbound, Reply
+from bot.store import Store
+from bot.text import fold
+from handlers.broadcast import logic as bc
+from handlers.broadcast.cli import broadcast_app
+
+log = logging.getLogger(__name__)
+
+router = Router("broadcast")
+router.menu_entry("broadcast.menu", "broadcast.menu_label", order=85, visible=lambda person: person.is_staff)
+
+TEXT, TEXT_EN, AUDIENCE, PREVIEW, CANCEL = (
+    "broadcast.text",
+    "broadcast.text_en",
+    "broadcast.audience",
+    "broadcast.preview",
+    "broadcast.cancel",
+)
+# "cancel" alone is an opt-out word (account's STOP): staff write ANNULER, NON or /cancel.
+CANCEL_WORDS = frozenset({"annuler", "annule", "abandon", "abandonner", "cancel"})
+NO_WORDS = frozenset({"non", "no", "n"})
+YES_WORDS = frozenset({"oui", "yes", "o", "y", "ok", "envoyer", "send", "confirmer", "confirm", "valider"})
+NO_ENGLISH_WORDS = frozenset({"non", "no", "aucun", "none", "pas", "passer", "skip", "sans", "rien", "pas d anglais"})
+URGENT_WORDS = frozenset({"urgent", "urgente"})
+AUDIENCE_CHOICES = ("everyone", "residents", "workers", "volunteers", "staff", "fr", "en", "telegram", "sms")
+EXPAND_BUDGET = 2.0  # seconds of queuing in the answer; a larger audience is finished by the running bot
+
+
+def _arguments(inbound: Inbound) -> str:
+    parts = inbound.text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _id_of(inbound: Inbound) -> int | None:
+    """``broadcast.yes:12`` -> 12; ``/annonces 12`` or ``/annonces n°12`` -> 12."""
+    raw = (inbound.choice or "").partition(":")[2] if inbound.choice else _arguments(inbound)
+    digits = "".join(ch for ch in raw.split()[0] if ch.isdigit()) if raw.split() else ""
+    return int(digits) if digits and len(digits) < 10 else None
+
+
+def _stop(ctx: Context) -> Replies:
+    ctx.done()
+    return [Reply(ctx.t("broadcast.abandoned"))]
+
+
+def _expired(ctx: Context) -> Replies:
+    """A button of a preview already answered or replaced: nothing happens, the current step stays."""
+    return [Reply(ctx.t("broadcast.expired"))]
+
+
+def _error(ctx: Context, exc: bc.BroadcastError) -> str:
+    return ctx.t(exc.key, **exc.params)
+
+
+# Composing -------------------------------------------------------------------------------------
+
+
+@router.command("/annonce", "/broadcast", roles=STAFF_ROLES)
+@router.action("broadcast.new", roles=STAFF_ROLES)
+async def new(inbound: Inbound, ctx: Context) -> Replies:
+    """``/annonce`` asks for the text; ``/annonce Fermeture de la laverie demain`` takes it at once."""
+    text = _arguments(inbound) if inbound.choice is None else ""
+    if text.strip():
+        return _got_french(ctx, text)
+    ctx.goto(TEXT)
+    return [Reply(ctx.t("broadcast.ask_text", max=bc.MAX_TEXT))]
+
+
+@router.step(TEXT, roles=STAFF_ROLES)
+async def typed_text(inbound: Inbound, ctx: Context) -> Replies:
+    if fold(inbound.text) in CANCEL_WORDS | NO_WORDS:
+        return _stop(ctx)
+    return _got_french(ctx, inbound.text)
+
+
+def _got_french(ctx: Context, text: str) -> Replies:
+    try:
+        french = bc.check_text(text)
+    except bc.BroadcastError as exc:
+        ctx.goto(TEXT)
+        return [Reply(_error(ctx, exc))]
+    ctx.goto(TEXT_EN, fr=french)
+    return [
+        Reply(ctx.t("broadcast.ask_english"), (Choice("broadcast.no_english", ctx.t("broadcast.choice_no_english")),))
+    ]
+
+
+@router.step(TEXT_EN, roles=STAFF_ROLES)
+async def typed_english(inbound: Inbound, ctx: Context) -> Replies:
+    word = fold(inbound.text)
+    if word in CANCEL_WORDS:
+        return _stop(ctx)
+    if word in NO_ENGLISH_WORDS:
+        return _to_audience(ctx, None)
+    try:
+        english = bc.check_text(inbound.text)
+    except bc.BroadcastError as exc:
+        return [Reply(_error(ctx, exc))]
+    return _to_audience(ctx, english)
+
+
+@router.action("broadcast.no_english", roles=STAFF_ROLES)
+async def pressed_no_english(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != TEXT_EN:
+        return _expired(ctx)
+    return _to_audience(ctx, None)
+
+
+def _to_audience(ctx: Context, english: str | None) -> Replies:
+    ctx.goto(AUDIENCE, fr=ctx.data["fr"], en=english)
+    return [_audience_picker(ctx)]
+
+
+def _audience_picker(ctx: Context, hint: str | None = None) -> Reply:
+    choices = tuple(Choice(f"broadcast.audience:{key}", ctx.t(f"broadcast.audience_{key}")) for key in AUDIENCE_CHOICES)
+    text = ctx.t("broadcast.ask_audience")
+    return Reply(f"{hint}\n{text}" if hint else text, choices)
+
+
+@router.action("broadcast.audience", roles=STAFF_ROLES)
+async def pressed_audience(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != AUDIENCE:
+        return _expired(ctx)
+    key = (inbound.choice or "").partition(":")[2]
+    if key not in AUDIENCE_CHOICES:
+        return [_audience_picker(ctx)]
+    return await _to_preview(ctx, bc.Audience.parse(key))
+
+
+@router.step(AUDIENCE, roles=STAFF_ROLES)
+async def typed_audience(inbound: Inbound, ctx: Context) -> Replies:
+    """A button's words typed, or a combination: ``résidents sms``, ``bénévoles anglais``."""
+    if fold(inbound.text) in CANCEL_WORDS | NO_WORDS:
+        return _stop(ctx)
+    try:
+        audience = bc.Audience.parse(inbound.text)
+    except bc.BroadcastError as exc:
+        return [_audience_picker(ctx, _error(ctx, exc))]
+    return await _to_preview(ctx, audience)
+
+
+# Preview and confirmation ----------------------------------------------------------------------
+
+
+async def _to_preview(ctx: Context, audience: bc.Audience) -> Replies:
+    texts = {"fr": ctx.data["fr"], **({"en": ctx.data["en"]} if ctx.data.get("en") else {})}
+    broadcast_id = await bc.create_draft(
+        ctx.store, ctx.now(), texts, audience, timezone=ctx.settings.timezone, created_by=ctx.person.id
+    )
+    ctx.goto(PREVIEW, id=broadcast_id, urgent=False)
+    return [await _preview_reply(ctx, broadcast_id, texts, audience, urgent=False)]
+
+
+async def _preview_reply(
+    ctx: Context, broadcast_id: int, texts: dict[str, str], audience: bc.Audience, *, urgent: bool
+) -> Reply:
+    settings = ctx.settings
+    found = await bc.preview(
+        ctx.store,
+        ctx.now(),
+        texts,
+        audience,
+        price=settings.sms_price_per_segment,
+        quiet=bc.QuietHours.parse(settings.sms_quiet_hours),
+        tz=settings.tz,
+        urgent=urgent,
+    )
+    text = bc.render_preview(ctx.i18n, ctx.language, broadcast_id, found, urgent=urgent, tz=settings.tz)
+    if found.people == 0:
+        ctx.done()
+        await bc.discard_draft(ctx.store, broadcast_id)
+        return Reply(f"{text}\n{ctx.t('broadcast.nobody')}")
+    choices = [
+        Choice(f"broadcast.yes:{broadcast_id}", ctx.t("broadcast.choice_yes")),
+        Choice(f"broadcast.no:{broadcast_id}", ctx.t("broadcast.choice_no")),
+    ]
+    if found.sms:
+        label = "broadcast.choice_not_urgent" if urgent else "broadcast.choice_urgent"
+        choices.append(Choice(f"broadcast.urgent:{broadcast_id}", ctx.t(label)))
+    return Reply(f"{text}\n{ctx.t('broadcast.ask_confirm')}", tuple(choices))
+
+
+def _previewing(ctx: Context, inbound: Inbound) -> int | None:
+    """The draft this button belongs to, when it is the preview the staff member is answering now."""
+    broadcast_id = _id_of(inbound)
+    if ctx.step != PREVIEW or broadcast_id is None or ctx.data.get("id") != broadcast_id:
+        return None
+    return broadcast_id
+
+
+@router.action("broadcast.yes", roles=STAFF_ROLES)
+async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
+    broadcast_id = _previewing(ctx, inbound)
+    if broadcast_id is None:
+        return _expired(ctx)
+    return await _confirm(ctx, broadcast_id)
+
+
+@router.action("broadcast.no", roles=STAFF_ROLES)
+async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
+    broadcast_id = _previewing(ctx, inbound)
+    if broadcast_id is None:
+        return _expired(ctx)
+    await bc.discard_draft(ctx.store, broadcast_id)
+    return _stop(ctx)
+
+
+@router.action("broadcast.urgent", roles=STAFF_ROLES)
+async def pressed_urgent(inbound: Inbound, ctx: Context) -> Replies:
+    broadcast_id = _previewing(ctx, inbound)
+    if broadcast_id is None:
+        return _expired(ctx)
+    return await _toggle_urgent(ctx, broadcast_id)
+
+
+@router.step(PREVIEW, roles=STAFF_ROLES)
+async def typed_confirmation(inbound: Inbound, ctx: Context) -> Replies:
+    word = fold(inbound.text)
+    broadcast_id = int(ctx.data["id"])
+    if word in YES_WORDS:
+        return await _confirm(ctx, broadcast_id)
+    if word in NO_WORDS | CANCEL_WORDS:
+        await bc.discard_draft(ctx.store, broadcast_id)
+        return _stop(ctx)
+    if word in URGENT_WORDS:
+        return await _toggle_urgent(ctx, broadcast_id)
+    return [Reply(ctx.t("broadcast.answer_yes_no"))]
+
+
+async def _toggle_urgent(ctx: Context, broadcast_id: int) -> Replies:
+    draft = await bc.get(ctx.store, broadcast_id)
+    if draft is None or draft.status != "draft":
+        ctx.done()
+        return _expired(ctx)
+    urgent = not draft.urgent
+    await bc.set_urgent(ctx.store, broadcast_id, urgent)
+    ctx.goto(PREVIEW, id=broadcast_id, urgent=urgent)
+    return [await _preview_reply(ctx, broadcast_id, draft.texts, draft.audience, urgent=urgent)]
+
+
+async def _confirm(ctx: Context, broadcast_id: int) -> Replies:
+    """The one place a broadcast is queued: confirmed once, then its recipients written in batches."""
+    ctx.done()
+    progress = None
+    if ctx.identity.channel is Channel.TELEGRAM:  # a message edited in place needs Telegram
+        progress = bc.ProgressMessage(
+            chat=ctx.identity.address,
+            language=ctx.language,
+            text=ctx.t("broadcast.progress_start", id=broadcast_id),
+            stop_label=ctx.t("broadcast.stop"),
+        )
+    quiet = bc.QuietHours.parse(ctx.settings.sms_quiet_hours)
+    if not await bc.confirm(ctx.store, ctx.now(), broadcast_id, quiet=quiet, progress=progress):
+        return [Reply(ctx.t("broadcast.already", id=broadcast_id))]
+    log.info("staff %s confirmed broadcast %s", ctx.person.id, broadcast_id)
+    await bc.expand(ctx.store, ctx.clock, broadcast_id, budget=EXPAND_BUDGET)
+    if ctx.outbox is not None:
+        ctx.outbox.wake()
+    report = await bc.report(ctx.store, ctx.now(), broadcast_id)
+    assert report is not None
+    text = bc.render_report(ctx.i18n, ctx.language, report, ctx.now(), texts=False)
+    follow = "broadcast.follow_telegram" if progress else "broadcast.follow"
+    return [Reply(f"{ctx.t('broadcast.confirmed', id=broadcast_id)}\n{text}\n{ctx.t(follow, id=broadcast_id)}")]
+
+
+# Following and cancelling ----------------------------------------------------------------------
+
+
+@router.command("/annonces", "/broadcasts", roles=STAFF_ROLES)
+@router.action("broadcast.menu", roles=STAFF_ROLES)
+async def list_broadcasts(inbound: Inbound, ctx: Context) -> Replies:
+    """The latest broadcasts and where they stand; ``/annonces 12`` shows one in full."""
+    ctx.done()
+    broadcast_id = _id_of(inbound) if inbound.choice is None else None
+    now = ctx.now()
+    if broadcast_id is not None:
+        report = await bc.report(ctx.store, now, broadcast_id)
+        if report is None or report.broadcast.status == "draft":
+            return [Reply(ctx.t("broadcast.not_found", id=broadcast_id))]
+        choices: tuple[Choice, ...] = ()
+        if report.broadcast.status in bc.ACTIVE:
+            choices = (Choice(f"broadcast.cancel:{broadcast_id}", ctx.t("broadcast.stop")),)
+        return [Reply(bc.render_report(ctx.i18n, ctx.language, report, now), choices)]
+    reports = [r for b in await bc.recent(ctx.store) if (r := await bc.report(ctx.store, now, b.id)) is not None]
+    new_choice = Choice("broadcast.new", ctx.t("broadcast.choice_new"))
+    if not reports:
+        return [Reply(ctx.t("broadcast.list_empty"), (new_choice,))]
+    stops = tuple(
+        Choice(f"broadcast.cancel:{r.broadcast.id}", ctx.t("broadcast.choice_stop_id", id=r.broadcast.id))
+        for r in reports
+        if r.broadcast.status in bc.ACTIVE
+    )
+    text = f"{ctx.t('broadcast.list_title')}\n{bc.render_list(ctx.i18n, ctx.language, reports)}"
+    return [Reply(text, (new_choice, *stops[:3]))]
+
+
+@router.command("/annuler_annonce", "/cancel_broadcast", roles=STAFF_ROLES)
+@router.action("broadcast.cancel", roles=STAFF_ROLES)
+async def ask_cancel(inbound: Inbound, ctx: Context) -> Replies:
+    """Stopping cannot be undone: say what will not be sent and ask first."""
+    broadcast_id = _id_of(inbound)
+    if broadcast_id is None:
+        ctx.done()
+        return [Reply(ctx.t("broadcast.ask_cancel_id"))]
+    report = await bc.report(ctx.store, ctx.now(), broadcast_id)
+    if report is None or report.broadcast.status == "draft":
+        ctx.done()
+        return [Reply(ctx.t("broadcast.not_found", id=broadcast_id))]
+    if report.broadcast.status in bc.FINISHED:
+        ctx.done()
+        status = ctx.t(f"broadcast.status_{report.broadcast.status}")
+        return [Reply(ctx.t("broadcast.cancel_already", id=broadcast_id, status=status))]
+    ctx.goto(CANCEL, id=broadcast_id)
+    text = ctx.t(
+        "broadcast.confirm_cancel",
+        id=broadcast_id,
+        waiting=bc.number(report.waiting, ctx.language),
+        sent=bc.number(report.sent, ctx.language),
+    )
+    choices = (
+        Choice(f"broadcast.cancel_yes:{broadcast_id}", ctx.t("broadcast.choice_stop_yes")),
+        Choice(f"broadcast.cancel_no:{broadcast_id}", ctx.t("broadcast.choice_stop_no")),
+    )
+    return [Reply(text, choices)]
+
+
+def _cancelling(ctx: Context, inbound: Inbound) -> int | None:
+    broadcast_id = _id_of(inbound)
+    if ctx.step != CANCEL or broadcast_id is None or ctx.data.get("id") != broadcast_id:
+        return None
+    return broadcast_id
+
+
+@router.action("broadcast.cancel_yes", roles=STAFF_ROLES)
+async def pressed_cancel_yes(inbound: Inbound, ctx: Context) -> Replies:
+    broadcast_id = _cancelling(ctx, inbound)
+    if broadcast_id is None:
+        return _expired(ctx)
+    return await _cancel(ctx, broadcast_id)
+
+
+@router.action("broadcast.cancel_no", roles=STAFF_ROLES)
+async def pressed_cancel_no(inbound: Inbound, ctx: Context) -> Replies:
+    if _cancelling(ctx, inbound) is None:
+        return _expired(ctx)
+    ctx.done()
+    return [Reply(ctx.t("broadcast.cancel_kept"))]
+
+
+@router.step(CANCEL, roles=STAFF_ROLES)
+async def typed_cancel(inbound: Inbound, ctx: Context) -> Replies:
+    word = fold(inbound.text)
+    if word in YES_WORDS:
+        return await _cancel(ctx, int(ctx.data["id"]))
+    if word in NO_WORDS | CANCEL_WORDS:
+        ctx.done()
+        return [Reply(ctx.t("broadcast.cancel_kept"))]
+    return [Reply(ctx.t("broadcast.answer_yes_no"))]
+
+
+async def _cancel(ctx: Context, broadcast_id: int) -> Replies:
+    ctx.done()
+    result = await bc.cancel(ctx.store, ctx.now(), broadcast_id, by=ctx.person.id)
+    if result.broadcast is None:
+        return [Reply(ctx.t("broadcast.not_found", id=broadcast_id))]
+    if result.already:
+        status = ctx.t(f"broadcast.status_{result.broadcast.status}")
+        return [Reply(ctx.t("broadcast.cancel_already", id=broadcast_id, status=status))]
+    log.info("staff %s cancelled broadcast %s", ctx.person.id, broadcast_id)
+    report = await bc.report(ctx.store, ctx.now(), broadcast_id)
+    assert report is not None
+    text = bc.render_report(ctx.i18n, ctx.language, report, ctx.now(), texts=False)
+    stopped = bc.number(result.stopped, ctx.language)
+    return [Reply(f"{ctx.t('broadcast.cancel_done', id=broadcast_id, stopped=stopped)}\n{text}")]
+
+
+def _driver(store: Store, clock: Clock) -> bc.BroadcastDriver:
+    return bc.BroadcastDriver(store, clock)
+
+
+router.outbox_hook(_driver)
+router.cli("broadcast", broadcast_app, "Announcements: preview, send, follow, cancel.")

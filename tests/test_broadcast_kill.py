@@ -1,0 +1,172 @@
+"""A real ``voisins run`` killed with SIGKILL half-way through a broadcast, then started again, finishes it.
+
+Nothing is lost: every recipient gets the announcement. A recipient can get it twice only if the
+kill fell inside their request (the HTTP call and the write that records it): the rows left
+``sending`` at the kill are exactly those, so duplicates are bounded by that count, read from the
+database between the two runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from bot.clock import SystemClock, iso
+from bot.store import Store
+from tests.fakes import twilio_webhook as tw
+from tests.fakes.telegram_api import FakeTelegram, busiest
+from tests.fakes.twilio_api import FakeTwilio
+from tests.test_run import bot_env, free_port
+
+TELEGRAM_PEOPLE = 150
+SMS_PEOPLE = 40
+TELEGRAM_RATE = 30
+SMS_RATE = 10
+
+
+async def seed(database: Path) -> tuple[list[int], list[str]]:
+    """Registered people, each reachable on one channel, written before the bot starts."""
+    store = Store(database)
+    await store.open()
+    now = iso(SystemClock().now())
+    chats = [8_000_000 + i for i in range(TELEGRAM_PEOPLE)]
+    numbers = [f"+3363996{i:04d}" for i in range(SMS_PEOPLE)]
+    identities = [("telegram", str(chat)) for chat in chats] + [("sms", number) for number in numbers]
+    try:
+        async with store.transaction() as db:
+            for number, (channel, address) in enumerate(identities, start=1):
+                await db.execute(
+                    "INSERT INTO persons (id, name, status, created_at) VALUES (?, 'Voisin', 'active', ?)",
+                    (number, now),
+                )
+                await db.execute("INSERT INTO person_roles (person_id, role) VALUES (?, 'resident')", (number,))
+                await db.execute(
+                    "INSERT INTO identities (channel, address, person_id, created_at) VALUES (?, ?, ?, ?)",
+                    (channel, address, number, now),
+                )
+    finally:
+        await store.close()
+    return chats, numbers
+
+
+async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """``voisins run`` as a deployment starts it; returns once /healthz answers."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env={**env, "HTTP_PORT": str(port)},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+    if process.returncode is None:
+        process.kill()
+    await process.wait()
+    assert process.stderr is not None
+    raise AssertionError((await process.stderr.read()).decode())
+
+
+async def cli(tmp_path: Path, env: dict[str, str], *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "broadcast",
+        *args,
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:  # timed out: leave nothing running behind
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+def rows_by_status(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as db:
+        return dict(db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+
+
+async def test_a_killed_bot_finishes_the_broadcast_after_a_restart(tmp_path: Path) -> None:
+    """SIGKILL half-way, start again: every recipient gets it, duplicates only from requests in flight at the kill."""
+    database = tmp_path / "run.db"
+    chats, numbers = await seed(database)
+    async with FakeTelegram() as telegram, FakeTwilio(max_per_second=SMS_RATE) as twilio:
+        telegram.limit_rate(per_second=TELEGRAM_RATE, per_chat_interval=1.0)
+        env = bot_env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.url,
+            TELEGRAM_MAX_PER_SECOND=str(TELEGRAM_RATE),
+            TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=tw.AUTH_TOKEN,
+            TWILIO_FROM_NUMBER=tw.BOT_NUMBER,
+            TWILIO_API_URL=twilio.url,
+            PUBLIC_URL=tw.PUBLIC_URL,
+            SMS_MAX_PER_SECOND=str(SMS_RATE),
+            SMS_QUIET_HOURS="",
+            LOG_LEVEL="WARNING",
+        )
+        queued = await cli(
+            tmp_path, env, "send", "--audience", "residents", "--text", "Fête jeudi", "--yes", "--no-wait"
+        )
+        assert f"Encore à envoyer : {TELEGRAM_PEOPLE + SMS_PEOPLE}" in queued
+
+        first = await start_bot(tmp_path, env)
+        try:
+            for _ in range(400):
+                if len(telegram.sent) >= TELEGRAM_PEOPLE // 2:
+                    break
+                await asyncio.sleep(0.025)
+        finally:
+            first.kill()
+            await first.wait()
+        in_flight = rows_by_status(database).get("sending", 0)
+        half = len(telegram.sent) + len(twilio.messages)
+        assert 0 < half < TELEGRAM_PEOPLE + SMS_PEOPLE, "not killed half-way"
+
+        second = await start_bot(tmp_path, env)
+        try:
+            for _ in range(600):
+                if rows_by_status(database).keys() <= {"sent"}:
+                    break
+                await asyncio.sleep(0.05)
+            status = await cli(tmp_path, env, "status", "1")
+        finally:
+            second.terminate()
+            await asyncio.wait_for(second.wait(), timeout=15)
+        assert second.returncode == 0
+
+    assert rows_by_status(database) == {"sent": TELEGRAM_PEOPLE + SMS_PEOPLE}
+    assert "terminée" in status and f"Envoyés : {TELEGRAM_PEOPLE + SMS_PEOPLE} sur" in status
+    received = Counter([m["chat_id"] for m in telegram.sent] + [m["To"] for m in twilio.messages])
+    assert set(received) == set(chats) | set(numbers)  # nobody lost
+    duplicates = sum(count - 1 for count in received.values())
+    assert duplicates <= in_flight  # only the requests in flight at the kill can be repeated
+    assert telegram.throttled == [] and twilio.throttled == 0  # neither run broke a limit
+    assert busiest(telegram.message_times()) <= TELEGRAM_RATE and busiest(twilio.stamps) <= SMS_RATE
