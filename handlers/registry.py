@@ -6,6 +6,6 @@ from bot.dispatch import Router
 
 
 def routers() -> list[Router]:
-    from handlers import account, broadcast, orientation, people
+    from handlers import account, broadcast, orientation, people, trocshop
 
-    return [account.router, orientation.router, people.router, broadcast.router]
+    return [account.router, orientation.router, people.router, broadcast.router, trocshop.router]

@@ -1,0 +1,245 @@
+"""``voisins troc ...``: the staff's Trocshop commands, and the proof that the books are right.
+
+They open the database only (no channel, no demo data). ``check`` exits non-zero and names the
+entry or account at fault, so a cron job or a deploy script can stop on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import I18n
+from bot.people import find_person_id, normalise_member_code, normalise_phone
+from bot.store import Store
+from handlers.trocshop import ledger
+from handlers.trocshop.amounts import format_minutes, parse_minutes
+from handlers.trocshop.ledger import LedgerError
+
+troc_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@asynccontextmanager
+async def _opened(settings: Settings) -> AsyncIterator[Store]:
+    store = Store(settings.database_path)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def _member(store: Store, text: str) -> int | None:
+    code = normalise_member_code(text)
+    phone = None if code else normalise_phone(text)
+    if code is None and phone is None:
+        return None
+    async with store.transaction() as db:
+        return await find_person_id(db, member_code=code, phone=phone)
+
+
+def _fail(settings: Settings, exc: LedgerError) -> None:
+    i18n = I18n(settings.default_language)
+    params = {k: format_minutes(v) if k == "balance" and isinstance(v, int) else v for k, v in exc.params.items()}
+    typer.echo(i18n.t(settings.default_language, exc.key, **params), err=True)
+    raise typer.Exit(1)
+
+
+@troc_app.command("credit")
+def credit(
+    member: Annotated[str, typer.Argument(help="Member code (GV-XXXX) or registered phone number.")],
+    minutes: Annotated[str, typer.Argument(help="30, 45min, 1h30...")],
+    reason: Annotated[str, typer.Option("--reason", help="Why: what the person took part in.")],
+    category: Annotated[str, typer.Option("--category", help="activity, exchange, purchase, correction")] = "activity",
+    key: Annotated[str | None, typer.Option("--key", help="Idempotency key: the same key is written once.")] = None,
+) -> None:
+    """Credit a person for taking part, from the Trocshop's issuing account."""
+    settings = _settings()
+    amount = parse_minutes(minutes)
+    if amount is None or minutes.strip().startswith("-"):
+        typer.echo(f"Not an amount of time: {minutes}", err=True)
+        raise typer.Exit(2)
+
+    async def go() -> tuple[int, bool, int]:
+        async with _opened(settings) as store:
+            person_id = await _member(store, member)
+            if person_id is None:
+                typer.echo("No registered person with that code or number.", err=True)
+                raise typer.Exit(1)
+            now = SystemClock().now()
+            async with store.transaction() as db:
+                written = await ledger.credit(
+                    db,
+                    now,
+                    key=key or f"cli:{secrets.token_hex(8)}",
+                    person_id=person_id,
+                    minutes=amount,
+                    actor=None,
+                    category=category,
+                    memo=reason,
+                )
+                account = await ledger.person_account(db, person_id, now)
+                return written.entry_id, written.created, await ledger.balance(db, account)
+
+    try:
+        entry, created, balance = asyncio.run(go())
+    except LedgerError as exc:
+        _fail(settings, exc)
+        return
+    state = "written" if created else "already written"
+    typer.echo(f"Entry {entry} {state}: {format_minutes(amount)} credited. Balance: {format_minutes(balance)}.")
+
+
+@troc_app.command("floor")
+def floor(
+    member: Annotated[str, typer.Argument(help="Member code (GV-XXXX) or registered phone number.")],
+    minutes: Annotated[
+        int, typer.Argument(help="The lowest balance allowed, in minutes (-60 lets it go 1 h below zero).")
+    ],
+) -> None:
+    """Set how low a person's balance may go (0 unless staff decide otherwise)."""
+    settings = _settings()
+
+    async def go() -> None:
+        async with _opened(settings) as store:
+            person_id = await _member(store, member)
+            if person_id is None:
+                typer.echo("No registered person with that code or number.", err=True)
+                raise typer.Exit(1)
+            async with store.transaction() as db:
+                account = await ledger.person_account(db, person_id, SystemClock().now())
+                await ledger.set_floor(db, account, minutes)
+
+    try:
+        asyncio.run(go())
+    except LedgerError as exc:
+        _fail(settings, exc)
+        return
+    typer.echo(f"{normalise_member_code(member) or member}: balance may go down to {minutes} min.")
+
+
+@troc_app.command("balance")
+def balance(
+    member: Annotated[str | None, typer.Argument(help="Member code or phone; every account when omitted.")] = None,
+) -> None:
+    """One person's balance, or every account's with the notes in circulation."""
+    settings = _settings()
+
+    async def go() -> list[str]:
+        async with _opened(settings) as store:
+            if member is not None:
+                person_id = await _member(store, member)
+                if person_id is None:
+                    typer.echo("No registered person with that code or number.", err=True)
+                    raise typer.Exit(1)
+                async with store.transaction() as db:
+                    account = await ledger.find_person_account(db, person_id)
+                    value = await ledger.balance(db, account) if account is not None else 0
+                return [f"{normalise_member_code(member) or member}: {format_minutes(value)}"]
+            rows = await store.fetchall(
+                "SELECT a.id, a.kind, COALESCE(a.label, p.member_code, '(anonymous)') AS label, a.balance, a.floor"
+                " FROM troc_accounts a LEFT JOIN persons p ON p.id = a.person_id ORDER BY a.kind, a.id"
+            )
+            async with store.transaction() as db:
+                notes = await ledger.notes_in_circulation(db)
+            lines = [f"{r['kind']:8} {r['label']}: {format_minutes(r['balance'])}" for r in rows]
+            lines.append("notes in circulation: " + ", ".join(f"{c} x {d} min" for d, c in notes.items()))
+            return lines
+
+    for line in asyncio.run(go()):
+        typer.echo(line)
+
+
+@troc_app.command("export")
+def export(file: Annotated[Path, typer.Argument(help="The CSV file to write (the whole journal).")]) -> None:
+    """Write the whole journal, one row per posting, as CSV for a spreadsheet."""
+    settings = _settings()
+
+    async def go() -> int:
+        async with _opened(settings) as store:
+            async with store.transaction() as db:
+                rows = await ledger.export_rows(db)
+            columns = [
+                "entry",
+                "created_at",
+                "category",
+                "memo",
+                "reverses",
+                "idem_key",
+                "actor",
+                "account",
+                "kind",
+                "account_label",
+                "minutes",
+                "notes",
+            ]
+            with file.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(columns)
+                for row in rows:
+                    writer.writerow([_cell(row[c]) for c in columns])
+            return len(rows)
+
+    count = asyncio.run(go())
+    typer.echo(f"{count} postings written to {file}.")
+
+
+def _cell(value: object) -> object:
+    """A memo typed as "=..." must stay text in a spreadsheet, never become a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@troc_app.command("check")
+def check() -> None:
+    """Prove the books: every entry balanced, balances equal their postings, floors and notes respected."""
+    settings = _settings()
+
+    async def go() -> tuple[list[str], int]:
+        async with _opened(settings) as store:
+            async with store.transaction() as db:
+                problems = await ledger.check(db)
+            row = await store.fetchone("SELECT COUNT(*) FROM troc_entries")
+            return problems, int(row[0]) if row else 0
+
+    problems, entries = asyncio.run(go())
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"The books are right: {entries} entries checked.")
+
+
+@troc_app.command("place")
+def place(name: Annotated[str, typer.Argument(help="The place's name, as people say it.")]) -> None:
+    """Add a place where people can pay in time."""
+    settings = _settings()
+
+    async def go() -> int:
+        async with _opened(settings) as store, store.transaction() as db:
+            return await ledger.add_place(db, name, SystemClock().now())
+
+    try:
+        account = asyncio.run(go())
+    except LedgerError as exc:
+        _fail(settings, exc)
+        return
+    typer.echo(f"Place account {account}: {name}")

@@ -1,0 +1,106 @@
+"""``voisins troc ...`` run as staff run it: a real process on a database, proving the books."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot import people
+from bot.store import Store
+from tests.commands import voisins
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+async def _roster(tmp_path: Path) -> None:
+    store = Store(tmp_path / "run.db")
+    await store.open()
+    try:
+        await people.add_person(store, NOW, "Karim", {"resident"}, phone="+33639980002", member_code="GV-K7P2")
+    finally:
+        await store.close()
+
+
+async def _sql(tmp_path: Path, *statements: str) -> None:
+    store = Store(tmp_path / "run.db")
+    await store.open()
+    try:
+        for statement in statements:
+            await store.execute(statement)
+    finally:
+        await store.close()
+
+
+async def test_credit_balance_export_and_check(tmp_path: Path) -> None:
+    """Staff credit from the command line; the balance, the CSV journal and the check agree."""
+    await _roster(tmp_path)
+    credited = await voisins(tmp_path, "troc", "credit", "GV-K7P2", "1h30", "--reason", "atelier jardin")
+    assert credited.code == 0, credited.err
+    assert "1 h 30" in credited.out
+    by_phone = await voisins(tmp_path, "troc", "balance", "06 39 98 00 02")
+    assert by_phone.code == 0 and "1 h 30" in by_phone.out
+    everyone = await voisins(tmp_path, "troc", "balance")
+    assert "GV-K7P2: 1 h 30" in everyone.out and "issuing" in everyone.out
+    exported = await voisins(tmp_path, "troc", "export", str(tmp_path / "journal.csv"))
+    assert exported.code == 0, exported.err
+    with (tmp_path / "journal.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(int(r["minutes"]) for r in rows) == [-90, 90]
+    assert {r["memo"] for r in rows} == {"atelier jardin"}
+    checked = await voisins(tmp_path, "troc", "check")
+    assert checked.code == 0 and "1 entries" in checked.out
+
+
+async def test_same_key_credits_once(tmp_path: Path) -> None:
+    """A retried command with the same --key writes nothing the second time."""
+    await _roster(tmp_path)
+    args = ("troc", "credit", "GV-K7P2", "30", "--reason", "x", "--key", "session-12")
+    assert (await voisins(tmp_path, *args)).code == 0
+    again = await voisins(tmp_path, *args)
+    assert again.code == 0 and "already written" in again.out
+    assert "GV-K7P2: 30 min" in (await voisins(tmp_path, "troc", "balance", "GV-K7P2")).out
+
+
+async def test_refusals_exit_non_zero(tmp_path: Path) -> None:
+    """An unknown member, a zero or a non-amount is refused with a non-zero exit."""
+    await _roster(tmp_path)
+    assert (await voisins(tmp_path, "troc", "credit", "GV-HHHH", "30", "--reason", "x")).code == 1
+    assert (await voisins(tmp_path, "troc", "credit", "GV-K7P2", "0", "--reason", "x")).code == 1
+    assert (await voisins(tmp_path, "troc", "credit", "GV-K7P2", "beaucoup", "--reason", "x")).code == 2
+
+
+async def test_check_names_the_broken_entry(tmp_path: Path) -> None:
+    """A balance edited behind the journal, or a posting changed, makes the check fail and name it."""
+    await _roster(tmp_path)
+    assert (await voisins(tmp_path, "troc", "credit", "GV-K7P2", "1h", "--reason", "x")).code == 0
+    await _sql(tmp_path, "UPDATE troc_accounts SET balance = 600 WHERE kind = 'person'")
+    broken = await voisins(tmp_path, "troc", "check")
+    assert broken.code == 1 and "balance 600 but postings sum to 60" in broken.err
+    await _sql(
+        tmp_path,
+        "UPDATE troc_accounts SET balance = 60 WHERE kind = 'person'",
+        "DROP TRIGGER troc_postings_no_update",
+        "UPDATE troc_postings SET minutes = -59 WHERE minutes = -60",
+    )
+    unbalanced = await voisins(tmp_path, "troc", "check")
+    assert unbalanced.code == 1 and "entry 1: postings sum to 1" in unbalanced.err
+
+
+async def test_staff_set_a_floor(tmp_path: Path) -> None:
+    """Staff may let a balance go below zero; a floor above the current balance is refused."""
+    await _roster(tmp_path)
+    lowered = await voisins(tmp_path, "troc", "floor", "GV-K7P2", "--", "-60")
+    assert lowered.code == 0, lowered.err
+    assert "-60 min" in lowered.out
+    store = Store(tmp_path / "run.db")
+    await store.open()
+    try:
+        row = await store.fetchone(
+            "SELECT a.floor FROM troc_accounts a JOIN persons p ON p.id = a.person_id WHERE p.member_code = 'GV-K7P2'"
+        )
+    finally:
+        await store.close()
+    assert row is not None and row[0] == -60
+    assert (await voisins(tmp_path, "troc", "floor", "GV-K7P2", "60")).code == 1
+    assert (await voisins(tmp_path, "troc", "check")).code == 0
