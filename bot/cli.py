@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_support import settings_or_exit
+from bot.config import Settings
 
 app = typer.Typer(
     help="The Grands Voisins bot: SMS, Telegram and the terminal.",
@@ -17,14 +18,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals would print phone numbers and messages
 )
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
 
 
 def _logging(settings: Settings, quiet: bool) -> None:
@@ -43,7 +36,7 @@ def run() -> None:
     """Run every channel configured in .env, the HTTP server and the scheduler (the terminal when none is)."""
     from bot.app import run as run_bot
 
-    settings = _settings()
+    settings = settings_or_exit()
     _logging(settings, quiet=settings.console_only)
     try:
         asyncio.run(run_bot(settings))
@@ -62,7 +55,7 @@ def chat(
     from bot.channels.console import ConsoleChannel
     from bot.people import normalise_phone
 
-    settings = _settings()
+    settings = settings_or_exit()
     _logging(settings, quiet=True)
     phone = None
     if as_phone is not None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,11 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import roster
+from bot.cli_support import opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import I18n
 from bot.people import PeopleError, Role, normalise_phone
-from bot.store import Store
 
 people_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
@@ -35,29 +33,6 @@ PROGRESS_ROWS = 200  # a shorter file is imported before a bar would be worth dr
 class Separator(StrEnum):
     semicolon = ";"
     comma = ","
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
-def _out() -> Console:
-    """Plain lines on a pipe; no wrapping, no markup read in names or reasons."""
-    return Console(soft_wrap=True, highlight=False)
-
-
-@asynccontextmanager
-async def _opened(settings: Settings) -> AsyncIterator[Store]:
-    store = Store(settings.database_path)
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 @people_app.command("add")
@@ -70,7 +45,7 @@ def add(
     """Register a person with their roles and phone number; prints their member code."""
     from bot.people import add_person, get_person
 
-    settings = _settings()
+    settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     if language not in i18n.languages:
         typer.echo(f"Unknown language: {language} ({', '.join(i18n.languages)})", err=True)
@@ -83,7 +58,7 @@ def add(
             raise typer.Exit(2)
 
     async def create() -> str:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             try:
                 person_id = await add_person(
                     store, SystemClock().now(), name.strip(), {r.value for r in role}, phone=e164, language=language
@@ -110,10 +85,10 @@ def import_(
 
     Importing the same file again changes nothing. Exits with 1 only when the file cannot be read.
     """
-    settings = _settings()
+    settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     lang = i18n.default_language
-    out = _out()
+    out = plain_console()
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -126,7 +101,7 @@ def import_(
         raise typer.Exit(1) from None
 
     async def run(progress: Callable[[int], None] | None) -> roster.ImportReport:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             return await roster.import_roster(
                 store, SystemClock().now(), parsed, i18n.languages, dry_run=dry_run, progress=progress
             )
@@ -175,7 +150,7 @@ def export(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Write every registered person (never a guest) to a CSV file that imports back unchanged."""
-    settings = _settings()
+    settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     lang = i18n.default_language
     if file.exists() and not overwrite:
@@ -184,7 +159,7 @@ def export(
             raise typer.Exit(1)
 
     async def run() -> int:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             return await roster.export_roster(store, file, separator.value)
 
     try:
@@ -192,20 +167,20 @@ def export(
     except OSError as exc:
         typer.echo(i18n.t(lang, "people.roster_unwritable", file=file, error=exc.strerror or exc), err=True)
         raise typer.Exit(1) from None
-    _out().print(i18n.t(lang, "people.export_done", count=count, file=file))
+    plain_console().print(i18n.t(lang, "people.export_done", count=count, file=file))
 
 
 @people_app.command("list")
 def list_() -> None:
     """Every registered person with their member code, roles, language and phone."""
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> list[dict[str, str]]:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             return await roster.roster_rows(store)
 
     columns = ("member_code", "name", "roles", "language", "phone", "telegram_id")
     table = Table(*columns)
     for row in asyncio.run(run()):
         table.add_row(*(Text(row[column]) for column in columns))  # Text: a name is never read as markup
-    _out().print(table)
+    plain_console().print(table)

@@ -15,8 +15,6 @@ Texts come from the catalogs in ``DEFAULT_LANGUAGE``, as the chat says them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 import click
@@ -25,10 +23,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from bot.cli_support import opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings
 from bot.i18n import I18n
-from bot.store import Store
 from handlers.broadcast import logic as bc
 
 broadcast_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -37,31 +35,8 @@ POLL_SECONDS = 0.5
 STALL_SECONDS = 30.0  # no progress for this long: say that the bot may not be running
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
-def _out() -> Console:
-    """Plain lines on a pipe; no wrapping, no markup read in the announcement's text."""
-    return Console(soft_wrap=True, highlight=False)
-
-
 def _print(console: Console, text: str) -> None:
     console.print(Text(text))
-
-
-@asynccontextmanager
-async def _opened(settings: Settings) -> AsyncIterator[Store]:
-    store = Store(settings.database_path)
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def _ask(question: str) -> bool:
@@ -93,10 +68,10 @@ def send(
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the sending with a progress bar.")] = True,
 ) -> None:
     """Preview an announcement, confirm it, queue it for the running bot and follow it."""
-    settings = _settings()
+    settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     lang = i18n.default_language
-    out = _out()
+    out = plain_console()
     try:
         texts = bc.texts_of(text, text_en)
         chosen = bc.Audience.parse(audience)
@@ -107,7 +82,7 @@ def send(
     clock = SystemClock()
 
     async def prepare() -> tuple[int, bc.Preview]:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             now = clock.now()
             broadcast_id = await bc.create_draft(
                 store, now, texts, chosen, timezone=settings.timezone, created_by=None, urgent=urgent
@@ -125,7 +100,7 @@ def send(
             return broadcast_id, found
 
     async def discard(broadcast_id: int) -> None:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             await bc.discard_draft(store, broadcast_id)
 
     broadcast_id, found = asyncio.run(prepare())
@@ -136,7 +111,7 @@ def send(
         raise typer.Exit(1)
 
     async def queue() -> bc.Report | None:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             if not await bc.confirm(store, clock.now(), broadcast_id, quiet=quiet):
                 return None
             await bc.expand(store, clock, broadcast_id)
@@ -161,7 +136,7 @@ def _follow(settings: Settings, i18n: I18n, broadcast_id: int) -> None:
     async def follow(bar: Progress, task: TaskID) -> bc.Report:
         loop = asyncio.get_running_loop()
         last_handled, last_change, warned = -1, loop.time(), False
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             while True:
                 report = await bc.report(store, clock.now(), broadcast_id)
                 assert report is not None
@@ -176,7 +151,7 @@ def _follow(settings: Settings, i18n: I18n, broadcast_id: int) -> None:
                     bar.console.print(Text(i18n.t(lang, "broadcast.cli_stalled", seconds=int(STALL_SECONDS))))
                 await asyncio.sleep(POLL_SECONDS)
 
-    out = _out()
+    out = plain_console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as bar:
         task = bar.add_task(i18n.t(lang, "broadcast.cli_progress", id=broadcast_id), total=None)
@@ -199,13 +174,13 @@ def status(
     ] = None,
 ) -> None:
     """Where an announcement stands: sent, delivered, failed, skipped and why, cancelled, still waiting."""
-    settings = _settings()
+    settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     lang = i18n.default_language
     now = SystemClock().now()
 
     async def run() -> list[bc.Report] | None:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             if broadcast_id is None:
                 found = [await bc.report(store, now, b.id) for b in await bc.recent(store, limit=20)]
                 return [r for r in found if r is not None]
@@ -213,7 +188,7 @@ def status(
             return [one] if one is not None and one.broadcast.status != "draft" else None
 
     reports = asyncio.run(run())
-    out = _out()
+    out = plain_console()
     if reports is None:
         typer.echo(i18n.t(lang, "broadcast.not_found", id=broadcast_id), err=True)
         raise typer.Exit(1)
@@ -229,14 +204,14 @@ def cancel(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Stop it without asking (for scripts).")] = False,
 ) -> None:
     """Stop an announcement under way: what is not sent yet is not sent (asks first)."""
-    settings = _settings()
+    settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     lang = i18n.default_language
-    out = _out()
+    out = plain_console()
     clock = SystemClock()
 
     async def current() -> bc.Report | None:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             return await bc.report(store, clock.now(), broadcast_id)
 
     report = asyncio.run(current())
@@ -254,7 +229,7 @@ def cancel(
         raise typer.Exit(1)
 
     async def stop() -> tuple[bc.Cancelled, bc.Report | None]:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             result = await bc.cancel(store, clock.now(), broadcast_id)
             return result, await bc.report(store, clock.now(), broadcast_id)
 

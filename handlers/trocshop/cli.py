@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bot.cli_support import opened_store, settings_or_exit
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings
 from bot.i18n import I18n
 from bot.people import find_person_id, normalise_member_code, normalise_phone
 from bot.store import Store
@@ -26,24 +25,6 @@ from handlers.trocshop.amounts import format_minutes, parse_minutes
 from handlers.trocshop.ledger import LedgerError
 
 troc_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
-@asynccontextmanager
-async def _opened(settings: Settings) -> AsyncIterator[Store]:
-    store = Store(settings.database_path)
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def _member(store: Store, text: str) -> int | None:
@@ -71,14 +52,14 @@ def credit(
     key: Annotated[str | None, typer.Option("--key", help="Idempotency key: the same key is written once.")] = None,
 ) -> None:
     """Credit a person for taking part, from the Trocshop's issuing account."""
-    settings = _settings()
+    settings = settings_or_exit()
     amount = parse_minutes(minutes)
     if amount is None or minutes.strip().startswith("-"):
         typer.echo(f"Not an amount of time: {minutes}", err=True)
         raise typer.Exit(2)
 
     async def go() -> tuple[int, bool, int]:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             person_id = await _member(store, member)
             if person_id is None:
                 typer.echo("No registered person with that code or number.", err=True)
@@ -115,10 +96,10 @@ def floor(
     ],
 ) -> None:
     """Set how low a person's balance may go (0 unless staff decide otherwise)."""
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def go() -> None:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             person_id = await _member(store, member)
             if person_id is None:
                 typer.echo("No registered person with that code or number.", err=True)
@@ -140,10 +121,10 @@ def balance(
     member: Annotated[str | None, typer.Argument(help="Member code or phone; every account when omitted.")] = None,
 ) -> None:
     """One person's balance, or every account's with the notes in circulation."""
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def go() -> list[str]:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             if member is not None:
                 person_id = await _member(store, member)
                 if person_id is None:
@@ -170,10 +151,10 @@ def balance(
 @troc_app.command("export")
 def export(file: Annotated[Path, typer.Argument(help="The CSV file to write (the whole journal).")]) -> None:
     """Write the whole journal, one row per posting, as CSV for a spreadsheet."""
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def go() -> int:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             async with store.transaction() as db:
                 rows = await ledger.export_rows(db)
             columns = [
@@ -211,10 +192,10 @@ def _cell(value: object) -> object:
 @troc_app.command("check")
 def check() -> None:
     """Prove the books: every entry balanced, balances equal their postings, floors and notes respected."""
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def go() -> tuple[list[str], int]:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             async with store.transaction() as db:
                 problems = await ledger.check(db)
             row = await store.fetchone("SELECT COUNT(*) FROM troc_entries")
@@ -231,10 +212,10 @@ def check() -> None:
 @troc_app.command("place")
 def place(name: Annotated[str, typer.Argument(help="The place's name, as people say it.")]) -> None:
     """Add a place where people can pay in time."""
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def go() -> int:
-        async with _opened(settings) as store, store.transaction() as db:
+        async with opened_store(settings) as store, store.transaction() as db:
             return await ledger.add_place(db, name, SystemClock().now())
 
     try:
