@@ -199,12 +199,16 @@ async def _preview_reply(
     return Reply(f"{text}\n{ctx.t('broadcast.ask_confirm')}", tuple(choices))
 
 
-def _previewing(ctx: Context, inbound: Inbound) -> int | None:
-    """The draft this button belongs to, when it is the preview the staff member is answering now."""
+def _answering(ctx: Context, inbound: Inbound, step: str) -> int | None:
+    """The broadcast this button belongs to, when it answers the question ``step`` asked just now."""
     broadcast_id = _id_of(inbound)
-    if ctx.step != PREVIEW or broadcast_id is None or ctx.data.get("id") != broadcast_id:
+    if ctx.step != step or broadcast_id is None or ctx.data.get("id") != broadcast_id:
         return None
     return broadcast_id
+
+
+def _previewing(ctx: Context, inbound: Inbound) -> int | None:
+    return _answering(ctx, inbound, PREVIEW)
 
 
 @router.action("broadcast.yes", roles=STAFF_ROLES)
@@ -344,10 +348,7 @@ async def ask_cancel(inbound: Inbound, ctx: Context) -> Replies:
 
 
 def _cancelling(ctx: Context, inbound: Inbound) -> int | None:
-    broadcast_id = _id_of(inbound)
-    if ctx.step != CANCEL or broadcast_id is None or ctx.data.get("id") != broadcast_id:
-        return None
-    return broadcast_id
+    return _answering(ctx, inbound, CANCEL)
 
 
 @router.action("broadcast.cancel_yes", roles=STAFF_ROLES)
