@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class ConfigError(Exception):
@@ -47,6 +48,17 @@ class Settings(BaseSettings):
     # Broadcast SMS wait for the end of these local hours unless urgent; empty: no quiet hours.
     sms_quiet_hours: str | None = "21:00-08:00"
 
+    # Shifts: the reminder the day before at this local time asks OUI/NON; those who said OUI get a
+    # nudge this many minutes before the start; no answer this many minutes before the start alerts
+    # the coordinator.
+    shift_reminder_at: str = "18:00"
+    shift_nudge_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    shift_answer_cutoff_minutes: int = Field(default=180, ge=0, le=24 * 60)
+
+    # Volunteer meeting reminders: the day before and on the day, at these local times.
+    meeting_reminder_day_before_at: str = "18:00"
+    meeting_reminder_same_day_at: str = "10:00"
+
     demo_data: bool | None = None
     log_level: str = "INFO"
 
@@ -67,6 +79,14 @@ class Settings(BaseSettings):
         if not isinstance(value, str) or not _QUIET_HOURS.match(value.strip()):
             raise ValueError("SMS_QUIET_HOURS is two local times, from-to, such as 21:00-08:00 (or empty)")
         return value.strip()
+
+    @field_validator("shift_reminder_at", "meeting_reminder_day_before_at", "meeting_reminder_same_day_at")
+    @classmethod
+    def _local_time(cls, value: str) -> str:
+        value = value.strip()
+        if not _LOCAL_TIME.match(value):
+            raise ValueError("a local time as HH:MM, such as 18:00")
+        return value
 
     @field_validator("public_url", "telegram_api_url", "twilio_api_url")
     @classmethod

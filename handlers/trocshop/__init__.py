@@ -20,7 +20,7 @@ from bot.clock import iso
 from bot.dispatch import REGISTERED, STAFF_ROLES, Context, Replies, Router, guard
 from bot.messages import Choice, Inbound, Reply
 from bot.store import Store
-from bot.text import fold
+from bot.text import NO_WORDS, YES_WORDS, fold
 from handlers.trocshop import ledger
 from handlers.trocshop.amounts import find_amount, format_minutes, parse_minutes
 from handlers.trocshop.cli import troc_app
@@ -41,8 +41,6 @@ HISTORY_WORDS = ("historique", "mon historique", "history", "historik", "histo",
 PAY_VERBS = frozenset({"envoyer", "envoie", "envoi", "envoye", "envoyez", "payer", "paye", "paie", "pay", "send"})
 PAY_COMMANDS = ("/payer", "/pay", "/envoyer", "/send")
 CONNECTORS = frozenset({"a", "au", "aux", "to", "pour", "for", "chez", "at", "de", "vers"})
-YES_WORDS = frozenset({"oui", "yes", "o", "y", "ok", "ouai", "ouais", "oue", "wi", "confirmer", "confirm"})
-NO_WORDS = frozenset({"non", "no", "n", "nn", "annuler", "annule", "cancel", "stop"})
 CATEGORY_WORDS = {
     "activite": "activity",
     "activity": "activity",
