@@ -28,3 +28,14 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     return fold(text).split()
+
+
+def format_minutes(minutes: int) -> str:
+    """As people say it: "45 min", "1 h", "1 h 30"; a negative amount keeps its sign."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    if hours == 0:
+        return f"{sign}{rest} min"
+    if rest == 0:
+        return f"{sign}{hours} h"
+    return f"{sign}{hours} h {rest:02d}"

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from bot import people
 from bot.store import Store
+from bot.text import format_minutes
 from handlers.trocshop import ledger
-from handlers.trocshop.amounts import find_amount, format_minutes, parse_minutes
+from handlers.trocshop.amounts import find_amount, parse_minutes
 from handlers.trocshop.ledger import LedgerError
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

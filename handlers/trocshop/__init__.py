@@ -20,9 +20,9 @@ from bot.clock import iso
 from bot.dispatch import REGISTERED, STAFF_ROLES, Context, Replies, Router, guard
 from bot.messages import Choice, Inbound, Reply
 from bot.store import Store
-from bot.text import NO_WORDS, YES_WORDS, fold
+from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes
 from handlers.trocshop import ledger
-from handlers.trocshop.amounts import find_amount, format_minutes, parse_minutes
+from handlers.trocshop.amounts import find_amount, parse_minutes
 from handlers.trocshop.cli import troc_app
 from handlers.trocshop.ledger import LedgerError
 

@@ -86,14 +86,3 @@ def find_amount(words: list[str]) -> tuple[int, int, int] | None:
             if minutes is not None:
                 return minutes, start, start + length
     return None
-
-
-def format_minutes(minutes: int) -> str:
-    """As people say it: "45 min", "1 h", "1 h 30"; a negative amount keeps its sign."""
-    sign = "-" if minutes < 0 else ""
-    hours, rest = divmod(abs(minutes), 60)
-    if hours == 0:
-        return f"{sign}{rest} min"
-    if rest == 0:
-        return f"{sign}{hours} h"
-    return f"{sign}{hours} h {rest:02d}"

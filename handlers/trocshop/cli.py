@@ -20,8 +20,9 @@ from bot.config import Settings
 from bot.i18n import I18n
 from bot.people import find_person_id, normalise_member_code, normalise_phone
 from bot.store import Store
+from bot.text import format_minutes
 from handlers.trocshop import ledger
-from handlers.trocshop.amounts import format_minutes, parse_minutes
+from handlers.trocshop.amounts import parse_minutes
 from handlers.trocshop.ledger import LedgerError
 
 troc_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)

@@ -1,0 +1,8 @@
+"""The shifts feature's one router: the worker side (worker.py, reminders.py) and the staff side
+(staff.py, cli.py) register on it."""
+
+from __future__ import annotations
+
+from bot.dispatch import Router
+
+router = Router("shifts")
