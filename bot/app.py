@@ -40,8 +40,19 @@ class Core:
     outbox: Outbox
     routers: list[Router] = field(default_factory=list)
 
+    async def answered(self, channel: Channel, message_id: str) -> bool:
+        """True when this message id was handled to the end already (a retried webhook or update)."""
+        row = await self.store.fetchone(
+            "SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?", (channel.value, message_id)
+        )
+        return row is not None
+
     async def seen(self, channel: Channel, message_id: str) -> bool:
-        """Record a message id; True when it was already there (a retried webhook or update)."""
+        """Record a message id once it is handled; True when it was already there.
+
+        Recorded after the handling, not before: a crash in between must let the retry be handled
+        (an OUI to a payment is idempotent), never answer it with nothing and drop it.
+        """
         changed = await self.store.execute(
             "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) VALUES (?, ?, ?)",
             (channel.value, message_id, iso(self.clock.now())),
@@ -72,7 +83,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
         i18n = I18n(settings.default_language)
         if settings.seed_demo and await demo.seed(store, clock.now(), routers):
             log.info("demo data seeded")
-        outbox = Outbox(store, clock, hooks=[make(store, clock) for r in routers for make in r.outbox_hooks])
+        outbox = Outbox(store, clock, hooks=[h for r in routers for h in r.make_outbox_hooks(store, clock, settings)])
         dispatcher = Dispatcher(store, clock, settings, i18n, routers, outbox)
         scheduler = Scheduler(store, clock, settings)
     except BaseException:

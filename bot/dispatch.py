@@ -35,6 +35,15 @@ DemoSeeder = Callable[[Store, datetime], Awaitable[None]]
 # A feature's share of a person's data: what to show them (/mydata) and how to erase it (/forget).
 Exporter = Callable[[aiosqlite.Connection, int], Awaitable[dict[str, Any]]]
 Eraser = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+# An HTTP endpoint a feature serves on the shared web app (a Starlette request handler).
+Endpoint = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    path: str
+    endpoint: Endpoint
+    methods: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -144,11 +153,27 @@ class Router:
         self.demo_seeders: list[DemoSeeder] = []
         self.personal: list[PersonalData] = []
         self.outbox_hooks: list[Callable[[Store, Clock], OutboxHook]] = []
+        self.configured_hooks: list[Callable[[Store, Clock, Settings], OutboxHook]] = []
         self.clis: list[tuple[str, Any, str]] = []
+        self.routes: list[HttpRoute] = []
 
     def outbox_hook(self, factory: Callable[[Store, Clock], OutboxHook]) -> None:
         """Work this feature does around sending (see :class:`bot.outbox.OutboxHook`)."""
         self.outbox_hooks.append(factory)
+
+    def configured_outbox_hook(self, factory: Callable[[Store, Clock, Settings], OutboxHook]) -> None:
+        """An outbox hook that needs the settings (local hours of reminders, the time zone)."""
+        self.configured_hooks.append(factory)
+
+    def make_outbox_hooks(self, store: Store, clock: Clock, settings: Settings) -> list[OutboxHook]:
+        """This feature's hooks for one running outbox."""
+        made = [make(store, clock) for make in self.outbox_hooks]
+        return made + [make(store, clock, settings) for make in self.configured_hooks]
+
+    def route(self, path: str, endpoint: Endpoint, methods: Iterable[str] = ("GET",)) -> None:
+        """An HTTP route on the shared web app (``GET /permanence.ics``); the endpoint reads the
+        core from ``request.app.state.core``."""
+        self.routes.append(HttpRoute(path, endpoint, tuple(methods)))
 
     def cli(self, name: str, app: Any, help: str) -> None:
         """A ``voisins NAME ...`` command group (a typer app) for this feature's staff."""

@@ -487,7 +487,7 @@ def format_phone(e164: str) -> str:
     return "00" + shown[1:] if shown.startswith("+") else shown
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -513,7 +513,7 @@ async def roster_rows(store: Store) -> list[dict[str, str]]:
         phone = identities.get((person["id"], Channel.SMS.value))
         rows.append(
             {
-                "name": _safe_cell(person["name"] or ""),
+                "name": safe_cell(person["name"] or ""),
                 "phone": format_phone(phone) if phone else "",
                 "telegram_id": identities.get((person["id"], Channel.TELEGRAM.value), ""),
                 "roles": ROLE_SEPARATOR.join(ordered_roles(roles.get(person["id"], ()))),

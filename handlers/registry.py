@@ -6,6 +6,14 @@ from bot.dispatch import Router
 
 
 def routers() -> list[Router]:
-    from handlers import account, broadcast, orientation, people, trocshop
+    from handlers import account, broadcast, orientation, people, shifts, trocshop, volunteers
 
-    return [account.router, orientation.router, people.router, broadcast.router, trocshop.router]
+    return [
+        account.router,
+        orientation.router,
+        people.router,
+        broadcast.router,
+        trocshop.router,
+        shifts.router,
+        volunteers.router,
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,7 +265,8 @@ def test_random_operations_keep_every_invariant(tmp_path: Path, operations: list
 
 
 async def _run_operations(tmp_path: Path, operations: list[tuple[object, ...]]) -> None:
-    path = tmp_path / f"h{random.randrange(10**9)}.db"
+    # A fresh folder per example: hypothesis reseeds `random`, so a random name would repeat.
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "troc.db"
     store = Store(path)
     await store.open()
     try:

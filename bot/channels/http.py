@@ -40,6 +40,8 @@ def build_http_app(core: Core, telegram: TelegramChannel | None = None) -> Starl
         routes.append(Route("/twilio/status", sms.status_callback, methods=["POST"]))
     if telegram is not None and telegram.webhook:
         routes.append(Route("/telegram", telegram.webhook_endpoint, methods=["POST"]))
+    for router in core.routers:
+        routes += [Route(r.path, r.endpoint, methods=list(r.methods)) for r in router.routes]
     app = Starlette(routes=routes)
     app.state.core = core
     return app

@@ -1,3 +1,779 @@
-"""What staff do with shifts in chat: create, change, cancel, assign, roster, attendance."""
+"""What staff do with shifts in chat: create, change, cancel, assign, roster, attendance, templates.
+
+Each command has a /command (French and English) and a plain word a busy social worker can type on
+a phone ("affecter 12 GV-K7P2"); plain words are read only for staff, so a resident's "absent" goes
+to the other features. Cancelling, changing, unassigning and generating a week are shown first and
+written only on OUI; a change and a week are tried in a transaction that is rolled back, so the
+preview already says what the rules refuse.
+"""
 
 from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+from babel.dates import format_date
+
+from bot import people
+from bot.clock import iso
+from bot.dispatch import STAFF_ROLES, Context, Replies
+from bot.i18n import I18n
+from bot.messages import Choice, Inbound, Reply
+from bot.store import Store
+from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes
+from handlers.shifts import model, reports, templates
+from handlers.shifts.cli import shifts_app
+from handlers.shifts.model import Shift, ShiftError
+from handlers.shifts.router import router
+
+log = logging.getLogger(__name__)
+
+router.cli("shifts", shifts_app, "Premières Heures shifts: contracts, import, roster, hours for the payroll.")
+
+CONFIRM_WITHIN = timedelta(minutes=10)
+STEP = "shifts.staff_confirm"
+YES = "shifts.staff_yes"  # shifts.staff_yes:<token>
+NO = "shifts.staff_no"
+HOLIDAY_WORDS = frozenset({"feries", "ferie", "holidays", "holiday"})
+WEEK_WORDS = frozenset({"semaine", "week", "sem"})
+NEXT_WORDS = frozenset({"prochaine", "next", "suivante"})
+CAPACITY_WORDS = frozenset({"places", "place", "cap", "capacite", "capacity", "seats"})
+PLACE_WORDS = frozenset({"lieu", "site", "at", "a"})
+DAY_NAMES = {**templates.DAY_WORDS}
+TODAY_WORDS = frozenset({"auj", "aujourdhui", "today", "ajd"})
+TOMORROW_WORDS = frozenset({"demain", "tomorrow", "dmain"})
+
+Op = Callable[[Context, list[str]], Awaitable[Replies]]
+PLAIN: dict[tuple[str, ...], Op] = {}
+
+
+class Usage(Exception):
+    """The command was not typed as expected: the answer is its usage line."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def staff_command(slashes: tuple[str, ...], plain: tuple[str, ...]) -> Callable[[Op], Op]:
+    """Register one staff operation as /commands (guarded) and as plain first words (staff only)."""
+
+    def register(op: Op) -> Op:
+        async def slash(inbound: Inbound, ctx: Context) -> Replies:
+            return await _run(op, ctx, inbound.text.split()[1:])
+
+        slash.__name__ = op.__name__
+        router.command(*slashes, roles=STAFF_ROLES)(slash)
+        for words in plain:
+            PLAIN[tuple(words.split())] = op
+        return op
+
+    return register
+
+
+async def _run(op: Op, ctx: Context, args: list[str]) -> Replies:
+    """Bad input gets its usage or the rule's reason, and nothing is written."""
+    try:
+        return await op(ctx, args)
+    except Usage as usage:
+        ctx.done()
+        return [Reply(ctx.t(usage.key))]
+    except ShiftError as error:
+        ctx.done()
+        return [Reply(error.text(ctx.i18n, ctx.language))]
+
+
+@router.text(priority=8)
+async def plain_words(inbound: Inbound, ctx: Context) -> Replies:
+    """ "affecter 12 GV-K7P2", "tableau demain": the same operations without the slash, for staff."""
+    if not ctx.person.is_staff:
+        return None
+    raw = inbound.text.split()
+    folded = [fold(word) for word in raw[:2]]
+    for length in (2, 1):
+        op = PLAIN.get(tuple(folded[:length])) if len(raw) >= length else None
+        if op is not None:
+            return await _run(op, ctx, raw[length:])
+    return None
+
+
+# --- Reading what staff typed --------------------------------------------------------------------
+
+
+def parse_chat_day(text: str, today: date) -> date:
+    """ "2026-12-02", "2/12", "02/12/2026", "demain", "lundi" (the next one, today included)."""
+    word = fold(text)
+    if word in TODAY_WORDS:
+        return today
+    if word in TOMORROW_WORDS:
+        return today + timedelta(days=1)
+    if word in DAY_NAMES:
+        return today + timedelta(days=(DAY_NAMES[word] - today.isoweekday()) % 7)
+    parts = text.strip().replace("-", "/").replace(".", "/").split("/")
+    if len(parts) == 3 and len(parts[0]) == 4:
+        return model.parse_day(text)
+    if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+        day, month = int(parts[0]), int(parts[1])
+        year = int(parts[2]) if len(parts) == 3 else today.year
+        year = year + 2000 if year < 100 else year
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            raise ShiftError("shifts.error.bad_date", value=text[:20]) from None
+        if len(parts) == 2 and found < today - timedelta(days=60):
+            found = date(year + 1, month, day)  # "5/1" typed in December is next January
+        return found
+    raise ShiftError("shifts.error.bad_date", value=text[:20])
+
+
+def _is_day(text: str, today: date) -> bool:
+    try:
+        parse_chat_day(text, today)
+    except ShiftError:
+        return False
+    return True
+
+
+def _times(args: list[str]) -> tuple[time, time, int] | None:
+    """ "11:30-14:30" or "11:30 14:30" at the start of ``args``, and how many words they took."""
+    if args and "-" in args[0]:
+        first, _, second = args[0].partition("-")
+        if _clock_like(first) and _clock_like(second):
+            return model.parse_clock(first), model.parse_clock(second), 1
+    if len(args) >= 2 and _clock_like(args[0]) and _clock_like(args[1]):
+        return model.parse_clock(args[0]), model.parse_clock(args[1]), 2
+    return None
+
+
+def _clock_like(text: str) -> bool:
+    try:
+        model.parse_clock(text)
+    except ShiftError:
+        return False
+    return True
+
+
+def _number(text: str) -> int | None:
+    cleaned = text.lstrip("#").removeprefix("n°").removeprefix("no")
+    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 9 else None
+
+
+def _shift_id(args: list[str], usage: str) -> int:
+    number = _number(args[0]) if args else None
+    if number is None:
+        raise Usage(usage)
+    return number
+
+
+async def _activity_and_place(db: aiosqlite.Connection, words: list[str]) -> tuple[int, int]:
+    """ "cantine lingerie", "Service cantine, La Lingerie": a known activity, then a known place."""
+    text = " ".join(words)
+    for separator in (",", "/", "@", " à ", " a ", " at "):
+        if separator in text:
+            left, _, right = text.partition(separator)
+            activity = await reports.match_named(db, "activity", left)
+            place = await reports.match_named(db, "place", right)
+            if activity and place:
+                return activity[0], place[0]
+    found = set()
+    for cut in range(1, len(words)):
+        activity = await reports.match_named(db, "activity", " ".join(words[:cut]))
+        place = await reports.match_named(db, "place", " ".join(words[cut:]))
+        if activity and place:
+            found.add((activity[0], place[0]))
+    if len(found) == 1:
+        return found.pop()
+    activities = ", ".join(name for _, name in await reports.list_named(db, "activity"))
+    places = ", ".join(name for _, name in await reports.list_named(db, "place"))
+    raise ShiftError("shifts.staff.unknown_activity_place", text=text[:60], activities=activities, places=places)
+
+
+async def _member(db: aiosqlite.Connection, text: str) -> int:
+    code = people.normalise_member_code(text)
+    person_id = await people.find_person_id(db, member_code=code) if code else None
+    if person_id is None:
+        raise ShiftError("shifts.staff.unknown_member", code=text[:20])
+    return person_id
+
+
+def _label(name: str | None, code: str | None) -> str:
+    first = (name or "").split()
+    return f"{first[0]} ({code or '?'})" if first else code or "?"
+
+
+async def _shift(db: aiosqlite.Connection, shift_id: int) -> Shift:
+    shift = await model.get_shift(db, shift_id)
+    if shift is None:
+        raise ShiftError("shifts.error.no_shift", id=shift_id)
+    return shift
+
+
+def _wake(ctx: Context) -> None:
+    if ctx.outbox is not None:
+        ctx.outbox.wake()
+
+
+# --- Confirmation --------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _trial(db: aiosqlite.Connection) -> AsyncIterator[None]:
+    """Run the rules for a preview, then undo every write (outbox rows included)."""
+    await db.execute("SAVEPOINT shifts_preview")
+    try:
+        yield
+    finally:
+        await db.execute("ROLLBACK TO shifts_preview")
+        await db.execute("RELEASE shifts_preview")
+
+
+def _ask(ctx: Context, text: str, **data: Any) -> Replies:
+    token = secrets.token_hex(5)
+    ctx.goto(STEP, token=token, expires=iso(ctx.now() + CONFIRM_WITHIN), **data)
+    choices = (Choice(f"{YES}:{token}", ctx.t("shifts.staff.yes")), Choice(f"{NO}:{token}", ctx.t("shifts.staff.no")))
+    return [Reply(text, choices)]
+
+
+async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> str:
+    """Write the confirmed operation; returns the answer."""
+    now = ctx.now()
+    op = data["op"]
+    if op == "cancel":
+        shift = await model.cancel_shift(db, now, ctx.i18n, data["shift"], data["reason"])
+        told = len(await model.assignments_of(db, shift.id, live_only=True)) if shift.starts_at > now else 0
+        return ctx.t("shifts.staff.cancelled", id=shift.id, shift=model.describe(shift, ctx.language), told=told)
+    if op == "unassign":
+        released = await model.release(db, now, ctx.i18n, data["assignment"], "unassigned")
+        return ctx.t("shifts.staff.unassigned", who=_label(released.name, released.member_code), id=released.shift_id)
+    if op == "change":
+        changed = await _change(db, ctx, data)
+        told = len(await model.assignments_of(db, changed.id, live_only=True))
+        return ctx.t("shifts.staff.changed", id=changed.id, shift=model.describe(changed, ctx.language), told=told)
+    if op == "generate":
+        made = await templates.generate_week(
+            db, now, ctx.settings.tz, date.fromisoformat(data["monday"]), include_holidays=data["holidays"],
+            language=ctx.language,
+        )  # fmt: skip
+        return ctx.t(
+            "shifts.staff.generated",
+            week=reports.week_label(date.fromisoformat(data["monday"])),
+            created=len(made.created),
+            existing=len(made.existing),
+        )
+    raise ShiftError("shifts.staff.nothing_pending")
+
+
+async def _confirm(ctx: Context, token: str) -> Replies:
+    data = dict(ctx.data) if ctx.step == STEP else {}
+    if not token or data.get("token") != token:
+        return [Reply(ctx.t("shifts.staff.nothing_pending"))]
+    ctx.done()
+    if iso(ctx.now()) > data["expires"]:
+        return [Reply(ctx.t("shifts.staff.too_late"))]
+    try:
+        async with ctx.store.transaction() as db:
+            answer = await _execute(db, ctx, data)
+    except ShiftError as error:
+        return [Reply(error.text(ctx.i18n, ctx.language))]
+    _wake(ctx)
+    log.info("shifts: staff %s confirmed %s", ctx.person.id, data["op"])
+    return [Reply(answer)]
+
+
+@router.action(YES, roles=STAFF_ROLES)
+async def yes_pressed(inbound: Inbound, ctx: Context) -> Replies:
+    return await _confirm(ctx, (inbound.choice or "").partition(":")[2])
+
+
+@router.action(NO, roles=STAFF_ROLES)
+async def no_pressed(inbound: Inbound, ctx: Context) -> Replies:
+    token = (inbound.choice or "").partition(":")[2]
+    if ctx.step != STEP or ctx.data.get("token") != token:
+        return [Reply(ctx.t("shifts.staff.nothing_pending"))]
+    ctx.done()
+    return [Reply(ctx.t("shifts.staff.not_done"))]
+
+
+@router.step(STEP, roles=STAFF_ROLES)
+async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
+    word = fold(inbound.text)
+    if word in YES_WORDS:
+        return await _confirm(ctx, str(ctx.data.get("token", "")))
+    if word in NO_WORDS:
+        ctx.done()
+        return [Reply(ctx.t("shifts.staff.not_done"))]
+    return None
+
+
+# --- Help ----------------------------------------------------------------------------------------
+
+
+@staff_command(("/aide_creneaux", "/shifts_help"), ("aide creneaux", "shifts help", "aide creneau", "shift help"))
+async def staff_help(ctx: Context, args: list[str]) -> Replies:
+    """Every shift command for staff, with an example each."""
+    return [Reply(ctx.t("shifts.staff.help"))]
+
+
+# --- Creating, changing, cancelling --------------------------------------------------------------
+
+
+@staff_command(("/creneau", "/shift"), ("creneau", "shift", "nouveau creneau", "new shift"))
+async def create(ctx: Context, args: list[str]) -> Replies:
+    """/creneau 2/12 11:30 14:30 cantine lingerie 4: a shift; the sender coordinates it."""
+    if len(args) < 4:
+        raise Usage("shifts.staff.create_usage")
+    today = ctx.local_now().date()
+    day = parse_chat_day(args[0], today)
+    times = _times(args[1:])
+    if times is None:
+        raise Usage("shifts.staff.create_usage")
+    start, end, used = times
+    rest = args[1 + used :]
+    capacity = 1
+    if len(rest) >= 2 and rest[-1].isdigit():
+        capacity = int(rest[-1]) if len(rest[-1]) < 4 else 0
+        rest = rest[:-1]
+    if not rest:
+        raise Usage("shifts.staff.create_usage")
+    async with ctx.store.transaction() as db:
+        activity_id, place_id = await _activity_and_place(db, rest)
+        shift, created = await model.create_shift(
+            db, ctx.now(), ctx.settings.tz, activity_id=activity_id, place_id=place_id, day=day, start=start,
+            end=end, capacity=capacity, coordinator_id=ctx.person.id,
+        )  # fmt: skip
+    key = "shifts.staff.created" if created else "shifts.staff.exists"
+    return [Reply(ctx.t(key, id=shift.id, shift=model.describe(shift, ctx.language), capacity=shift.capacity))]
+
+
+async def _change(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> Shift:
+    return await model.change_shift(
+        db,
+        ctx.now(),
+        ctx.i18n,
+        ctx.settings.tz,
+        data["shift"],
+        day=date.fromisoformat(data["day"]) if data.get("day") else None,
+        start=time.fromisoformat(data["start"]) if data.get("start") else None,
+        end=time.fromisoformat(data["end"]) if data.get("end") else None,
+        place_id=data.get("place"),
+        capacity=data.get("capacity"),
+    )
+
+
+@staff_command(("/modifier", "/change"), ("modifier", "change"))
+async def change(ctx: Context, args: list[str]) -> Replies:
+    """/modifier 12 3/12 10:00-13:00 places 5 lieu Lingerie: the shift moves, its workers are told."""
+    shift_id = _shift_id(args, "shifts.staff.change_usage")
+    today = ctx.local_now().date()
+    data: dict[str, Any] = {"op": "change", "shift": shift_id}
+    rest = args[1:]
+    index = 0
+    async with ctx.store.transaction() as db:
+        before = await _shift(db, shift_id)
+        while index < len(rest):
+            word = fold(rest[index])
+            times = _times(rest[index:])
+            if times is not None:
+                data["start"], data["end"] = times[0].strftime("%H:%M"), times[1].strftime("%H:%M")
+                index += times[2]
+            elif word in CAPACITY_WORDS and index + 1 < len(rest) and rest[index + 1].isdigit():
+                data["capacity"] = int(rest[index + 1][:4])
+                index += 2
+            elif word in PLACE_WORDS and index + 1 < len(rest):
+                place = await reports.match_named(db, "place", " ".join(rest[index + 1 :]))
+                if place is None:
+                    names = ", ".join(name for _, name in await reports.list_named(db, "place"))
+                    raise ShiftError("shifts.staff.unknown_place", text=" ".join(rest[index + 1 :])[:40], places=names)
+                data["place"] = place[0]
+                index = len(rest)
+            elif _is_day(rest[index], today):
+                data["day"] = parse_chat_day(rest[index], today).isoformat()
+                index += 1
+            elif _clock_like(rest[index]) and "start" not in data:
+                # One time alone moves the shift, keeping its length.
+                start = model.parse_clock(rest[index])
+                length = datetime.combine(today, before.end_local) - datetime.combine(today, before.start_local)
+                end = (datetime.combine(today, start) + length).time()
+                data["start"], data["end"] = start.strftime("%H:%M"), end.strftime("%H:%M")
+                index += 1
+            else:
+                raise Usage("shifts.staff.change_usage")
+        if len(data) == 2:
+            raise Usage("shifts.staff.change_usage")
+        async with _trial(db):
+            after = await _change(db, ctx, data)
+            told = len(await model.assignments_of(db, shift_id, live_only=True))
+    return _ask(
+        ctx,
+        ctx.t(
+            "shifts.staff.change_preview",
+            id=shift_id,
+            before=model.describe(before, ctx.language),
+            after=model.describe(after, ctx.language),
+            capacity=after.capacity,
+            told=told,
+        ),
+        **data,
+    )
+
+
+@staff_command(("/annuler_creneau", "/cancel_shift"), ("annuler creneau", "cancel shift"))
+async def cancel(ctx: Context, args: list[str]) -> Replies:
+    """/annuler_creneau 12 pluie: asked first; the workers on it are told, with the reason."""
+    shift_id = _shift_id(args, "shifts.staff.cancel_usage")
+    reason = " ".join(args[1:]).strip()
+    if not reason:
+        raise Usage("shifts.staff.cancel_usage")
+    async with ctx.store.transaction() as db:
+        shift = await _shift(db, shift_id)
+        if shift.cancelled:
+            raise ShiftError("shifts.error.shift_cancelled", id=shift_id)
+        live = len(await model.assignments_of(db, shift_id, live_only=True))
+    text = ctx.t(
+        "shifts.staff.cancel_preview", id=shift_id, shift=model.describe(shift, ctx.language), told=live, reason=reason
+    )
+    return _ask(ctx, text, op="cancel", shift=shift_id, reason=reason[:200])
+
+
+async def _plain_cancel(ctx: Context, args: list[str]) -> Replies:
+    """ "annuler creneau" without a number is a worker cancelling their own shift: not ours."""
+    if not args or _number(args[0]) is None:
+        return None
+    return await cancel(ctx, args)
+
+
+PLAIN[("annuler", "creneau")] = _plain_cancel
+PLAIN[("cancel", "shift")] = _plain_cancel
+
+
+# --- Assigning -----------------------------------------------------------------------------------
+
+
+@staff_command(("/affecter", "/assign"), ("affecter", "assign"))
+async def assign(ctx: Context, args: list[str]) -> Replies:
+    """/affecter 12 GV-K7P2 [GV-XXXX...]: each worker is checked (cap, contract, overlap) and told."""
+    shift_id = _shift_id(args, "shifts.staff.assign_usage")
+    if len(args) < 2:
+        raise Usage("shifts.staff.assign_usage")
+    lines = []
+    for code in args[1:]:
+        try:
+            async with ctx.store.transaction() as db:
+                person_id = await _member(db, code)
+                done = await model.assign(db, ctx.now(), ctx.i18n, shift_id, person_id, actor_id=ctx.person.id)
+                shift = await _shift(db, shift_id)
+                planned = await model.planned_minutes(db, person_id, shift.local_date)
+            lines.append(
+                ctx.t(
+                    "shifts.staff.assigned",
+                    who=_label(done.name, done.member_code),
+                    id=shift_id,
+                    taken=shift.taken,
+                    capacity=shift.capacity,
+                    planned=format_minutes(planned),
+                )
+            )
+        except ShiftError as error:
+            lines.append(ctx.t("shifts.staff.not_assigned", code=code[:20], why=error.text(ctx.i18n, ctx.language)))
+    _wake(ctx)
+    return [Reply("\n".join(lines))]
+
+
+@staff_command(("/retirer", "/unassign"), ("retirer", "unassign"))
+async def unassign(ctx: Context, args: list[str]) -> Replies:
+    """/retirer 12 GV-K7P2: asked first; the worker is told their seat is gone."""
+    shift_id = _shift_id(args, "shifts.staff.unassign_usage")
+    if len(args) != 2:
+        raise Usage("shifts.staff.unassign_usage")
+    async with ctx.store.transaction() as db:
+        shift = await _shift(db, shift_id)
+        person_id = await _member(db, args[1])
+        live = await model.live_assignment(db, shift_id, person_id)
+        if live is None:
+            raise ShiftError("shifts.error.not_assigned")
+    text = ctx.t(
+        "shifts.staff.unassign_preview",
+        who=_label(live.name, live.member_code),
+        id=shift_id,
+        shift=model.describe(shift, ctx.language),
+    )
+    return _ask(ctx, text, op="unassign", assignment=live.id)
+
+
+# --- Roster and attendance -----------------------------------------------------------------------
+
+
+def _roster_lines(ctx: Context, entries: list[reports.RosterShift], by_day: bool) -> list[str]:
+    lines: list[str] = []
+    last_day: date | None = None
+    for entry in entries:
+        shift = entry.shift
+        if by_day and shift.local_date != last_day:
+            lines.append(format_date(shift.local_date, "EEEE d MMMM", locale=ctx.language).capitalize())
+            last_day = shift.local_date
+        head = ctx.t(
+            "shifts.staff.roster_shift",
+            id=shift.id,
+            time=f"{shift.start_local.strftime('%H:%M')}-{shift.end_local.strftime('%H:%M')}",
+            activity=shift.activity,
+            place=shift.place,
+            taken=len(entry.live),
+            capacity=shift.capacity,
+            free=entry.free,
+        )
+        if shift.cancelled:
+            head += " " + ctx.t("shifts.staff.roster_cancelled")
+        lines.append(head)
+        for assignment in entry.live:
+            if assignment.attendance:
+                mark = ctx.t(f"shifts.staff.mark_{assignment.attendance}")
+            else:
+                mark = ctx.t(f"shifts.staff.mark_{assignment.answer or 'waiting'}")
+            lines.append(f" + {_label(assignment.name, assignment.member_code)} {mark}")
+        for assignment in entry.declined:
+            lines.append(f" - {_label(assignment.name, assignment.member_code)} {ctx.t('shifts.staff.mark_no')}")
+    return lines
+
+
+def _period(ctx: Context, args: list[str]) -> tuple[date, date, str]:
+    """Nothing: today; a day; "semaine" [prochaine | 2026-W49 | a day]; "2026-W49"."""
+    today = ctx.local_now().date()
+    words = [fold(a) for a in args]
+    if not args:
+        return today, today + timedelta(days=1), format_date(today, "EEEE d MMMM", locale=ctx.language)
+    if words[0] in WEEK_WORDS or reports.is_week(args[0]):
+        rest = args[1:] if words[0] in WEEK_WORDS else args
+        if not rest:
+            monday = model.week_of(today)[0]
+        elif fold(rest[0]) in NEXT_WORDS:
+            monday = model.week_of(today)[0] + timedelta(days=7)
+        elif reports.is_week(rest[0]):
+            monday = reports.parse_week(rest[0])
+        else:
+            monday = model.week_of(parse_chat_day(rest[0], today))[0]
+        return monday, monday + timedelta(days=7), ctx.t("shifts.staff.week_of", week=reports.week_label(monday))
+    if len(args) > 1:
+        raise Usage("shifts.staff.roster_usage")
+    day = parse_chat_day(args[0], today)
+    return day, day + timedelta(days=1), format_date(day, "EEEE d MMMM", locale=ctx.language)
+
+
+@staff_command(("/tableau", "/roster"), ("tableau", "roster"))
+async def roster(ctx: Context, args: list[str]) -> Replies:
+    """/tableau [demain | 2/12 | semaine [prochaine | 2026-W49]]: who is on each shift, who said OUI."""
+    first, after, title = _period(ctx, args)
+    async with ctx.store.transaction() as db:
+        entries = await reports.roster(db, first, after)
+    if not entries:
+        return [Reply(ctx.t("shifts.staff.roster_empty", period=title))]
+    lines = [ctx.t("shifts.staff.roster_head", period=title)]
+    lines += _roster_lines(ctx, entries, by_day=after - first > timedelta(days=1))
+    return [Reply("\n".join(lines))]
+
+
+async def _attendance(ctx: Context, args: list[str], present: bool) -> Replies:
+    usage = "shifts.staff.present_usage" if present else "shifts.staff.absent_usage"
+    shift_id = _shift_id(args, usage)
+    codes = args[1:]
+    if not codes and not present:
+        raise Usage(usage)
+    lines = []
+    async with ctx.store.transaction() as db:
+        shift = await _shift(db, shift_id)
+        if codes:
+            targets = []
+            for code in codes:
+                person_id = await _member(db, code)
+                live = await model.live_assignment(db, shift_id, person_id)
+                if live is None:
+                    raise ShiftError("shifts.staff.not_on_shift", code=code[:20], id=shift_id)
+                targets.append(live)
+        else:
+            # "present 12": everyone not marked yet came; absences are then marked one by one.
+            targets = [a for a in await model.assignments_of(db, shift_id, live_only=True) if a.attendance is None]
+        for target in targets:
+            marked = await model.mark_attendance(db, ctx.now(), target.id, present)
+            lines.append(f"{_label(marked.name, marked.member_code)} {ctx.t(f'shifts.staff.mark_{marked.attendance}')}")
+    if not lines:
+        return [Reply(ctx.t("shifts.staff.nobody_to_mark", id=shift_id))]
+    return [
+        Reply(
+            ctx.t("shifts.staff.marked", id=shift_id, shift=model.when(shift, ctx.language)) + "\n" + "\n".join(lines)
+        )
+    ]
+
+
+@staff_command(("/present",), ("present", "presents"))
+async def present(ctx: Context, args: list[str]) -> Replies:
+    """/present 12 [GV-K7P2]: after the shift, who came (everyone not marked yet when no code)."""
+    return await _attendance(ctx, args, True)
+
+
+@staff_command(("/absent",), ("absent", "absents"))
+async def absent(ctx: Context, args: list[str]) -> Replies:
+    """/absent 12 GV-K7P2: after the shift, who did not come."""
+    return await _attendance(ctx, args, False)
+
+
+# --- Activities, places, templates ---------------------------------------------------------------
+
+
+async def _named(ctx: Context, args: list[str], kind: str) -> Replies:
+    """Nothing: the list; a name: added; a number then a name: renamed."""
+    async with ctx.store.transaction() as db:
+        if not args:
+            items = await reports.list_named(db, kind)
+            listed = "\n".join(f"{item_id}. {name}" for item_id, name in items) or "-"
+            return [Reply(ctx.t(f"shifts.staff.{kind}_list", items=listed))]
+        number = _number(args[0])
+        if number is not None and len(args) > 1:
+            name = await reports.rename_named(db, kind, number, " ".join(args[1:]))
+            return [Reply(ctx.t("shifts.staff.renamed", id=number, name=name))]
+        ensure = model.ensure_activity if kind == "activity" else model.ensure_place
+        item_id, name = await ensure(db, ctx.now(), " ".join(args))
+    return [Reply(ctx.t(f"shifts.staff.{kind}_added", id=item_id, name=name))]
+
+
+@staff_command(("/activite", "/activity"), ("activite", "activity", "activites", "activities"))
+async def activity(ctx: Context, args: list[str]) -> Replies:
+    """/activite [Nom | 3 Nouveau nom]: the activities shifts are made of."""
+    return await _named(ctx, args, "activity")
+
+
+@staff_command(("/site",), ("site", "sites"))
+async def site(ctx: Context, args: list[str]) -> Replies:
+    """/site [Nom | 2 Nouveau nom]: the places shifts happen at."""
+    return await _named(ctx, args, "place")
+
+
+@staff_command(("/modele", "/template"), ("modele", "template", "modeles", "templates"))
+async def template(ctx: Context, args: list[str]) -> Replies:
+    """/modele lun-jeu 11:30 14:30 cantine lingerie 4 [feries]; /modele alone lists them."""
+    async with ctx.store.transaction() as db:
+        if not args:
+            found = await templates.list_templates(db)
+            if not found:
+                return [Reply(ctx.t("shifts.staff.no_templates"))]
+            return [Reply("\n".join(_template_line(ctx, t) for t in found))]
+        holidays = bool(args) and fold(args[-1]) in HOLIDAY_WORDS
+        rest = args[:-1] if holidays else args
+        times = _times(rest[1:]) if len(rest) > 3 else None
+        if times is None:
+            raise Usage("shifts.staff.template_usage")
+        days = templates.parse_weekdays(rest[0])
+        rest = rest[1 + times[2] :]
+        capacity = 1
+        if len(rest) >= 2 and rest[-1].isdigit():
+            capacity = int(rest[-1][:4])
+            rest = rest[:-1]
+        activity_id, place_id = await _activity_and_place(db, rest)
+        made = await templates.add_template(
+            db, ctx.now(), activity_id=activity_id, place_id=place_id, weekdays=days, start=times[0],
+            end=times[1], capacity=capacity, coordinator_id=ctx.person.id, on_holidays=holidays,
+        )  # fmt: skip
+    return [Reply(ctx.t("shifts.staff.template_added", line=_template_line(ctx, made)))]
+
+
+def _template_line(ctx: Context, made: templates.Template) -> str:
+    return ctx.t(
+        "shifts.staff.template_line",
+        id=made.id,
+        days=templates.weekday_names(made.weekdays, ctx.language),
+        time=f"{made.start_local.strftime('%H:%M')}-{made.end_local.strftime('%H:%M')}",
+        activity=made.activity,
+        place=made.place,
+        capacity=made.capacity,
+        holidays=ctx.t("shifts.staff.on_holidays") if made.on_holidays else "",
+    ).strip()
+
+
+@staff_command(("/generer", "/generate"), ("generer", "generate"))
+async def generate(ctx: Context, args: list[str]) -> Replies:
+    """/generer [2026-W49 | 7/12] [feries]: next week's shifts from the templates, asked first."""
+    holidays = bool(args) and fold(args[-1]) in HOLIDAY_WORDS
+    rest = args[:-1] if holidays else args
+    today = ctx.local_now().date()
+    if not rest:
+        monday = model.week_of(today)[0] + timedelta(days=7)
+    elif len(rest) == 1 and reports.is_week(rest[0]):
+        monday = reports.parse_week(rest[0])
+    elif len(rest) == 1:
+        monday = model.week_of(parse_chat_day(rest[0], today))[0]
+    else:
+        raise Usage("shifts.staff.generate_usage")
+    async with ctx.store.transaction() as db:
+        if not await templates.list_templates(db):
+            return [Reply(ctx.t("shifts.staff.no_templates"))]
+        async with _trial(db):
+            made = await templates.generate_week(
+                db, ctx.now(), ctx.settings.tz, monday, include_holidays=holidays, language=ctx.language
+            )
+    skipped = ", ".join(
+        sorted({f"{format_date(day, 'EEE d MMM', locale=ctx.language)} ({name})" for day, name, _ in made.skipped})
+    )
+    text = ctx.t(
+        "shifts.staff.generate_preview",
+        week=reports.week_label(monday),
+        created=len(made.created),
+        existing=len(made.existing),
+        skipped=skipped or "-",
+    )
+    return _ask(ctx, text, op="generate", monday=monday.isoformat(), holidays=holidays)
+
+
+# --- Demo ----------------------------------------------------------------------------------------
+
+DEMO_ACTIVITIES = (
+    "Service cantine",
+    "Nettoyage des locaux",
+    "Propreté et déchets",
+    "Boîtes à champignons",
+    "Poulailler",
+    "Espaces verts",
+    "Livraison",
+    "Petit bricolage",
+)
+DEMO_TZ = ZoneInfo("Europe/Paris")  # seeders run before the settings reach them
+DEMO_PLACES = ("Lingerie", "Conciergerie", "Poulailler", "Jardins", "Ressourcerie Créative")
+
+
+@router.demo
+async def _demo(store: Store, now: datetime) -> None:
+    """The seed's activities and places, the canteen Monday to Thursday at the Lingerie for this week
+    and next, Karim on a few of them with an 8-hour contract, Awa coordinating."""
+    tz = DEMO_TZ
+    async with store.transaction() as db:
+        awa = await people.find_person_id(db, member_code="GV-EKP3")
+        karim = await people.find_person_id(db, member_code="GV-K7P2")
+        ids = {name: (await model.ensure_activity(db, now, name))[0] for name in DEMO_ACTIVITIES}
+        places = {name: (await model.ensure_place(db, now, name))[0] for name in DEMO_PLACES}
+        await templates.add_template(
+            db, now, activity_id=ids["Service cantine"], place_id=places["Lingerie"], weekdays=(1, 2, 3, 4),
+            start=time(11, 30), end=time(14, 30), capacity=3, coordinator_id=awa,
+        )  # fmt: skip
+        today = now.astimezone(tz).date()
+        monday = model.week_of(today)[0]
+        for week in (monday, monday + timedelta(days=7)):
+            await templates.generate_week(db, now, tz, week)
+        garden, _ = await model.create_shift(
+            db, now, tz, activity_id=ids["Espaces verts"], place_id=places["Jardins"],
+            day=monday + timedelta(days=11), start=time(9, 0), end=time(12, 0), capacity=2, coordinator_id=awa,
+        )  # fmt: skip
+        if karim is None:
+            return
+        await model.set_contract(db, now, karim, 8 * 60, monday)
+        # From the day after tomorrow: a fresh demo has nothing due (no reminder at once).
+        later = today + timedelta(days=2)
+        canteen = [s for s in await model.shifts_on_days(db, later, monday + timedelta(days=14)) if s.taken == 0]
+        for shift in [*canteen[:2], garden]:
+            if shift.starts_at > now:
+                try:
+                    await model.assign(db, now, I18n("fr"), shift.id, karim, actor_id=awa, notify=False)
+                except ShiftError:
+                    continue

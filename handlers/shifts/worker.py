@@ -1,3 +1,546 @@
-"""What a worker sees and answers: planning, next shift, OUI/NON to reminders, cancelling."""
+"""What a worker sees and answers: planning, next shift, OUI/NON to reminders, cancelling.
+
+Only the worker's own shifts are ever read (by ``ctx.person.id``); a button or a numbered choice
+naming another person's assignment changes nothing. The reminder's OUI/NON comes back as a button
+(Telegram), a digit (SMS: the outbox remembered the numbered choices) or a typed word; a typed
+answer applies to the one question still open (the reminder hour has come, the shift is ahead).
+Cancelling from chat is asked first (OUI/NON), since it frees the seat and alerts the coordinator.
+Single-word STOP and CANCEL stay the channel's opt-out (the account feature), so the words here are
+"annuler", "je peux pas venir", "cancel my shift"...
+"""
 
 from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import aiosqlite
+from rapidfuzz import fuzz
+
+from bot.clock import iso
+from bot.dispatch import Context, Replies
+from bot.messages import Choice, Inbound, Reply
+from bot.people import Person, Role
+from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes
+from handlers.shifts import model, reminders
+from handlers.shifts.model import Assignment, Shift
+from handlers.shifts.reminders import ANSWER, answer_key
+from handlers.shifts.router import router
+
+log = logging.getLogger(__name__)
+
+MENU = "shifts.my_menu"
+PLANNING = "shifts.my_planning"
+NEXT = "shifts.my_next"
+DROP = "shifts.my_drop"  # shifts.my_drop[:<assignment>]
+DROP_OK = "shifts.my_drop_ok"  # shifts.my_drop_ok:<assignment>:yes|no
+STEP_PICK = "shifts.my_drop_pick"
+STEP_CONFIRM = "shifts.my_drop_confirm"
+MAX_CHOICES = 6
+# A typed OUI after the shift began still gets an answer ("too late"), not "not understood".
+PAST_GRACE = timedelta(hours=12)
+
+# Whole messages. Those also said about other things ("horaires" of the showers, "next") are left
+# to the other features when the sender has no shifts; the others get a clear answer.
+PLANNING_WORDS = (
+    "planning",
+    "mon planning",
+    "le planning",
+    "mes horaires",
+    "mes creneaux",
+    "emploi du temps",
+    "mon emploi du temps",
+    "my shifts",
+    "my schedule",
+    "/planning",
+    "/horaires",
+    "/shifts",
+    "/schedule",
+)
+NEXT_WORDS = (
+    "prochain creneau",
+    "mon prochain creneau",
+    "le prochain creneau",
+    "next shift",
+    "my next shift",
+    "/prochain",
+    "/next",
+)
+SHARED_PLANNING_WORDS = ("horaires", "creneaux", "shifts", "schedule")
+SHARED_NEXT_WORDS = ("prochain", "next")
+# Fuzzy matches for typos ("planing", "mes horraires", "shedule"); whole words, five letters or more.
+PLANNING_LIKE = ("planning", "horaires", "horaire", "creneaux", "schedule", "shifts", "planing")
+NEXT_LIKE = ("prochain", "prochaine", "next")
+# Words around a question about one's shifts; any other word means it is about something else.
+FILLERS = frozenset(
+    "mes mon ma le la les de du des cette semaine svp stp please pls voir quel quels quelle c ca quoi est ce"
+    " qu il a kan quand when is my the what s show me moi donne envoie et and this week coming a venir".split()
+)
+SHIFT_NOUNS = frozenset({"creneau", "creneaux", "shift", "shifts", "travail", "boulot", "service", "taf", "job"})
+CANCEL_VERBS = ("annuler", "annule", "annul", "cancel", "desister", "desiste")
+CANNOT_COME = (
+    "peux pas venir",
+    "peut pas venir",
+    "pourrai pas venir",
+    "pourrais pas venir",
+    "viendrai pas",
+    "viens pas",
+    "serai pas la",
+    "can t come",
+    "cant come",
+    "cannot come",
+    "won t come",
+    "wont come",
+    "not coming",
+    "can t make it",
+)
+# Someone else's appointment: the volunteer meeting, a social worker's hours.
+OTHER_THINGS = frozenset({"permanence", "perm", "meeting", "reunion", "rdv", "rendez"})
+
+
+def _like(word: str, targets: tuple[str, ...], cutoff: float = 80) -> bool:
+    return word in targets or (len(word) >= 5 and any(fuzz.ratio(word, target) >= cutoff for target in targets))
+
+
+def _is_worker(person: Person) -> bool:
+    return Role.WORKER.value in person.roles
+
+
+def _refusal(ctx: Context) -> Replies:
+    """None for a worker; otherwise why not, clearly (a guest is told how to register)."""
+    if _is_worker(ctx.person):
+        return None
+    ctx.done()
+    if ctx.person.status == "guest":
+        return [Reply(ctx.t("core.not_registered"))]
+    return [Reply(ctx.t("shifts.worker.not_worker"))]
+
+
+def _yes_no(ctx: Context, key: str) -> tuple[Choice, ...]:
+    return (Choice(f"{key}:yes", ctx.t("shifts.reminder.yes")), Choice(f"{key}:no", ctx.t("shifts.reminder.no")))
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+# --- Planning and next shift ---------------------------------------------------------------------
+
+
+async def _week(db: aiosqlite.Connection, ctx: Context, monday: date, label_key: str) -> list[str]:
+    """One week: the total against the contract, then one line per shift."""
+    tz = ctx.settings.tz
+    start = reminders.wall(monday, time(), tz)
+    end = reminders.wall(monday + timedelta(days=7), time(), tz)
+    pairs = await model.shifts_of_person(db, ctx.person.id, start, end)
+    planned = await model.planned_minutes(db, ctx.person.id, monday)
+    contract = await model.contract_minutes_on(db, ctx.person.id, monday + timedelta(days=6))
+    total = (
+        ctx.t("shifts.worker.total", planned=format_minutes(planned), contract=format_minutes(contract))
+        if contract is not None
+        else ctx.t("shifts.worker.total_no_contract", planned=format_minutes(planned))
+    )
+    lines = [ctx.t(label_key, total=total)]
+    for shift, assignment in pairs:
+        mark = ctx.t("shifts.worker.confirmed_mark") if assignment.answer == "yes" else ""
+        lines.append(f"- {model.describe(shift, ctx.language)}{mark}")
+    if not pairs:
+        lines.append(ctx.t("shifts.worker.week_empty"))
+    return lines
+
+
+async def planning_text(ctx: Context) -> str:
+    """This week's and next week's shifts of the person asking, each week's total against the contract."""
+    monday, next_monday = model.week_of(ctx.local_now().date())
+    async with ctx.store.transaction() as db:
+        lines = await _week(db, ctx, monday, "shifts.worker.this_week")
+        lines += await _week(db, ctx, next_monday, "shifts.worker.next_week")
+    return "\n".join(lines)
+
+
+async def next_text(ctx: Context) -> str:
+    now = ctx.now()
+    async with ctx.store.transaction() as db:
+        pairs = await model.shifts_of_person(db, ctx.person.id, now, now + timedelta(days=366))
+    if not pairs:
+        return ctx.t("shifts.worker.next_none")
+    shift, assignment = pairs[0]
+    mark = ctx.t("shifts.worker.confirmed_mark") if assignment.answer == "yes" else ""
+    return ctx.t("shifts.worker.next", shift=model.describe(shift, ctx.language), mark=mark)
+
+
+@router.command(*PLANNING_WORDS, *SHARED_PLANNING_WORDS)
+@router.action(PLANNING)
+async def planning(inbound: Inbound, ctx: Context) -> Replies:
+    """This week's and next week's shifts with the total against the contract."""
+    if fold(inbound.text) in SHARED_PLANNING_WORDS and not _is_worker(ctx.person) and inbound.choice is None:
+        return None
+    refused = _refusal(ctx)
+    if refused:
+        return refused
+    ctx.done()
+    return [Reply(await planning_text(ctx))]
+
+
+@router.command(*NEXT_WORDS, *SHARED_NEXT_WORDS)
+@router.action(NEXT)
+async def next_shift(inbound: Inbound, ctx: Context) -> Replies:
+    """The next shift, with its place and time."""
+    if fold(inbound.text) in SHARED_NEXT_WORDS and not _is_worker(ctx.person) and inbound.choice is None:
+        return None
+    refused = _refusal(ctx)
+    if refused:
+        return refused
+    ctx.done()
+    return [Reply(await next_text(ctx))]
+
+
+@router.action(MENU)
+async def worker_menu(inbound: Inbound, ctx: Context) -> Replies:
+    """The workers' menu entry: the planning, and what they can do next."""
+    refused = _refusal(ctx)
+    if refused:
+        return refused
+    ctx.done()
+    choices = (Choice(NEXT, ctx.t("shifts.worker.choice_next")), Choice(DROP, ctx.t("shifts.worker.choice_drop")))
+    return [Reply(await planning_text(ctx), choices)]
+
+
+router.menu_entry(MENU, "shifts.worker.menu_label", order=55, visible=_is_worker)
+
+
+# --- Answers to the reminder ---------------------------------------------------------------------
+
+
+async def _record(
+    db: aiosqlite.Connection, ctx: Context, assignment: Assignment, version: int | None, yes: bool
+) -> tuple[str, dict[str, object]]:
+    """Record OUI, or free the seat for NON (the coordinator is alerted); a stale answer changes nothing."""
+    now = ctx.now()
+    shift = await model.get_shift(db, assignment.shift_id)
+    assert shift is not None
+    said: dict[str, object] = {
+        "shift": model.describe(shift, ctx.language),
+        "when": model.when(shift, ctx.language),
+        "place": shift.place,
+    }
+    if shift.cancelled:
+        return "shifts.worker.answer_cancelled", said
+    if shift.starts_at <= now:
+        return "shifts.worker.answer_past", said
+    if version is not None and version != shift.version:
+        return "shifts.worker.answer_moved", said
+    if not assignment.live:
+        if not yes and assignment.released_reason == "declined":
+            return "shifts.worker.already_no", said
+        return "shifts.worker.answer_released", said
+    if yes:
+        if assignment.answer == "yes":
+            return "shifts.worker.already_yes", said
+        await model.answer(db, now, assignment.id, "yes")
+        log.info("shift %s: person %s confirmed", shift.id, ctx.person.id)
+        return "shifts.worker.thanks_yes", said
+    await model.release(db, now, ctx.i18n, assignment.id, "declined")
+    log.info("shift %s: person %s declined", shift.id, ctx.person.id)
+    return "shifts.worker.thanks_no", said
+
+
+async def _answer(ctx: Context, assignment_id: int, version: int | None, yes: bool) -> Replies:
+    ctx.done()
+    async with ctx.store.transaction() as db:
+        assignment = await model.get_assignment(db, assignment_id)
+        params: dict[str, object] = {}
+        if assignment is None or assignment.person_id != ctx.person.id:
+            key = "shifts.worker.answer_unknown"
+        else:
+            key, params = await _record(db, ctx, assignment, version, yes)
+    return [Reply(ctx.t(key, **params))]
+
+
+@router.action(ANSWER)
+async def answer_pressed(inbound: Inbound, ctx: Context) -> Replies:
+    """A reminder's OUI/NON button, or its digit by SMS: shifts.my_answer:<assignment>:<version>:yes|no."""
+    parts = (inbound.choice or "").split(":")
+    assignment_id = _int(parts[1]) if len(parts) == 4 else None
+    version = _int(parts[2]) if len(parts) == 4 else None
+    if assignment_id is None or version is None or parts[3] not in ("yes", "no"):
+        return [Reply(ctx.t("shifts.worker.answer_unknown"))]
+    return await _answer(ctx, assignment_id, version, parts[3] == "yes")
+
+
+async def _asked(db: aiosqlite.Connection, ctx: Context) -> list[tuple[Shift, Assignment]]:
+    """The person's shifts whose question is open or was recently asked: the reminder hour has come
+    and the shift is ahead (or began within PAST_GRACE); the latest assignment of each shift."""
+    now = ctx.now()
+    times = reminders.Times.of(ctx.settings)
+    async with db.execute(
+        "SELECT x.id, x.shift_id FROM shift_assignments x JOIN shifts s ON s.id = x.shift_id"
+        " WHERE x.person_id = ? AND s.starts_at > ? AND s.starts_at <= ? ORDER BY s.starts_at, x.id DESC",
+        (ctx.person.id, iso(now - PAST_GRACE), iso(now + reminders.LOOK_AHEAD)),
+    ) as cursor:
+        rows = [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
+    found: list[tuple[Shift, Assignment]] = []
+    seen: set[int] = set()
+    for assignment_id, shift_id in rows:
+        if shift_id in seen:
+            continue
+        seen.add(shift_id)
+        shift = await model.get_shift(db, shift_id)
+        assignment = await model.get_assignment(db, assignment_id)
+        if shift and assignment and now >= times.reminder(shift):
+            found.append((shift, assignment))
+    return found
+
+
+def _open(shift: Shift, assignment: Assignment, now: datetime) -> bool:
+    return assignment.live and assignment.answer is None and not shift.cancelled and shift.starts_at > now
+
+
+@router.text(priority=5)
+async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
+    """OUI / NON (o, n, ok, 1, 2...) typed to a reminder; None when no reminder was asked."""
+    word = fold(inbound.text)
+    yes = word in YES_WORDS or word == "1"
+    if not (yes or word in NO_WORDS or word == "2") or not _is_worker(ctx.person):
+        return None
+    now = ctx.now()
+    async with ctx.store.transaction() as db:
+        asked = await _asked(db, ctx)
+    if not asked:
+        return None
+    waiting = [(shift, assignment) for shift, assignment in asked if _open(shift, assignment, now)]
+    if len(waiting) == 1:
+        return await _answer(ctx, waiting[0][1].id, None, yes)
+    if len(waiting) > 1:
+        value = "yes" if yes else "no"
+        choices = tuple(
+            Choice(answer_key(a.id, s.version, value), model.describe(s, ctx.language)) for s, a in waiting
+        )[:MAX_CHOICES]
+        return [Reply(ctx.t("shifts.worker.which_yes" if yes else "shifts.worker.which_no"), choices)]
+    if word in ("1", "2"):
+        return None  # a digit with nothing open is someone else's menu
+    nearest = min(asked, key=lambda pair: abs(pair[0].starts_at - now))
+    return await _settled(ctx, *nearest, yes=yes)
+
+
+async def _settled(ctx: Context, shift: Shift, assignment: Assignment, *, yes: bool) -> Replies:
+    """A typed answer when the last question was already settled: say so, change nothing. NON
+    after OUI is a cancellation, asked first."""
+    if not yes and assignment.live and assignment.answer == "yes" and _open_for_drop(shift, assignment, ctx.now()):
+        return [_confirm(ctx, shift, assignment)]
+    return await _answer(ctx, assignment.id, shift.version, yes)
+
+
+# --- Cancelling from chat ------------------------------------------------------------------------
+
+
+def _wants_to_cancel(words: list[str]) -> bool:
+    """ "annuler", "annuler mon creneau", "je peux pas venir demain", "cancel my shift"."""
+    if not words or len(words) > 12 or any(w in OTHER_THINGS for w in words):
+        return False
+    text = " ".join(words)
+    if words in (["annuler"], ["annule"]):
+        return True
+    if any(phrase in text for phrase in CANNOT_COME):
+        return True
+    return any(w.startswith(CANCEL_VERBS) for w in words) and any(w in SHIFT_NOUNS for w in words)
+
+
+async def _upcoming(ctx: Context) -> list[tuple[Shift, Assignment]]:
+    now = ctx.now()
+    async with ctx.store.transaction() as db:
+        return await model.shifts_of_person(db, ctx.person.id, now, now + timedelta(days=366))
+
+
+def _confirm(ctx: Context, shift: Shift, assignment: Assignment) -> Reply:
+    ctx.goto(STEP_CONFIRM, assignment=assignment.id)
+    return Reply(
+        ctx.t("shifts.worker.drop_confirm", shift=model.describe(shift, ctx.language)),
+        _yes_no(ctx, f"{DROP_OK}:{assignment.id}"),
+    )
+
+
+async def _start_drop(ctx: Context) -> Replies:
+    refused = _refusal(ctx)
+    if refused:
+        return refused
+    ctx.done()
+    upcoming = await _upcoming(ctx)
+    if not upcoming:
+        return [Reply(ctx.t("shifts.worker.drop_none"))]
+    if len(upcoming) == 1:
+        return [_confirm(ctx, *upcoming[0])]
+    ctx.goto(STEP_PICK)
+    choices = tuple(Choice(f"{DROP}:{a.id}", model.describe(s, ctx.language)) for s, a in upcoming[:MAX_CHOICES])
+    return [Reply(ctx.t("shifts.worker.drop_which"), choices)]
+
+
+@router.text(priority=20)
+async def cancel_words(inbound: Inbound, ctx: Context) -> Replies:
+    """A worker who cannot come: which shift (when several), then OUI/NON."""
+    words = fold(inbound.text).split()
+    if not _wants_to_cancel(words):
+        return None
+    if not _is_worker(ctx.person) and not any(w in SHIFT_NOUNS for w in words):
+        return None  # "je peux pas venir" from someone without shifts is about something else
+    return await _start_drop(ctx)
+
+
+@router.action(DROP)
+async def drop_pressed(inbound: Inbound, ctx: Context) -> Replies:
+    """The menu's "cancel a shift", or one shift picked from the list."""
+    arg = (inbound.choice or "").partition(":")[2]
+    if not arg:
+        return await _start_drop(ctx)
+    refused = _refusal(ctx)
+    if refused:
+        return refused
+    ctx.done()
+    assignment_id = _int(arg)
+    now = ctx.now()
+    async with ctx.store.transaction() as db:
+        assignment = await model.get_assignment(db, assignment_id) if assignment_id else None
+        shift = await model.get_shift(db, assignment.shift_id) if assignment else None
+    if assignment is None or shift is None or assignment.person_id != ctx.person.id:
+        return [Reply(ctx.t("shifts.worker.answer_unknown"))]
+    if not _open_for_drop(shift, assignment, now):
+        return [Reply(ctx.t(_why_not_droppable(shift, assignment, now), shift=model.describe(shift, ctx.language)))]
+    return [_confirm(ctx, shift, assignment)]
+
+
+def _open_for_drop(shift: Shift, assignment: Assignment, now: datetime) -> bool:
+    return assignment.live and not shift.cancelled and shift.starts_at > now
+
+
+def _why_not_droppable(shift: Shift, assignment: Assignment, now: datetime) -> str:
+    if shift.cancelled:
+        return "shifts.worker.answer_cancelled"
+    if shift.starts_at <= now:
+        return "shifts.worker.drop_past"
+    return "shifts.worker.drop_already"
+
+
+@router.step(STEP_PICK)
+async def drop_pick(inbound: Inbound, ctx: Context) -> Replies:
+    """A digit picks (the dispatcher reads it against the list); anything else leaves the list."""
+    ctx.done()
+    return None
+
+
+async def _finish_drop(ctx: Context, assignment_id: int, yes: bool) -> Replies:
+    ctx.done()
+    if not yes:
+        return [Reply(ctx.t("shifts.worker.drop_kept"))]
+    now = ctx.now()
+    async with ctx.store.transaction() as db:
+        assignment = await model.get_assignment(db, assignment_id)
+        shift = await model.get_shift(db, assignment.shift_id) if assignment else None
+        if assignment is None or shift is None or assignment.person_id != ctx.person.id:
+            return [Reply(ctx.t("shifts.worker.answer_unknown"))]
+        if not _open_for_drop(shift, assignment, now):
+            key = _why_not_droppable(shift, assignment, now)
+        else:
+            await model.release(db, now, ctx.i18n, assignment.id, "worker_cancelled")
+            log.info("shift %s: person %s cancelled", shift.id, ctx.person.id)
+            key = "shifts.worker.dropped"
+    return [Reply(ctx.t(key, shift=model.describe(shift, ctx.language)))]
+
+
+@router.action(DROP_OK)
+async def drop_confirmed(inbound: Inbound, ctx: Context) -> Replies:
+    """shifts.my_drop_ok:<assignment>:yes|no"""
+    refused = _refusal(ctx)
+    if refused:
+        return refused
+    _, assignment, value = [*(inbound.choice or "").split(":"), "", ""][:3]
+    assignment_id = _int(assignment)
+    if assignment_id is None or value not in ("yes", "no"):
+        return [Reply(ctx.t("shifts.worker.answer_unknown"))]
+    return await _finish_drop(ctx, assignment_id, value == "yes")
+
+
+@router.step(STEP_CONFIRM)
+async def drop_typed(inbound: Inbound, ctx: Context) -> Replies:
+    """OUI cancels the shift, NON keeps it; anything else keeps it too and is answered as usual."""
+    word = fold(inbound.text)
+    assignment_id = ctx.data.get("assignment")
+    if word in YES_WORDS and isinstance(assignment_id, int):
+        return await _finish_drop(ctx, assignment_id, True)
+    if word in NO_WORDS:
+        return await _finish_drop(ctx, 0, False)
+    ctx.done()
+    return None
+
+
+# --- Free text with typos ------------------------------------------------------------------------
+
+
+@router.text(priority=30)
+async def free_text(inbound: Inbound, ctx: Context) -> Replies:
+    """ "planing", "mes horraires", "kan c mon prochain creneau", "when is my next shift": workers only."""
+    words = fold(inbound.text).split()
+    if not _is_worker(ctx.person) or not words or len(words) > 8:
+        return None
+    keywords = [w for w in words if w not in FILLERS and w not in SHIFT_NOUNS]
+    about_planning = [w for w in keywords if _like(w, PLANNING_LIKE)]
+    about_next = [w for w in keywords if _like(w, NEXT_LIKE)]
+    if not keywords or len(keywords) > len(about_planning) + len(about_next):
+        return None  # another word: about something else ("horaires douche")
+    if about_planning:
+        return await planning(inbound, ctx)
+    return await next_shift(inbound, ctx)
+
+
+# --- Personal data -------------------------------------------------------------------------------
+
+
+async def export(db: aiosqlite.Connection, person_id: int) -> dict[str, Any]:
+    """The person's shifts (every assignment, worked, answered or released) and contract steps."""
+    async with db.execute(
+        "SELECT s.local_date, s.start_local, s.end_local, a.name, p.name, s.status, x.status, x.released_reason,"
+        " x.answer, x.attendance FROM shift_assignments x JOIN shifts s ON s.id = x.shift_id"
+        " JOIN shift_activities a ON a.id = s.activity_id JOIN shift_places p ON p.id = s.place_id"
+        " WHERE x.person_id = ? ORDER BY s.starts_at, x.id",
+        (person_id,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    shifts = [
+        {
+            "date": row[0],
+            "start": row[1],
+            "end": row[2],
+            "activity": row[3],
+            "place": row[4],
+            "shift_status": row[5],
+            "status": row[6],
+            "released_reason": row[7],
+            "answer": row[8],
+            "attendance": row[9],
+        }
+        for row in rows
+    ]
+    contracts = [
+        {"from": day.isoformat(), "weekly": format_minutes(minutes)}
+        for day, minutes in await model.contract_history(db, person_id)
+    ]
+    if not shifts and not contracts:
+        return {}
+    return {
+        "shifts": shifts,
+        "count": len(shifts),
+        "contracts": contracts,
+        "contract": contracts[-1]["weekly"] if contracts else "-",
+    }
+
+
+async def erase(db: aiosqlite.Connection, person_id: int) -> None:
+    """The payroll's rows stay (shifts worked, contract hours), pointing to the anonymous person;
+    a forgotten staff member stops being a coordinator, so alerts reach the team instead."""
+    await db.execute("UPDATE shifts SET coordinator_person_id = NULL WHERE coordinator_person_id = ?", (person_id,))
+    await db.execute(
+        "UPDATE shift_templates SET coordinator_person_id = NULL WHERE coordinator_person_id = ?", (person_id,)
+    )
+
+
+router.personal_data(export, erase)

@@ -1,0 +1,200 @@
+"""What staff read and edit around the shifts: rosters, the payroll's hours, contract hours as typed,
+and the activity and place lists. Shared by the chat (staff.py) and the command line (cli.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import aiosqlite
+
+from bot.text import fold
+from handlers.shifts import model
+from handlers.shifts.model import MAX_WEEKLY_MINUTES, Assignment, Shift, ShiftError
+
+_HOURS = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?\s*(?:h|hours?|heures?)?$|^(\d{1,2})\s*h\s*(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-?w(\d{1,2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_hours(text: str) -> int:
+    """ "8", "8.5", "8,5", "8h", "8h30" -> minutes a week, at most 16 h."""
+    cleaned = text.strip().lower().replace(" ", "")
+    match = _HOURS.match(cleaned)
+    if match is None:
+        raise ShiftError("shifts.staff.bad_hours", value=text.strip()[:20])
+    if match.group(3) is not None:
+        hours, minutes = int(match.group(3)), int(match.group(4))
+        if minutes >= 60:
+            raise ShiftError("shifts.staff.bad_hours", value=text.strip()[:20])
+    else:
+        hours = int(match.group(1))
+        fraction = match.group(2) or "0"
+        minutes = round(float("0." + fraction) * 60)
+    total = hours * 60 + minutes
+    if total > MAX_WEEKLY_MINUTES:
+        raise ShiftError("shifts.error.contract_range", hours=text.strip()[:20])
+    return total
+
+
+def parse_week(text: str) -> date:
+    """ "2026-W49" (ISO week) -> its Monday."""
+    match = _WEEK.match(text.strip().lower())
+    if match is None:
+        raise ShiftError("shifts.staff.bad_week", value=text.strip()[:20])
+    try:
+        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        raise ShiftError("shifts.staff.bad_week", value=text.strip()[:20]) from None
+
+
+def is_week(text: str) -> bool:
+    return _WEEK.match(text.strip().lower()) is not None
+
+
+def parse_month(text: str) -> date:
+    """ "2026-12" -> the first day of that month."""
+    match = _MONTH.match(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise ShiftError("shifts.staff.bad_month", value=text.strip()[:20])
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+# --- Rosters -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterShift:
+    """One shift with who is on it (live seats), who said NON, and who was taken off."""
+
+    shift: Shift
+    live: list[Assignment]
+    declined: list[Assignment]
+
+    @property
+    def free(self) -> int:
+        return 0 if self.shift.cancelled else max(self.shift.capacity - len(self.live), 0)
+
+
+async def roster(db: aiosqlite.Connection, first: date, after_last: date) -> list[RosterShift]:
+    """Every shift of the Paris days [first, after_last), cancelled ones included, in time order."""
+    entries = []
+    for shift in await model.shifts_on_days(db, first, after_last):
+        everyone = await model.assignments_of(db, shift.id)
+        live = [a for a in everyone if a.live]
+        declined = [a for a in everyone if not a.live and a.released_reason in ("declined", "worker_cancelled")]
+        entries.append(RosterShift(shift, live, declined))
+    return entries
+
+
+# --- Payroll -------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerHours:
+    """One worker's month: minutes marked present per ISO week (only the days of the month), the
+    whole week's for reference, and the shifts still unmarked or marked absent."""
+
+    person_id: int
+    name: str
+    member_code: str
+    weeks: dict[str, int] = field(default_factory=dict)
+    whole_weeks: dict[str, int] = field(default_factory=dict)
+    unmarked: list[Shift] = field(default_factory=list)
+    absent: list[Shift] = field(default_factory=list)
+
+    @property
+    def month_minutes(self) -> int:
+        return sum(self.weeks.values())
+
+
+async def month_hours(db: aiosqlite.Connection, first: date) -> list[WorkerHours]:
+    """Hours worked in the month of ``first`` per worker, for the payroll of the contracts."""
+    after = next_month(first)
+    # Whole ISO weeks around the month, so a week's full total can be shown beside the month's part.
+    span_first, _ = model.week_of(first)
+    _, span_after = model.week_of(after - timedelta(days=1))
+    async with db.execute(
+        "SELECT x.person_id, COALESCE(p.name, ''), COALESCE(p.member_code, ''), x.shift_id, x.attendance"
+        " FROM shift_assignments x JOIN shifts s ON s.id = x.shift_id JOIN persons p ON p.id = x.person_id"
+        " WHERE s.status = 'planned' AND s.local_date >= ? AND s.local_date < ?"
+        " AND (x.status = 'assigned' OR x.attendance IS NOT NULL)"
+        " ORDER BY p.name, p.member_code, s.starts_at",
+        (span_first.isoformat(), span_after.isoformat()),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    workers: dict[int, WorkerHours] = {}
+    for person_id, name, code, shift_id, attendance in rows:
+        shift = await model.get_shift(db, int(shift_id))
+        assert shift is not None
+        worker = workers.setdefault(int(person_id), WorkerHours(int(person_id), str(name), str(code)))
+        week = week_label(shift.local_date)
+        in_month = first <= shift.local_date < after
+        if attendance == "present":
+            worker.whole_weeks[week] = worker.whole_weeks.get(week, 0) + shift.minutes
+            if in_month:
+                worker.weeks[week] = worker.weeks.get(week, 0) + shift.minutes
+        elif in_month and attendance == "absent":
+            worker.absent.append(shift)
+        elif in_month:
+            worker.unmarked.append(shift)
+    for worker in workers.values():
+        for week in worker.weeks:
+            worker.whole_weeks.setdefault(week, 0)
+    return [w for w in workers.values() if w.weeks or w.unmarked or w.absent]
+
+
+# --- Activities and places -----------------------------------------------------------------------
+
+NAMED_TABLES = {"activity": "shift_activities", "place": "shift_places"}
+
+
+async def list_named(db: aiosqlite.Connection, kind: str) -> list[tuple[int, str]]:
+    async with db.execute(
+        f"SELECT id, name FROM {NAMED_TABLES[kind]} WHERE active = 1 ORDER BY name"  # noqa: S608
+    ) as cursor:
+        return [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]
+
+
+async def rename_named(db: aiosqlite.Connection, kind: str, item_id: int, name: str) -> str:
+    """Rename an activity or a place; every shift shows the new name at once."""
+    table = NAMED_TABLES[kind]
+    name = " ".join(name.split())[:60]
+    if not fold(name):
+        raise ShiftError("shifts.error.empty_name")
+    async with db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (item_id,)) as cursor:  # noqa: S608
+        if await cursor.fetchone() is None:
+            raise ShiftError(f"shifts.staff.no_{kind}", id=item_id)
+    try:
+        await db.execute(
+            f"UPDATE {table} SET name = ?, folded = ? WHERE id = ?",  # noqa: S608
+            (name, fold(name), item_id),
+        )
+    except aiosqlite.IntegrityError:
+        raise ShiftError("shifts.staff.name_taken", name=name) from None
+    return name
+
+
+async def match_named(db: aiosqlite.Connection, kind: str, text: str) -> tuple[int, str] | None:
+    """The activity or place staff meant: its exact name, or the only one whose name holds those words."""
+    wanted = fold(text)
+    if not wanted:
+        return None
+    items = await list_named(db, kind)
+    exact = [item for item in items if fold(item[1]) == wanted]
+    if exact:
+        return exact[0]
+    words = wanted.split()
+    close = [item for item in items if all(word in fold(item[1]).split() for word in words)]
+    return close[0] if len(close) == 1 else None

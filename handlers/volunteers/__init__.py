@@ -1,0 +1,613 @@
+"""Volunteers in chat: signing up, the next volunteer meeting, STOP RAPPELS, and the staff's calendar.
+
+Anyone may sign up, a guest included: a would-be volunteer has no account and should not need one.
+Four questions (name, activities, when free, may we contact you), one message each, answerable by
+SMS from a basic phone: activities by their numbers ("1 3") or in words ("jardin, cuisine"). Then
+they can review, change one answer, or withdraw. Staff are told of each new sign-up through the
+outbox, list sign-ups (/benevoles) and change the meeting calendar, each change after OUI.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import date, datetime, timedelta
+
+import aiosqlite
+from rapidfuzz import fuzz
+
+from bot import people
+from bot.clock import iso
+from bot.dispatch import STAFF_ROLES, Context, Replies, Router
+from bot.messages import Choice, Inbound, Reply
+from bot.roster import display_phone
+from bot.store import Store
+from bot.text import NO_WORDS, YES_WORDS, fold
+from handlers.volunteers import calendar, ics, reminders, signups, staff, texts
+from handlers.volunteers.calendar import CalendarError
+from handlers.volunteers.cli import permanence_app, volunteers_app
+from handlers.volunteers.signups import ACTIVITIES, Signup
+
+log = logging.getLogger(__name__)
+
+router = Router("volunteers")
+router.menu_entry("volunteers.signup", "volunteers.menu_label", order=60)
+router.cli("volunteers", volunteers_app, "Volunteer sign-ups: list and export.")
+router.cli("permanence", permanence_app, "The fortnightly volunteer meeting: reference, list, cancel, move, add.")
+router.configured_outbox_hook(reminders.factory)
+router.route(texts.ICS_PATH, ics.endpoint, methods=("GET",))
+router.personal_data(signups.export, signups.erase)
+
+SIGNUP_WORDS = (
+    "inscription",
+    "inscription benevole",
+    "m inscrire",
+    "minscrire",
+    "s inscrire",
+    "sinscrire",
+    "je m inscris",
+    "je veux m inscrire",
+    "mon inscription",
+    "sign up",
+    "signup",
+    "volunteer sign up",
+    "my sign up",
+    "/benevole",
+    "/volunteer",
+    "/signup",
+    "/inscription",
+)
+WITHDRAW_WORDS = ("desinscription", "desinscrire", "me desinscrire", "retirer mon inscription", "/desinscription")
+NEXT_WORDS = (
+    "permanence",
+    "prochaine permanence",
+    "la prochaine permanence",
+    "permanence benevole",
+    "next meeting",
+    "volunteer meeting",
+    "the next meeting",
+    "/permanence",
+    "/meeting",
+)
+STOP_REMINDER_WORDS = (
+    "stop rappels",
+    "stop rappel",
+    "stop rapel",
+    "stop rapels",
+    "stop reminders",
+    "stop reminder",
+    "arret rappels",
+    "arreter les rappels",
+    "plus de rappels",
+    "pas de rappels",
+    "no reminders",
+    "no more reminders",
+    "/stoprappels",
+    "/stopreminders",
+)
+START_REMINDER_WORDS = (
+    "rappels",
+    "start rappels",
+    "reprendre rappels",
+    "reprendre les rappels",
+    "reminders",
+    "start reminders",
+    "reminders on",
+    "/rappels",
+    "/reminders",
+)
+# Words after which "permanence" is another service's (social, legal, health), not the volunteers'.
+OTHER_PERMANENCES = frozenset({"sociale", "social", "juridique", "soins", "medicale", "sante", "pass", "avocat"})
+STOP_WORDS = frozenset({"stop", "arret", "arrete", "arreter", "stopper", "plus", "pas", "no", "non"})
+START_WORDS = frozenset({"start", "reprendre", "remettre", "activer", "on", "again"})
+
+STEP_NAME = "volunteers.name"
+STEP_ACTIVITIES = "volunteers.activities"
+STEP_AVAILABILITY = "volunteers.availability"
+STEP_CONSENT = "volunteers.consent"
+STEP_WITHDRAW = "volunteers.withdraw"
+STEP_STAFF = "volunteers.staff_confirm"
+FIELDS = {"name": STEP_NAME, "activities": STEP_ACTIVITIES, "availability": STEP_AVAILABILITY, "consent": STEP_CONSENT}
+CONFIRM_WITHIN = timedelta(minutes=10)
+STAFF_LIST_MEETINGS = 8
+
+
+def _like(word: str, target: str, cutoff: float = 80) -> bool:
+    return word == target or (len(word) >= 5 and fuzz.ratio(word, target) >= cutoff)
+
+
+def _yes_no(ctx: Context, key: str) -> tuple[Choice, ...]:
+    return (Choice(f"{key}:yes", ctx.t("volunteers.yes")), Choice(f"{key}:no", ctx.t("volunteers.no")))
+
+
+def _answer(inbound: Inbound) -> bool | None:
+    """A typed or pressed OUI / NON; None when it is neither."""
+    if inbound.choice is not None:
+        return {"yes": True, "no": False}.get(inbound.choice.partition(":")[2])
+    word = fold(inbound.text)
+    return True if word in YES_WORDS else False if word in NO_WORDS else None
+
+
+# --- The next meeting --------------------------------------------------------------------------
+
+
+async def _next_text(ctx: Context) -> str:
+    found = await calendar.coming(ctx.store, ctx.settings.tz, ctx.now(), 1)
+    return texts.next_meeting(ctx.i18n, ctx.language, found, ctx.settings.public_url, ctx.now())
+
+
+@router.command(*NEXT_WORDS)
+@router.action("volunteers.next")
+async def next_meeting(inbound: Inbound, ctx: Context) -> Replies:
+    """The next meeting that takes place, with the place, the hours and what changed."""
+    ctx.done()
+    return [Reply(await _next_text(ctx))]
+
+
+def _asks_next_meeting(words: list[str]) -> bool:
+    """ "prochaine permanance", "kan c la perm", "when is the next volunteer meeting"."""
+    if any(w in OTHER_PERMANENCES for w in words):
+        return False
+    if any(_like(w, "permanence") or w == "perm" for w in words):
+        return True
+    if any(_like(w, "meeting") for w in words):
+        return True
+    return any(_like(w, "reunion") for w in words) and any(_like(w, "benevole") or _like(w, "benevoles") for w in words)
+
+
+def _about_reminders(words: list[str]) -> bool | None:
+    """True: stop the meeting reminders; False: start them again; None: not about them."""
+    if len(words) > 6 or not any(_like(w, "rappel") or _like(w, "rappels") or _like(w, "reminder") or
+                                 _like(w, "reminders") for w in words):  # fmt: skip
+        return None
+    if any(w in STOP_WORDS for w in words):
+        return True
+    if any(w in START_WORDS for w in words):
+        return False
+    return None
+
+
+@router.text(priority=50)
+async def free_text(inbound: Inbound, ctx: Context) -> Replies:
+    words = fold(inbound.text).split()[:30]
+    if not words:
+        return None
+    stop = _about_reminders(words)
+    if stop is not None:
+        return await _reminders(ctx, on=not stop)
+    if _asks_next_meeting(words):
+        return await next_meeting(inbound, ctx)
+    return None
+
+
+# --- STOP RAPPELS --------------------------------------------------------------------------------
+
+
+async def _reminders(ctx: Context, on: bool) -> Replies:
+    ctx.done()
+    async with ctx.store.transaction() as db:
+        signup = await signups.get(db, ctx.person.id)
+        if signup is not None:
+            await signups.set_reminders(db, ctx.now(), ctx.person.id, on)
+    if signup is None:
+        return [
+            Reply(
+                ctx.t("volunteers.reminders_not_signed_up"),
+                (Choice("volunteers.signup", ctx.t("volunteers.menu_label")),),
+            )
+        ]
+    if on and not signup.consent:
+        return [Reply(ctx.t("volunteers.reminders_no_consent"))]
+    log.info("person %s turned meeting reminders %s", ctx.person.id, "on" if on else "off")
+    return [Reply(ctx.t("volunteers.reminders_on" if on else "volunteers.reminders_off"))]
+
+
+@router.command(*STOP_REMINDER_WORDS)
+async def stop_reminders(inbound: Inbound, ctx: Context) -> Replies:
+    """Only the meeting reminders stop; every other message still comes (unlike STOP)."""
+    return await _reminders(ctx, on=False)
+
+
+@router.command(*START_REMINDER_WORDS)
+async def start_reminders(inbound: Inbound, ctx: Context) -> Replies:
+    return await _reminders(ctx, on=True)
+
+
+# --- Signing up ----------------------------------------------------------------------------------
+
+
+def _activities_question(ctx: Context, key: str = "volunteers.ask_activities") -> Reply:
+    """The list is in the text, not as choices: "1 3" answers it, and so does a single "2"."""
+    listed = "\n".join(f"{n} {ctx.t(f'volunteers.activity_{a}')}" for n, a in enumerate(ACTIVITIES, start=1))
+    return Reply(f"{ctx.t(key)}\n{listed}")
+
+
+def _summary(ctx: Context, signup: Signup) -> str:
+    return ctx.t(
+        "volunteers.summary",
+        name=signup.name,
+        activities=signups.activity_labels(ctx.i18n, ctx.language, signup.activities),
+        availability=signup.availability,
+        consent=ctx.t("volunteers.reminders_state_on" if signup.consent else "volunteers.reminders_state_off"),
+        reminders=ctx.t("volunteers.reminders_state_on" if signup.gets_reminders else "volunteers.reminders_state_off"),
+    )
+
+
+def _review(ctx: Context, signup: Signup, head: str | None = None) -> Reply:
+    text = _summary(ctx, signup) if head is None else f"{head}\n{_summary(ctx, signup)}"
+    choices = (
+        Choice("volunteers.edit", ctx.t("volunteers.choice_edit")),
+        Choice("volunteers.withdraw", ctx.t("volunteers.choice_withdraw")),
+        Choice("volunteers.next", ctx.t("volunteers.choice_next")),
+    )
+    return Reply(text, choices)
+
+
+async def _signup(ctx: Context) -> Signup | None:
+    async with ctx.store.transaction() as db:
+        return await signups.get(db, ctx.person.id)
+
+
+@router.command(*SIGNUP_WORDS)
+@router.action("volunteers.signup")
+async def start(inbound: Inbound, ctx: Context) -> Replies:
+    """A new volunteer is asked their name; someone signed up sees their sign-up and what they can do."""
+    signup = await _signup(ctx)
+    if signup is not None:
+        ctx.done()
+        return [_review(ctx, signup)]
+    ctx.goto(STEP_NAME, mode="new")
+    return [Reply(ctx.t("volunteers.intro"))]
+
+
+@router.step(STEP_NAME)
+async def name_step(inbound: Inbound, ctx: Context) -> Replies:
+    name = signups.clean_name(inbound.text)
+    if name is None:
+        return [Reply(ctx.t("volunteers.bad_name"))]
+    if ctx.data.get("mode") == "edit":
+        return await _save_field(ctx, name=name)
+    ctx.goto(STEP_ACTIVITIES, mode="new", name=name)
+    return [_activities_question(ctx)]
+
+
+@router.step(STEP_ACTIVITIES)
+async def activities_step(inbound: Inbound, ctx: Context) -> Replies:
+    chosen = signups.parse_activities(inbound.text)
+    if not chosen:
+        return [_activities_question(ctx, "volunteers.bad_activities")]
+    if ctx.data.get("mode") == "edit":
+        return await _save_field(ctx, activities=chosen)
+    ctx.goto(STEP_AVAILABILITY, **{**ctx.data, "activities": list(chosen)})
+    labels = signups.activity_labels(ctx.i18n, ctx.language, chosen)
+    return [Reply(ctx.t("volunteers.ask_availability", activities=labels))]
+
+
+@router.step(STEP_AVAILABILITY)
+async def availability_step(inbound: Inbound, ctx: Context) -> Replies:
+    availability = signups.clean_availability(inbound.text)
+    if availability is None:
+        return [Reply(ctx.t("volunteers.bad_availability"))]
+    if ctx.data.get("mode") == "edit":
+        return await _save_field(ctx, availability=availability)
+    ctx.goto(STEP_CONSENT, **{**ctx.data, "availability": availability})
+    return [Reply(ctx.t("volunteers.ask_consent"), _yes_no(ctx, "volunteers.consent"))]
+
+
+@router.step(STEP_CONSENT)
+@router.action("volunteers.consent")
+async def consent_step(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != STEP_CONSENT:
+        return await start(inbound, ctx)  # an old button: show where they are
+    consent = _answer(inbound)
+    if consent is None:
+        return [Reply(ctx.t("volunteers.ask_consent"), _yes_no(ctx, "volunteers.consent"))]
+    if ctx.data.get("mode") == "edit":
+        return await _save_field(ctx, consent=consent)
+    return await _create(ctx, consent)
+
+
+async def _create(ctx: Context, consent: bool) -> Replies:
+    data = ctx.data
+    now = ctx.now()
+    async with ctx.store.transaction() as db:
+        signup, new = await signups.save(
+            db,
+            now,
+            ctx.person.id,
+            name=data["name"],
+            activities=data["activities"],
+            availability=data["availability"],
+            consent=consent,
+        )
+        # Reminders and notices go out in the language of the conversation they signed up in.
+        await db.execute(
+            "UPDATE persons SET language = COALESCE(language, ?) WHERE id = ?", (ctx.language, ctx.person.id)
+        )
+        if new:
+            await _tell_staff(ctx, db, signup)
+        found = await calendar.coming(db, ctx.settings.tz, now, 1)
+    ctx.done()
+    if ctx.outbox is not None:
+        ctx.outbox.wake()
+    log.info("volunteer sign-up %s (person %s)", signup.id, ctx.person.id)
+    live = next((m for m in found if m.live), None)
+    meeting = (
+        ctx.t("volunteers.thanks_meeting", when=texts.when(live, ctx.language), place=ctx.t("volunteers.place"))
+        if live is not None
+        else ctx.t("volunteers.next_none")
+    )
+    after = ctx.t("volunteers.thanks_reminders" if consent else "volunteers.thanks_no_contact")
+    return [Reply(ctx.t("volunteers.thanks", name=signup.name, meeting=meeting, after=after))]
+
+
+async def _tell_staff(ctx: Context, db: aiosqlite.Connection, signup: Signup) -> None:
+    """Each member of staff learns of a new sign-up, in their language, in the sign-up's transaction."""
+    person = await people.get_person(db, ctx.person.id)
+    async with db.execute(
+        "SELECT DISTINCT p.id FROM persons p JOIN person_roles r ON r.person_id = p.id"
+        " WHERE p.status = 'active' AND r.role IN ('staff', 'admin') AND p.id != ?",
+        (ctx.person.id,),
+    ) as cursor:
+        staff_ids = [row[0] for row in await cursor.fetchall()]
+
+    def text_of(language: str) -> str:
+        who = person.member_code or ctx.i18n.t(language, "volunteers.guest")
+        return ctx.i18n.t(
+            language,
+            "volunteers.staff_new",
+            name=signup.name,
+            who=who,
+            activities=signups.activity_labels(ctx.i18n, language, signup.activities),
+            availability=signup.availability,
+            consent=ctx.i18n.t(language, "volunteers.yes" if signup.consent else "volunteers.no"),
+        )
+
+    for staff_id in staff_ids:
+        await reminders.tell(db, ctx.now(), ctx.i18n, staff_id, f"volunteer-signup:{signup.id}", text_of, ctx.now())
+
+
+async def _save_field(ctx: Context, **changed: object) -> Replies:
+    async with ctx.store.transaction() as db:
+        signup = await signups.get(db, ctx.person.id)
+        if signup is None:
+            ctx.done()
+            return [
+                Reply(ctx.t("volunteers.not_signed_up"), (Choice("volunteers.signup", ctx.t("volunteers.menu_label")),))
+            ]
+        values = {
+            "name": signup.name,
+            "activities": signup.activities,
+            "availability": signup.availability,
+            "consent": signup.consent,
+            **changed,
+        }
+        signup, _ = await signups.save(db, ctx.now(), ctx.person.id, **values)  # type: ignore[arg-type]
+    ctx.done()
+    return [_review(ctx, signup, ctx.t("volunteers.changed"))]
+
+
+@router.action("volunteers.edit")
+async def edit(inbound: Inbound, ctx: Context) -> Replies:
+    """Change one answer: the choice says which; without one, the choices are shown."""
+    signup = await _signup(ctx)
+    if signup is None:
+        return await start(inbound, ctx)
+    field = (inbound.choice or "").partition(":")[2]
+    if field not in FIELDS:
+        ctx.done()
+        choices = tuple(Choice(f"volunteers.edit:{f}", ctx.t(f"volunteers.field_{f}")) for f in FIELDS)
+        return [Reply(ctx.t("volunteers.edit_which"), choices)]
+    ctx.goto(FIELDS[field], mode="edit")
+    if field == "name":
+        return [Reply(ctx.t("volunteers.ask_name"))]
+    if field == "activities":
+        return [_activities_question(ctx)]
+    if field == "availability":
+        return [Reply(ctx.t("volunteers.ask_availability_again"))]
+    return [Reply(ctx.t("volunteers.ask_consent"), _yes_no(ctx, "volunteers.consent"))]
+
+
+@router.command(*WITHDRAW_WORDS)
+@router.action("volunteers.withdraw")
+async def withdraw(inbound: Inbound, ctx: Context) -> Replies:
+    if await _signup(ctx) is None:
+        ctx.done()
+        return [
+            Reply(ctx.t("volunteers.not_signed_up"), (Choice("volunteers.signup", ctx.t("volunteers.menu_label")),))
+        ]
+    ctx.goto(STEP_WITHDRAW)
+    return [Reply(ctx.t("volunteers.withdraw_ask"), _yes_no(ctx, "volunteers.withdraw_answer"))]
+
+
+@router.step(STEP_WITHDRAW)
+@router.action("volunteers.withdraw_answer")
+async def withdraw_answer(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step != STEP_WITHDRAW:
+        return [Reply(ctx.t("volunteers.nothing_pending"))]
+    answer = _answer(inbound)
+    if answer is None:
+        return [Reply(ctx.t("volunteers.withdraw_ask"), _yes_no(ctx, "volunteers.withdraw_answer"))]
+    ctx.done()
+    if not answer:
+        return [Reply(ctx.t("volunteers.withdraw_kept"))]
+    async with ctx.store.transaction() as db:
+        await signups.withdraw(db, ctx.person.id)
+    log.info("person %s withdrew their volunteer sign-up", ctx.person.id)
+    return [Reply(ctx.t("volunteers.withdrawn"))]
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+
+@router.command("/benevoles", "/volunteers", roles=STAFF_ROLES)
+async def staff_list(inbound: Inbound, ctx: Context) -> Replies:
+    """Every sign-up; how to reach someone only when they agreed to be contacted."""
+    ctx.done()
+    async with ctx.store.transaction() as db:
+        found = await signups.listing(db)
+    if not found:
+        return [Reply(ctx.t("volunteers.staff_none"))]
+    lines = [ctx.t("volunteers.staff_list_head", count=len(found))]
+    for n, (signup, row) in enumerate(found, start=1):
+        if not signup.consent:
+            contact = ctx.t("volunteers.contact_no")
+        elif row["phone"]:
+            contact = display_phone(row["phone"])
+        elif row["telegram"]:
+            contact = ctx.t("volunteers.contact_telegram")
+        else:
+            contact = "-"
+        lines.append(
+            ctx.t(
+                "volunteers.staff_line",
+                n=n,
+                name=signup.name,
+                who=row["member_code"] or ctx.t("volunteers.guest"),
+                activities=signups.activity_labels(ctx.i18n, ctx.language, signup.activities),
+                availability=signup.availability,
+                contact=contact,
+            )
+        )
+    return [Reply("\n".join(lines))]
+
+
+@router.command("/permanences", "/meetings", roles=STAFF_ROLES)
+async def staff_meetings(inbound: Inbound, ctx: Context) -> Replies:
+    """The coming dates with their changes, and the commands that change them."""
+    ctx.done()
+    ref = await calendar.reference(ctx.store)
+    found = await calendar.coming(ctx.store, ctx.settings.tz, ctx.now(), STAFF_LIST_MEETINGS)
+    lines = [
+        ctx.t("volunteers.staff_reference", day=ref.isoformat()) if ref else ctx.t("volunteers.staff_no_reference")
+    ]
+    lines += [texts.staff_line(ctx.i18n, ctx.language, m) for m in found]
+    lines.append(ctx.t("volunteers.staff_commands"))
+    return [Reply("\n".join(lines))]
+
+
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
+
+
+def _chat_day(text: str, today: date) -> date:
+    """Staff type 2026-12-02, 02/12/2026 or 2/12 (the next such date)."""
+    match = _DAY_MONTH.match(text.strip())
+    if match is None:
+        return calendar.parse_iso_day(text)
+    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+    try:
+        if year is None:
+            found = date(today.year, month, day)
+            return found if found >= today else date(today.year + 1, month, day)
+        return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+    except ValueError:
+        raise CalendarError("volunteers.err_date", text=text[:20]) from None
+
+
+def _parse_staff(inbound: Inbound, op: str, today: date) -> staff.Change:
+    """``/permanence_deplacer 2026-12-02 2026-12-03 19:00-20:30 travaux``: dates, optional hours, reason."""
+    words = inbound.text.split()[1:]
+    if not words:
+        raise CalendarError(f"volunteers.usage_{op}")
+    day = _chat_day(words.pop(0), today)
+    new_day = None
+    if op == "move":
+        if not words:
+            raise CalendarError("volunteers.usage_move")
+        new_day = _chat_day(words.pop(0), today)
+    hours = None
+    if op in ("move", "add") and words and re.match(r"^\d{1,2}[:h]", words[0]):
+        hours = calendar.parse_hours(words.pop(0))
+    return staff.make(op, day, new_day=new_day, hours=hours, reason=" ".join(words) or None)
+
+
+async def _staff_ask(inbound: Inbound, ctx: Context, op: str) -> Replies:
+    ctx.done()
+    tz = ctx.settings.tz
+    try:
+        change = _parse_staff(inbound, op, ctx.local_now().date())
+        async with ctx.store.transaction() as db:
+            await staff.check(db, tz, ctx.now(), change)
+            count = await staff.recipients(db)
+    except CalendarError as exc:
+        return [Reply(ctx.t(exc.key, **exc.params))]
+    token = secrets.token_hex(6)
+    ctx.goto(STEP_STAFF, token=token, expires=iso(ctx.now() + CONFIRM_WITHIN), change=change.as_data())
+    text = staff.preview(ctx.i18n, ctx.language, tz, change, count)
+    return [Reply(text, _yes_no(ctx, f"volunteers.staff_answer:{token}"))]
+
+
+@router.command("/permanence_reference", "/meeting_reference", roles=STAFF_ROLES)
+async def staff_reference(inbound: Inbound, ctx: Context) -> Replies:
+    """The Wednesday the fortnightly meetings count from."""
+    return await _staff_ask(inbound, ctx, "reference")
+
+
+@router.command("/permanence_annuler", "/meeting_cancel", roles=STAFF_ROLES)
+async def staff_cancel(inbound: Inbound, ctx: Context) -> Replies:
+    return await _staff_ask(inbound, ctx, "cancel")
+
+
+@router.command("/permanence_deplacer", "/meeting_move", roles=STAFF_ROLES)
+async def staff_move(inbound: Inbound, ctx: Context) -> Replies:
+    return await _staff_ask(inbound, ctx, "move")
+
+
+@router.command("/permanence_ajouter", "/meeting_add", roles=STAFF_ROLES)
+async def staff_add(inbound: Inbound, ctx: Context) -> Replies:
+    return await _staff_ask(inbound, ctx, "add")
+
+
+@router.step(STEP_STAFF, roles=STAFF_ROLES)
+@router.action("volunteers.staff_answer", roles=STAFF_ROLES)
+async def staff_answer(inbound: Inbound, ctx: Context) -> Replies:
+    """OUI makes the change (checked again) and queues its notices; NON, or ten minutes, changes nothing."""
+    if inbound.choice is not None:
+        parts = inbound.choice.split(":")
+        token, answer = (parts[1], parts[2] == "yes") if len(parts) == 3 else ("", None)
+    else:
+        token, answer = ctx.data.get("token", ""), _answer(inbound)
+        if answer is None:
+            return None  # something else: let the other handlers try, the question stays
+    data = ctx.data if ctx.step == STEP_STAFF else {}
+    if not token or data.get("token") != token:
+        return [Reply(ctx.t("volunteers.nothing_pending"))]
+    ctx.done()
+    if not answer:
+        return [Reply(ctx.t("volunteers.staff_kept"))]
+    if iso(ctx.now()) > data["expires"]:
+        return [Reply(ctx.t("volunteers.too_late"))]
+    change = staff.Change.of(data["change"])
+    try:
+        async with ctx.store.transaction() as db:
+            meeting, notified = await staff.apply(db, ctx.settings.tz, ctx.now(), ctx.i18n, change, ctx.person.id)
+    except CalendarError as exc:
+        return [Reply(ctx.t(exc.key, **exc.params))]
+    if ctx.outbox is not None:
+        ctx.outbox.wake()
+    log.info("staff %s changed the meeting calendar (%s %s)", ctx.person.id, change.op, change.day)
+    return [Reply(staff.done(ctx.i18n, ctx.language, change, meeting, notified))]
+
+
+# --- Demo ----------------------------------------------------------------------------------------
+
+
+@router.demo
+async def _demo(store: Store, now: datetime) -> None:
+    """Lucie has signed up; the rhythm starts on a Wednesday a week away or more (no reminder is due at once)."""
+    async with store.transaction() as db:
+        day = now.date() + timedelta(days=7)
+        day += timedelta(days=(calendar.WEDNESDAY - day.weekday()) % 7)
+        await calendar.set_reference(db, now, day, None)
+        lucie = await people.find_person_id(db, member_code="GV-MRT4")
+        if lucie is not None:
+            await signups.save(
+                db,
+                now,
+                lucie,
+                name="Lucie Martin",
+                activities=("gardening", "kitchen"),
+                availability="le samedi",
+                consent=True,
+            )

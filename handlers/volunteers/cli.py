@@ -1,0 +1,225 @@
+"""``voisins volunteers ...`` and ``voisins permanence ...``: sign-ups and the meeting calendar for staff.
+
+They open the database only. A change made here queues its notices in the outbox; the running bot
+sends them. A refused date (unparsable, not a meeting date, in the past, not a Wednesday for the
+reference) prints why and exits with 1, changing nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sys
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from bot import roster
+from bot.cli_support import opened_store, plain_console, settings_or_exit
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.i18n import I18n
+from handlers.volunteers import calendar, signups, staff, texts
+from handlers.volunteers.calendar import CalendarError
+
+volunteers_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
+permanence_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+COLUMNS = ("signed_up_at", "name", "member_code", "activities", "availability", "contact_ok", "reminders", "phone",
+           "telegram_id")  # fmt: skip
+
+
+def _fail(i18n: I18n, exc: CalendarError) -> NoReturn:
+    typer.echo(i18n.t(i18n.default_language, exc.key, **exc.params), err=True)
+    raise typer.Exit(1)
+
+
+# --- Sign-ups ------------------------------------------------------------------------------------
+
+
+async def _rows(settings: Settings, i18n: I18n) -> list[dict[str, str]]:
+    language = i18n.default_language
+    async with opened_store(settings) as store, store.transaction() as db:
+        found = await signups.listing(db)
+    rows = []
+    for signup, row in found:
+        rows.append(
+            {
+                "signed_up_at": signup.created_at,
+                "name": signup.name,
+                "member_code": row["member_code"] or "",
+                "activities": signups.activity_labels(i18n, language, signup.activities),
+                "availability": signup.availability,
+                "contact_ok": "oui" if signup.consent else "non",
+                "reminders": "oui" if signup.gets_reminders else "non",
+                # How to reach someone only when they agreed to be contacted.
+                "phone": roster.format_phone(row["phone"]) if signup.consent and row["phone"] else "",
+                "telegram_id": (row["telegram"] or "") if signup.consent else "",
+            }
+        )
+    return rows
+
+
+def to_csv(rows: list[dict[str, str]]) -> bytes:
+    """UTF-8 with BOM and ';' like the people export; a cell typed as "=..." stays text in Excel."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=roster.EXPORT_DELIMITER, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: roster.safe_cell(v) for k, v in row.items()} for row in rows)
+    return out.getvalue().encode(roster.EXPORT_ENCODING)
+
+
+@volunteers_app.command("list")
+def list_signups() -> None:
+    """Every sign-up: name, code, activities, availability, whether they may be contacted."""
+    settings = settings_or_exit()
+    i18n = I18n(settings.default_language)
+    rows = asyncio.run(_rows(settings, i18n))
+    table = Table("signed_up_at", "name", "member_code", "activities", "availability", "contact_ok", "phone")
+    for row in rows:
+        table.add_row(*(Text(row[c]) for c in ("signed_up_at", "name", "member_code", "activities", "availability",
+                                                "contact_ok", "phone")))  # fmt: skip
+    out = plain_console()
+    out.print(table)
+    out.print(i18n.t(i18n.default_language, "volunteers.cli_count", count=len(rows)))
+
+
+@volunteers_app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(help="Where to write the CSV file.")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
+) -> None:
+    """Write every sign-up to a CSV file that opens in columns in a French Excel."""
+    settings = settings_or_exit()
+    i18n = I18n(settings.default_language)
+    lang = i18n.default_language
+    if file.exists() and not overwrite:
+        if not (sys.stdin.isatty() and typer.confirm(i18n.t(lang, "people.export_replace", file=file))):
+            typer.echo(i18n.t(lang, "people.export_exists", file=file), err=True)
+            raise typer.Exit(1)
+    rows = asyncio.run(_rows(settings, i18n))
+    try:
+        roster.write_atomically(file, to_csv(rows))
+    except OSError as exc:
+        typer.echo(i18n.t(lang, "people.roster_unwritable", file=file, error=exc.strerror or exc), err=True)
+        raise typer.Exit(1) from None
+    plain_console().print(i18n.t(lang, "volunteers.cli_exported", count=len(rows), file=file))
+
+
+# --- The meeting calendar ------------------------------------------------------------------------
+
+
+def _day(i18n: I18n, text: str) -> date:
+    try:
+        return calendar.parse_iso_day(text)
+    except CalendarError as exc:
+        _fail(i18n, exc)
+
+
+def _hours(i18n: I18n, text: str | None) -> tuple[time, time] | None:
+    if text is None:
+        return None
+    try:
+        return calendar.parse_hours(text)
+    except CalendarError as exc:
+        _fail(i18n, exc)
+
+
+def _change(change: staff.Change) -> None:
+    """Check and apply one change, then say what was done (and how many volunteers will be told)."""
+    settings = settings_or_exit()
+    i18n = I18n(settings.default_language)
+
+    async def go() -> str:
+        async with opened_store(settings) as store, store.transaction() as db:
+            now = SystemClock().now()
+            meeting, notified = await staff.apply(db, settings.tz, now, i18n, change, None)
+            return staff.done(i18n, i18n.default_language, change, meeting, notified)
+
+    try:
+        said = asyncio.run(go())
+    except CalendarError as exc:
+        _fail(i18n, exc)
+    plain_console().print(said)
+
+
+def _make(i18n: I18n, op: str, day: date, **kwargs: object) -> staff.Change:
+    try:
+        return staff.make(op, day, **kwargs)  # type: ignore[arg-type]
+    except CalendarError as exc:
+        _fail(i18n, exc)
+
+
+@permanence_app.command("reference")
+def reference(
+    day: Annotated[str, typer.Argument(help="A Wednesday, YYYY-MM-DD: the fortnights count from it.")],
+) -> None:
+    """Set the Wednesday the fortnightly meetings count from."""
+    i18n = I18n(settings_or_exit().default_language)
+    _change(_make(i18n, "reference", _day(i18n, day)))
+
+
+@permanence_app.command("cancel")
+def cancel(
+    day: Annotated[str, typer.Argument(help="The meeting's date, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why: shown to the volunteers.")],
+) -> None:
+    """Cancel one meeting; the volunteers who get reminders are told, with the reason."""
+    i18n = I18n(settings_or_exit().default_language)
+    _change(_make(i18n, "cancel", _day(i18n, day), reason=reason))
+
+
+@permanence_app.command("move")
+def move(
+    day: Annotated[str, typer.Argument(help="The meeting's date, YYYY-MM-DD.")],
+    new_day: Annotated[str, typer.Argument(help="Its new date, YYYY-MM-DD.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why: shown to the volunteers.")] = None,
+    hours: Annotated[
+        str | None, typer.Option("--hours", help="New hours, such as 19:00-20:30 (same unless said).")
+    ] = None,
+) -> None:
+    """Move one meeting to another date; the volunteers who get reminders are told."""
+    i18n = I18n(settings_or_exit().default_language)
+    _change(_make(i18n, "move", _day(i18n, day), new_day=_day(i18n, new_day), hours=_hours(i18n, hours), reason=reason))
+
+
+@permanence_app.command("add")
+def add(
+    day: Annotated[str, typer.Argument(help="The extra meeting's date, YYYY-MM-DD.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why: shown to the volunteers.")] = None,
+    hours: Annotated[str | None, typer.Option("--hours", help="Hours, 18:30-20:00 unless said.")] = None,
+) -> None:
+    """Add an extra meeting; its reminders go like the others'."""
+    i18n = I18n(settings_or_exit().default_language)
+    _change(_make(i18n, "add", _day(i18n, day), hours=_hours(i18n, hours), reason=reason))
+
+
+@permanence_app.command("list")
+def list_meetings(
+    count: Annotated[int, typer.Option("--count", min=1, max=100, help="How many coming meetings.")] = 12,
+) -> None:
+    """The coming meetings, with cancellations, moves and extra ones."""
+    settings = settings_or_exit()
+    i18n = I18n(settings.default_language)
+    lang = i18n.default_language
+
+    async def go() -> tuple[date | None, list[calendar.Meeting]]:
+        async with opened_store(settings) as store:
+            return await calendar.reference(store), await calendar.coming(
+                store, settings.tz, SystemClock().now(), count
+            )
+
+    ref, found = asyncio.run(go())
+    out = plain_console()
+    out.print(
+        i18n.t(lang, "volunteers.staff_reference", day=ref.isoformat())
+        if ref
+        else i18n.t(lang, "volunteers.staff_no_reference")
+    )
+    for meeting in found:
+        out.print(Text(texts.staff_line(i18n, lang, meeting)))

@@ -1,0 +1,188 @@
+"""A real ``voisins run`` sends tomorrow's shift reminders, is killed with SIGKILL, and starts again.
+
+A subprocess runs on the real clock, so the reminder hour is set to 00:00: tomorrow's shift is due
+its reminder as soon as the bot starts. The first run sends it (to the fake Twilio and the fake
+Telegram) and dies; the second run sends nothing again, then takes a NON by a signed SMS webhook
+(the digit of the numbered choice, remembered across the restart) and an OUI by a Telegram button.
+Each answer is recorded once and the coordinator is alerted once, for the NON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import httpx
+
+from bot import people
+from bot.clock import SystemClock
+from bot.i18n import I18n
+from bot.messages import Channel
+from bot.store import Store
+from handlers.shifts import model
+from tests.conftest import PARIS
+from tests.fakes import twilio_webhook as tw
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
+from tests.test_run import bot_env, free_port
+
+WORKER_SMS = "+33639982001"
+WORKER_CHAT = 7300001
+COORD_SMS = "+33639982009"
+
+
+async def seed(database: Path, day: date) -> int:
+    """Two workers (SMS, Telegram) on a shift ``day`` 20:00-22:00 whose coordinator reads SMS; the shift id."""
+    store = Store(database)
+    await store.open()
+    now = SystemClock().now()
+    i18n = I18n("fr")
+    try:
+        async with store.transaction() as db:
+            coord = await people.register(db, now, "Claire Coord", {"staff"}, "fr", member_code="GV-CRD2")
+            await people.attach_identity(db, now, coord, Channel.SMS, COORD_SMS)
+            by_sms = await people.register(db, now, "Nadia Diallo", {"worker"}, "fr", member_code="GV-WKR3")
+            await people.attach_identity(db, now, by_sms, Channel.SMS, WORKER_SMS)
+            by_chat = await people.register(db, now, "Omar Sy", {"worker"}, "en", member_code="GV-WKR4")
+            await people.attach_identity(db, now, by_chat, Channel.TELEGRAM, str(WORKER_CHAT))
+            activity, _ = await model.ensure_activity(db, now, "Nettoyage des locaux")
+            place, _ = await model.ensure_place(db, now, "Conciergerie")
+            shift, _ = await model.create_shift(
+                db,
+                now,
+                PARIS,
+                activity_id=activity,
+                place_id=place,
+                day=day,
+                start=time(20, 0),
+                end=time(22, 0),
+                capacity=2,
+                coordinator_id=coord,
+            )
+            for worker in (by_sms, by_chat):
+                await model.set_contract(db, now, worker, 12 * 60, day - timedelta(days=7))
+                await model.assign(db, now, i18n, shift.id, worker)
+    finally:
+        await store.close()
+    return shift.id
+
+
+async def start(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """``voisins run`` as a deployment starts it; the process and its URL once /healthz answers."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env={**env, "HTTP_PORT": str(port)},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as client:
+        for _ in range(1200):  # a loaded machine (the whole suite in parallel) can take many seconds to start
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                pass
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+    if process.returncode is None:
+        process.kill()
+    await process.wait()
+    assert process.stderr is not None
+    raise AssertionError((await process.stderr.read()).decode())
+
+
+def rows(database: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as db:
+        return db.execute(sql, params).fetchall()
+
+
+async def until(check: object, timeout: float = 45) -> None:  # noqa: ASYNC109
+    """Poll ``check()`` (a callable) until it is true."""
+    assert callable(check)
+    async with asyncio.timeout(timeout):
+        while True:
+            if check():
+                return
+            await asyncio.sleep(0.05)
+
+
+async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -> None:
+    """SIGKILL after the reminders went: a restart repeats none; NON and OUI recorded once; one alert."""
+    database = tmp_path / "run.db"
+    tomorrow = datetime.now(PARIS).date() + timedelta(days=1)
+    shift_id = await seed(database, tomorrow)
+    reminders = "SELECT status FROM outbox WHERE cause LIKE 'shift:%:reminder:%'"
+    async with FakeTelegram() as telegram, FakeTwilio() as twilio, httpx.AsyncClient(timeout=20) as client:
+        env = bot_env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.url,
+            TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=tw.AUTH_TOKEN,
+            TWILIO_FROM_NUMBER=tw.BOT_NUMBER,
+            TWILIO_API_URL=twilio.url,
+            PUBLIC_URL=tw.PUBLIC_URL,
+            SMS_MAX_PER_SECOND="50",
+            SMS_QUIET_HOURS="",
+            SHIFT_REMINDER_AT="00:00",
+            LOG_LEVEL="WARNING",
+        )
+
+        def asked_by_sms() -> list[str]:
+            return [m["Body"] for m in twilio.sent_to(WORKER_SMS) if "Vous venez" in m["Body"]]
+
+        def asked_by_chat() -> list[dict[str, object]]:
+            return [m for m in telegram.sent_to(WORKER_CHAT) if "Are you coming" in str(m.get("text"))]
+
+        first, _ = await start(tmp_path, env)
+        try:
+            await until(lambda: [r[0] for r in rows(database, reminders)] == ["sent", "sent"])
+            await asyncio.sleep(1.5)  # a tick or two more in the same process: nothing repeated there either
+        finally:
+            first.kill()
+            await first.wait()
+        assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1
+        assert asked_by_sms()[0].endswith("Répondez OUI ou NON.\n1 OUI\n2 NON")
+
+        second, url = await start(tmp_path, env)
+        try:
+            await asyncio.sleep(2.5)  # the new process scans at once, then every tick
+            assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1
+
+            response = await tw.post_sms(client, url, tw.sms_params(WORKER_SMS, "2"))
+            assert response.status_code == 200, response.text
+            assert tw.messages(response.text)[0].startswith("C'est noté : vous ne venez pas le")
+            response = await tw.post_sms(client, url, tw.sms_params(WORKER_SMS, "non"))  # said again
+            assert tw.messages(response.text)[0].startswith("C'est déjà noté")
+
+            yes = asked_by_chat()[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+            telegram.push_callback(WORKER_CHAT, yes, language_code="en")
+            await until(lambda: any("Thank you, noted" in str(m.get("text")) for m in telegram.sent_to(WORKER_CHAT)))
+            await until(lambda: any("ne viendra pas" in m["Body"] for m in twilio.sent_to(COORD_SMS)))
+            await asyncio.sleep(1.5)
+        finally:
+            second.terminate()
+            await asyncio.wait_for(second.wait(), timeout=15)
+        assert second.returncode == 0
+
+    assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1
+    alerts = [m["Body"] for m in twilio.sent_to(COORD_SMS)]
+    assert len(alerts) == 1 and "Nadia Diallo (GV-WKR3) ne viendra pas" in alerts[0] and "a répondu NON" in alerts[0]
+    answers = rows(
+        database,
+        "SELECT p.member_code, x.status, x.released_reason, x.answer FROM shift_assignments x"
+        " JOIN persons p ON p.id = x.person_id WHERE x.shift_id = ? ORDER BY p.member_code",
+        (shift_id,),
+    )
+    assert answers == [("GV-WKR3", "released", "declined", "no"), ("GV-WKR4", "assigned", None, "yes")]

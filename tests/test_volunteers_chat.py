@@ -1,0 +1,300 @@
+"""Volunteers in chat over every channel: signing up as a guest, reviewing, changing, withdrawing, the next
+meeting in people's own words, STOP RAPPELS, data rights, and the staff's list and calendar changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import people
+from bot.messages import Channel
+from bot.text import fold
+from tests.conftest import Talk
+
+# Demo data: Awa GV-EKP3 is staff (+33639980001); Lucie GV-MRT4 (+33639980004) has signed up; the
+# fortnightly meetings count from Wednesday 2 December 2026 (START is Wednesday 25 November, 10:00).
+AWA = "+33639980001"
+LUCIE = "+33639980004"
+
+
+async def register_here(talk: Talk, who: str, roles: set[str], name: str) -> int:
+    now = talk.core.clock.now()
+    async with talk.core.store.transaction() as db:
+        person_id = await people.register(db, now, name, roles, "fr")
+        await people.attach_identity(db, now, person_id, talk.identity_channel, talk.address(who))
+    return person_id
+
+
+async def signup_of(talk: Talk, who: str) -> dict[str, object] | None:
+    row = await talk.core.store.fetchone(
+        "SELECT s.* FROM volunteer_signups s JOIN identities i ON i.person_id = s.person_id"
+        " WHERE i.channel = ? AND i.address = ?",
+        (talk.identity_channel.value, talk.address(who)),
+    )
+    return dict(row) if row else None
+
+
+async def sign_up(talk: Talk, who: str = "alice", consent: str = "oui") -> None:
+    await talk("inscription", who=who)
+    await talk("Alice", who=who)
+    await talk("1 5", who=who)
+    await talk("le samedi matin", who=who)
+    await talk(consent, who=who)
+
+
+async def test_a_guest_signs_up_and_staff_are_told(talk: Talk) -> None:
+    """Someone unknown answers four questions and is signed up; each member of staff gets the news by the outbox."""
+    intro = await talk("inscription", who="alice")
+    assert intro.has("sans compte ni code", "nom ou prenom")
+    asked = await talk("Alice Durand", who="alice")
+    assert asked.has("1 Construction de mobilier", "5 Cuisine", "9 Cours d'informatique")
+    asked = await talk("1, 5 et jardinnage", who="alice")  # numbers and a misspelt word
+    assert asked.has("Construction de mobilier, Jardinage, Cuisine", "disponible")
+    asked = await talk("le samedi matin", who="alice")
+    assert asked.has("contacte", "OUI", "NON")
+    done = await talk.choose(1, who="alice")
+    assert done.has("Merci Alice Durand", "mercredi 2 decembre", "18h30-20h00", "Magasin general", "STOP RAPPELS")
+    signup = await signup_of(talk, "alice")
+    assert signup is not None
+    assert (signup["name"], signup["activities"], signup["availability"], signup["consent"]) == (
+        "Alice Durand",
+        "furniture gardening kitchen",
+        "le samedi matin",
+        1,
+    )
+    person = await talk.core.store.fetchone(
+        "SELECT p.status, p.language FROM persons p JOIN identities i ON i.person_id = p.id WHERE i.address = ?",
+        (talk.address("alice"),),
+    )
+    assert person is not None and tuple(person) == ("guest", "fr")  # no account was needed
+    told = await talk.core.store.fetchall("SELECT address, body FROM outbox WHERE cause LIKE 'volunteer-signup:%'")
+    assert [r["address"] for r in told] == [AWA]
+    assert "Alice Durand (sans code)" in told[0]["body"] and "Jardinage" in told[0]["body"]
+
+
+async def test_review_change_and_withdraw(talk: Talk) -> None:
+    """A volunteer sees their sign-up, changes one answer, then withdraws it after OUI; staff are told once."""
+    await sign_up(talk)
+    review = await talk("inscription", who="alice")
+    assert review.has("Votre inscription benevole", "Construction de mobilier, Cuisine", "Modifier", "Retirer")
+    assert (await talk.choose(1, who="alice")).has("Que voulez-vous modifier", "Disponibilites")
+    assert (await talk.choose(2, who="alice")).has("1 Construction de mobilier")
+    changed = await talk("photos et musique", who="alice")
+    assert changed.has("C'est modifie", "Photos, Cours de musique")
+    signup = await signup_of(talk, "alice")
+    assert signup is not None and signup["activities"] == "photos music"
+    await talk("inscription", who="alice")
+    await talk.choose(1, who="alice")
+    await talk.choose(1, who="alice")  # the name
+    assert (await talk("Alice D.", who="alice")).has("Nom : Alice D.")
+    asked = await talk("desinscription", who="alice")
+    assert asked.has("Retirer votre inscription", "OUI")
+    assert (await talk("non", who="alice")).has("conservee")
+    assert await signup_of(talk, "alice") is not None
+    await talk("desinscription", who="alice")
+    assert (await talk("oui", who="alice")).has("retiree et effacee")
+    assert await signup_of(talk, "alice") is None
+    again = await talk("inscription", who="alice")
+    assert again.has("nom ou prenom")  # a new sign-up starts over
+    told = await talk.core.store.fetchall("SELECT cause FROM outbox WHERE cause LIKE 'volunteer-signup:%'")
+    assert len(told) == 1  # changes are not news for staff
+
+
+async def test_bad_answers_are_asked_again_and_save_nothing(talk: Talk) -> None:
+    """A name without letters, no recognisable activity: the same question again; MENU leaves, nothing saved."""
+    await talk("inscription", who="alice")
+    assert (await talk("12", who="alice")).has("Je n'ai pas compris")
+    await talk("Alice", who="alice")
+    assert (await talk("je sais pas", who="alice")).has("aucune activite", "1 Construction de mobilier")
+    assert (await talk("2", who="alice")).has("Jardinage", "disponible")
+    await talk("menu", who="alice")
+    assert await signup_of(talk, "alice") is None
+    assert await talk.core.store.fetchall("SELECT * FROM outbox WHERE cause LIKE 'volunteer-signup:%'") == []
+
+
+async def test_declining_contact_means_no_reminders(talk: Talk) -> None:
+    """NON to being contacted: signed up, told nothing will be sent, and RAPPELS explains why not."""
+    await sign_up(talk, consent="non")
+    signup = await signup_of(talk, "alice")
+    assert signup is not None and signup["consent"] == 0
+    assert (await talk("rappels", who="alice")).has("refuse d'etre contacte")
+
+
+PHRASINGS = (
+    "prochaine permanence",
+    "PROCHAINE PERMANENCE ?",
+    "la prochaine permanance c quand",
+    "kan c la perm",
+    "c quand la reunion des benevoles",
+    "next meeting",
+    "When is the next volunteer meeting?",
+    "/permanence",
+)
+
+
+async def test_next_meeting_in_peoples_own_words(talk: Talk) -> None:
+    """Typos, no accents, SMS spelling, English: the next date, the hours, the place and the .ics link."""
+    for text in PHRASINGS:
+        said = await talk(text, who="bob")
+        assert said.has("mercredi 2 decembre", "18h30-20h00", "Magasin general"), (text, said.text)
+        assert "permanence.ics" in said.text, text
+    other = await talk("permanence sociale", who="bob")  # another service's "permanence"
+    assert not other.has("Magasin general")
+
+
+async def test_next_meeting_tells_cancellations_and_moves(talk: Talk) -> None:
+    """A cancelled date is said with its reason, then the next meeting; a moved one says where it went."""
+    from handlers.volunteers import calendar
+
+    now = talk.core.clock.now()
+    tz = talk.core.settings.tz
+    from datetime import date
+
+    async with talk.core.store.transaction() as db:
+        await calendar.cancel(db, tz, now, date(2026, 12, 2), "travaux", None)
+        await calendar.move(db, tz, now, date(2026, 12, 16), date(2026, 12, 17), "salle prise", None)
+    said = await talk("prochaine permanence", who="bob")
+    assert said.has("2 decembre est annulee : travaux", "jeudi 17 decembre", "deplacee du mercredi 16 decembre")
+
+
+async def test_stop_rappels_stops_only_the_reminders(talk: Talk) -> None:
+    """STOP RAPPELS turns the meeting reminders off and keeps the identity's other messages; RAPPELS turns them on."""
+    await sign_up(talk)
+    said = await talk("STOP RAPPELS", who="alice")
+    assert said.has("plus de rappels", "autres messages continuent")
+    signup = await signup_of(talk, "alice")
+    assert signup is not None and signup["reminders"] == 0
+    identity = await talk.core.store.fetchone(
+        "SELECT opted_out_at FROM identities WHERE channel = ? AND address = ?",
+        (talk.identity_channel.value, talk.address("alice")),
+    )
+    assert identity is not None and identity["opted_out_at"] is None
+    assert (await talk("stop reminders", who="alice")).has("plus de rappels")
+    assert (await talk("arreter les rappels", who="alice")).has("plus de rappels")
+    assert (await talk("rappels", who="alice")).has("reprennent")
+    signup = await signup_of(talk, "alice")
+    assert signup is not None and signup["reminders"] == 1
+    stranger = await talk("stop rappels", who="carol")
+    assert stranger.has("pas d'inscription benevole", "Devenir benevole")
+
+
+async def test_my_data_shows_and_forget_erases_the_sign_up(talk: Talk) -> None:
+    """MES DONNEES names the sign-up; OUBLIER then OUI erases it."""
+    await sign_up(talk)
+    assert (await talk("mes donnees", who="alice")).has("Inscription benevole : Alice", "le samedi matin")
+    await talk("oublier", who="alice")
+    await talk("oui", who="alice")
+    row = await talk.core.store.fetchone("SELECT COUNT(*) FROM volunteer_signups WHERE name = 'Alice'")
+    assert row is not None and row[0] == 0
+
+
+async def test_staff_list_sign_ups(talk: Talk) -> None:
+    """/benevoles: every sign-up with activities and availability; a phone only for those who agreed."""
+    await register_here(talk, "staff", {"staff"}, "Coordinatrice")
+    await sign_up(talk, "alice", consent="non")
+    said = await talk("/benevoles", who="staff")
+    if said.has("SUITE"):
+        said.texts += (await talk("suite", who="staff")).texts
+    assert said.has("Inscriptions benevoles (2)", "Lucie Martin (GV-MRT4)", "Jardinage, Cuisine", "06 39 98 00 04")
+    assert said.has("Alice (sans code)", "contact : refuse")
+    assert talk.address("alice") not in said.text
+
+
+async def test_staff_cancel_after_oui_and_volunteers_are_told(talk: Talk) -> None:
+    """The staff's cancel shows what will happen; NON changes nothing, OUI cancels and queues one notice each."""
+    await register_here(talk, "staff", {"staff"}, "Coordinatrice")
+    preview = await talk("/permanence_annuler 2026-12-02 travaux dans la salle", who="staff")
+    assert preview.has("Annuler la permanence du mercredi 2 decembre : travaux dans la salle", "1 benevoles", "OUI")
+    assert (await talk("non", who="staff")).has("rien n'a ete modifie")
+    assert await talk.core.store.fetchall("SELECT * FROM meeting_cancellations") == []
+    await talk("/permanence_annuler 2/12 travaux dans la salle", who="staff")  # day/month works in chat
+    done = await talk.choose(1, who="staff")
+    assert done.has("C'est fait", "annulee : travaux dans la salle", "1 benevoles prevenus")
+    notices = await talk.core.store.fetchall("SELECT address, body FROM outbox WHERE cause LIKE 'permanence:%'")
+    assert [(n["address"], "travaux dans la salle" in n["body"]) for n in notices] == [(LUCIE, True)]
+    again = await talk("oui", who="staff")  # a second OUI does nothing
+    assert not again.has("C'est fait")
+    assert len(await talk.core.store.fetchall("SELECT * FROM outbox WHERE cause LIKE 'permanence:%'")) == 1
+    listed = await talk("/permanences", who="staff")
+    assert listed.has("2026-12-02 18h30-20h00 ANNULEE : travaux dans la salle", "2026-12-16")
+
+
+async def test_staff_move_and_add(talk: Talk) -> None:
+    """Moving keeps the hours unless given; adding makes an extra meeting; the answers change accordingly."""
+    await register_here(talk, "staff", {"staff"}, "Coordinatrice")
+    preview = await talk("/permanence_deplacer 2026-12-02 2026-12-03 salle prise", who="staff")
+    assert preview.has("au jeudi 3 decembre, 18h30-20h00 : salle prise")
+    assert (await talk("oui", who="staff")).has("deplacee au jeudi 3 decembre")
+    preview = await talk("/permanence_ajouter 2026-12-09 14:00-16:00 portes ouvertes", who="staff")
+    assert preview.has("Ajouter une permanence le mercredi 9 decembre, 14h00-16h00 : portes ouvertes")
+    assert (await talk("oui", who="staff")).has("permanence ajoutee")
+    said = await talk("prochaine permanence", who="bob")
+    assert said.has("jeudi 3 decembre, 18h30-20h00 (deplacee du mercredi 2 decembre : salle prise)")
+    async with talk.core.store.transaction() as db:
+        from handlers.volunteers import calendar
+
+        found = await calendar.coming(db, talk.core.settings.tz, talk.core.clock.now(), 3)
+    assert [(m.day.isoformat(), m.live) for m in found] == [
+        ("2026-12-02", False),
+        ("2026-12-03", True),
+        ("2026-12-09", True),
+        ("2026-12-16", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/permanence_annuler 2026-12-03 raison", "pas de permanence le 2026-12-03"),
+        ("/permanence_annuler 2026-12-02", "Donnez une raison"),
+        ("/permanence_annuler 2026-11-18 raison", "pas de permanence le 2026-11-18"),
+        ("/permanence_ajouter 2026-11-24", "est passe"),
+        ("/permanence_ajouter 2026-12-16", "deja une permanence"),
+        ("/permanence_deplacer 2026-12-02", "/permanence_deplacer AAAA-MM-JJ"),
+        ("/permanence_reference 2026-12-03", "n'est pas un mercredi"),
+        ("/permanence_reference 2026-02-30", "n'est pas une date"),
+        ("/permanence_annuler demain raison", "n'est pas une date"),
+    ],
+)
+async def test_staff_bad_dates_get_a_clear_answer(talk: Talk, command: str, expected: str) -> None:
+    """Not a meeting date, no reason, past, taken, not a Wednesday, unparsable: said clearly, nothing changed."""
+    await register_here(talk, "staff", {"staff"}, "Coordinatrice")
+    said = await talk(command, who="staff")
+    assert said.has(expected), said.text
+    assert said.has("Rien n'a ete modifie") or said.has("Ecrivez"), said.text
+    assert not said.has("OUI")
+    assert await talk.core.store.fetchall("SELECT * FROM meeting_cancellations") == []
+    assert await talk.core.store.fetchall("SELECT * FROM meeting_extras") == []
+
+
+async def test_staff_commands_are_refused_to_volunteers(talk: Talk) -> None:
+    """A volunteer (Lucie's role) sending a staff command gets the staff-only refusal; nothing changes."""
+    await register_here(talk, "vol", {"volunteer"}, "Bene Vole")
+    for command in ("/permanence_annuler 2026-12-02 x", "/permanence_reference 2026-12-09", "/benevoles"):
+        said = await talk(command, who="vol")
+        assert said.has("réservée à l'équipe"), command
+    assert await talk.core.store.fetchall("SELECT * FROM meeting_cancellations") == []
+    row = await talk.core.store.fetchone("SELECT day FROM meeting_reference")
+    assert row is not None and row[0] == "2026-12-02"
+
+
+async def test_the_menu_offers_to_volunteer(talk: Talk) -> None:
+    """The main menu has "Devenir bénévole", which starts the sign-up."""
+    menu = await talk("menu", who="alice")
+    assert menu.has("Devenir benevole")
+    lines = menu.buttons or [line for text in menu.texts for line in text.splitlines() if line[:1].isdigit()]
+    position = next(int(line.split()[0]) for line in lines if "benevole" in fold(line))
+    assert (await talk.choose(position, who="alice")).has("nom ou prenom")
+
+
+async def test_an_english_speaker_signs_up_in_english(talk: Talk) -> None:
+    """Sam, who reads English, gets the questions and the list of activities in English."""
+    async with talk.core.store.transaction() as db:
+        sam = await people.register(db, talk.core.clock.now(), "Sam", {"resident"}, "en")
+        await people.attach_identity(
+            db, talk.core.clock.now(), sam, Channel(talk.identity_channel), talk.address("sam")
+        )
+    assert (await talk("sign up", who="sam")).has("no account or code needed")
+    await talk("Sam", who="sam")
+    assert (await talk("gardening, cooking", who="sam")).has("Gardening, Kitchen", "When are you free")
+    await talk("weekends", who="sam")
+    assert (await talk("yes", who="sam")).has("Thank you Sam", "Wednesday 2 December", "18:30-20:00")
