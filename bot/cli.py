@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -75,6 +76,31 @@ def chat(
         asyncio.run(talk())
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def backup(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="The copy's file, or a folder for a dated file (default: backups/ beside the database)."),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace PATH if it exists.")] = False,
+) -> None:
+    """Copy the live database while the bot runs (SQLite's online backup), then check the copy."""
+    from bot.backup import BackupError, target_path
+    from bot.backup import backup as make_backup
+    from bot.clock import SystemClock
+
+    settings = settings_or_exit()
+    database = Path(settings.database_path)
+    try:
+        target = target_path(database, path, SystemClock().now().astimezone(settings.tz))
+        made = make_backup(database, target, overwrite=overwrite)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Backup written to {made.path}: {made.size / 1024:.0f} kB, integrity checked.")
+    typer.echo("Rows: " + ", ".join(f"{table} {count}" for table, count in made.counts.items()))
 
 
 def _register_subcommands() -> None:

@@ -123,6 +123,10 @@ async def enqueue_for_person(
 # --- Sending -----------------------------------------------------------------------------------
 
 MAX_ATTEMPTS = 8
+# A transient error (5xx, 429, time-out, lost connection) ends a row only once it has had
+# MAX_ATTEMPTS tries and has been due this long: a provider down for an hour must not turn
+# queued messages into failures (eight tries with backoff last only about four minutes).
+RETRY_FOR = timedelta(hours=24)
 BACKOFF_CAP = timedelta(minutes=10)
 POLL_SECONDS = 1.0
 TICK_SECONDS = 1.0
@@ -527,7 +531,9 @@ class Outbox:
         if retry.pause_channel and retry.after:
             loop = asyncio.get_running_loop()
             self._paused_until[row.channel] = max(self._paused_until.get(row.channel, 0), loop.time() + retry.after)
-        if row.attempts >= MAX_ATTEMPTS:
+        due = await self.store.fetchone("SELECT due_at FROM outbox WHERE id = ?", (row.id,))
+        overdue = due is None or self.clock.now() - datetime.fromisoformat(due[0]) >= RETRY_FOR
+        if row.attempts >= MAX_ATTEMPTS and overdue:
             log.warning("outbox row %s failed after %s attempts: %s", row.id, row.attempts, retry.reason)
             await self._finish(row, "failed", error=retry.reason)
             return

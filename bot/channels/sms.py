@@ -7,6 +7,7 @@ GSM-7 message of at most two segments); anything else goes through the outbox.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 from starlette.datastructures import FormData
@@ -28,6 +29,7 @@ from bot.sms_text import MAX_BODY, render_reply, segments
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024  # a Twilio webhook is a few kilobytes
+_handling: set[str] = set()  # MessageSids being handled now, in this process
 
 
 def public_url(core: Core, request: Request) -> str:
@@ -80,12 +82,21 @@ async def inbound_sms(request: Request) -> Response:
     address = normalise_phone(sender)
     if address is None:
         return PlainTextResponse("From is not a phone number", status_code=400)
-    if await core.seen(Channel.SMS, sid):
+    if sid in _handling:
+        # Twilio gave up waiting and sent it again: the first delivery is still being handled.
+        return PlainTextResponse("Being handled", status_code=503, headers={"Retry-After": "1"})
+    if await core.answered(Channel.SMS, sid):
         log.info("repeated MessageSid: answered already")
         return twiml([])
     latitude, longitude = form.get("Latitude"), form.get("Longitude")
     del latitude, longitude  # Twilio sends these only for MMS locations, which French networks do not carry
-    replies = await core.dispatcher.handle(Inbound(channel=Channel.SMS, address=address, text=body))
+    _handling.add(sid)
+    try:
+        replies = await core.dispatcher.handle(Inbound(channel=Channel.SMS, address=address, text=body))
+        # Only now: a failure above answers 500 and Twilio's retry is handled, not dropped as seen.
+        await core.seen(Channel.SMS, sid)
+    finally:
+        _handling.discard(sid)
     return twiml([render_reply(reply) for reply in replies])
 
 
@@ -108,16 +119,43 @@ _quiet_http_log = logging.getLogger("bot.channels.sms.twilio_http")
 _quiet_http_log.setLevel(logging.WARNING)
 
 
+REQUEST_TIMEOUT = 15.0  # seconds; a request still unanswered is retried later
+
+
+class _TimedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """Twilio's async client with its timeout applied.
+
+    twilio 9.13 keeps the ``timeout`` given to ``AsyncTwilioHttpClient`` but passes aiohttp the
+    request's own (None), which means no limit at all: a Twilio that accepts the connection and
+    never answers would hold an outbox worker for ever.
+    """
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the library's signature)
+        allow_redirects: bool = False,
+    ) -> Any:
+        limit = timeout if timeout is not None else self.timeout
+        return await super().request(method, url, params, data, headers, auth, limit, allow_redirects)
+
+
 class SmsSender:
     """Sends outbox rows through Twilio's async client, GSM-7 rendered like every SMS answer."""
 
     channel = Channel.SMS
     per_address_interval = 0.0  # Twilio queues per number itself
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, timeout: float = REQUEST_TIMEOUT) -> None:
         assert settings.twilio_auth_token is not None and settings.twilio_account_sid is not None
         self.settings = settings
         self.max_per_second = settings.sms_max_per_second
+        self.timeout = timeout
         self._client: Client | None = None
 
     def client(self) -> Client:
@@ -125,7 +163,7 @@ class SmsSender:
         if self._client is None:
             token = self.settings.twilio_auth_token
             assert token is not None
-            http = AsyncTwilioHttpClient(timeout=15, logger=_quiet_http_log)
+            http = _TimedHttpClient(timeout=self.timeout, logger=_quiet_http_log)
             client = Client(self.settings.twilio_account_sid, token.get_secret_value(), http_client=http)
             client.api.base_url = self.settings.twilio_api_url
             self._client = client

@@ -121,9 +121,10 @@ class TelegramChannel:
         inbound = await self.to_inbound(update)
         if inbound is None:
             return
-        if await self.core.seen(Channel.TELEGRAM, str(update.update_id)):
+        if await self.core.answered(Channel.TELEGRAM, str(update.update_id)):
             return
         replies = await self.core.dispatcher.handle(inbound)
+        await self.core.seen(Channel.TELEGRAM, str(update.update_id))
         chat_id = update.effective_chat.id if update.effective_chat else int(inbound.address)
         for reply in replies:
             parts = chunks(reply.text)

@@ -15,7 +15,11 @@ What users do is queued with ``push_*`` for ``getUpdates``; what the bot did is 
 :attr:`FakeTelegram.calls` and :attr:`FakeTelegram.sent`, and every message sent or edited in
 :attr:`FakeTelegram.stamps` with its arrival time. :meth:`FakeTelegram.limit_rate` makes it enforce
 Telegram's limits (off by default): a request over them gets 429 with ``retry_after`` and is
-recorded in :attr:`FakeTelegram.throttled`; :meth:`FakeTelegram.slow` delays answers. The server speaks HTTP/1.1 through
+recorded in :attr:`FakeTelegram.throttled`; :meth:`FakeTelegram.slow` delays answers. Faults for a while:
+:meth:`FakeTelegram.hang_next` (no answer until the client gives up; nothing done),
+:meth:`FakeTelegram.drop_next` (the connection closed without an answer; nothing done) and
+:meth:`FakeTelegram.down` / :meth:`FakeTelegram.up` (every call of a method fails until it is back);
+:attr:`FakeTelegram.requests` keeps every call's arrival time. The server speaks HTTP/1.1 through
 ``h11`` on asyncio streams so that :meth:`FakeTelegram.stop` is immediate and leaves nothing behind.
 """
 
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
 
 MAX_TEXT_LENGTH = 4096
+_DROP = 0  # a "status" that closes the connection without an answer
 MAX_CALLBACK_DATA_BYTES = 64
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 CHAT_ACTIONS = frozenset(
@@ -220,6 +225,13 @@ class FakeTelegram:
         self._chats: dict[int, JSONDict] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._delays: dict[str, list[float]] = {}
+        self._hangs: dict[str, list[float]] = {}
+        self._drops: dict[str, int] = {}
+        self._outages: dict[str, _Failure] = {}
+        self.requests: list[tuple[float, str]] = []  # (arrival, method) of every call
+        self.refused: list[tuple[float, str, int]] = []  # (arrival, method, status) of every injected failure
+        self.dropped = 0
+        self.hung = 0
         self.stamps: list[tuple[float, str, int | None]] = []
         self.throttled: list[tuple[float, str, int | None]] = []
         self.max_per_second: int | None = None
@@ -533,6 +545,25 @@ class FakeTelegram:
         """Answer the next ``times`` calls of ``method`` ``seconds`` late (after doing what they ask)."""
         self._delays.setdefault(method.lower(), []).extend([seconds] * times)
 
+    def hang_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get no answer for ``seconds``, then 504; nothing is done."""
+        self._hangs.setdefault(method.lower(), []).extend([seconds] * times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` have their connection closed without an answer; nothing is done."""
+        self._drops[method.lower()] = self._drops.get(method.lower(), 0) + times
+
+    def down(self, method: str, status: int, description: str, retry_after: int | None = None) -> None:
+        """Every call of ``method`` gets this error until :meth:`up`."""
+        self._outages[method.lower()] = _Failure(status, description, retry_after, 0)
+
+    def up(self, method: str | None = None) -> None:
+        """``method`` (or every method) works again."""
+        if method is None:
+            self._outages.clear()
+        else:
+            self._outages.pop(method.lower(), None)
+
     def message_times(self, method: str | None = None) -> list[float]:
         """Arrival times of the accepted messages (of ``method``, or all), for :func:`busiest`."""
         return [moment for moment, name, _ in self.stamps if method is None or name.lower() == method.lower()]
@@ -563,7 +594,11 @@ class FakeTelegram:
     def _take_failure(self, method: str) -> ApiError | None:
         queue = self._failures.get(method.lower())
         if not queue:
-            return None
+            outage = self._outages.get(method.lower())
+            if outage is None:
+                return None
+            parameters = {"retry_after": outage.retry_after} if outage.retry_after is not None else None
+            return ApiError(outage.status, outage.description, parameters)
         failure = queue[0]
         failure.times -= 1
         if failure.times <= 0:
@@ -665,6 +700,8 @@ class FakeTelegram:
                     else:
                         return
                 status, payload = await self._handle(request, bytes(body))
+                if status == _DROP:
+                    break  # closed without a word, as a connection lost on the way
                 data = json.dumps(payload).encode()
                 headers = [("content-type", "application/json"), ("content-length", str(len(data)))]
                 if self._closing:
@@ -713,10 +750,21 @@ class FakeTelegram:
         handler = self._methods.get(method.lower())
         name = self._method_names.get(method.lower(), method)
         self.calls.append((name, params))
+        self.requests.append((time.monotonic(), name))
         self._notify()
+        if self._drops.get(name.lower()):
+            self._drops[name.lower()] -= 1
+            self.dropped += 1
+            return _DROP, {}
+        hangs = self._hangs.get(name.lower())
+        if hangs:
+            self.hung += 1
+            await asyncio.sleep(hangs.pop(0))
+            return 504, {"ok": False, "error_code": 504, "description": "Gateway Timeout"}
         try:
             failure = self._take_failure(name)
             if failure is not None:
+                self.refused.append((time.monotonic(), name, failure.status))
                 raise failure
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")

@@ -1,7 +1,10 @@
 """A fake Twilio REST API on 127.0.0.1 for the real twilio client (``client.api.base_url``).
 
 It records every message, checks Basic auth, answers like Twilio (201 with a Message resource),
-and fails on demand: 429, 500, a Twilio error code such as 21610, or a slow answer. With
+and fails on demand: 429, 500, a Twilio error code such as 21610, or a slow answer; a request
+that hangs until the client gives up (``hang_next``), a connection cut before the answer
+(``drop_next``), or every request refused until :meth:`FakeTwilio.up` (``down``). A message is
+recorded only when it was accepted, so a test can count what reached people. With
 ``max_per_second`` it enforces a sending rate like a Twilio number or Messaging Service: a message
 over it gets 429 with code 20429 and is counted in ``throttled``; ``stamps`` keeps the arrival time
 of every accepted message, so a test can prove the rate was never exceeded.
@@ -51,13 +54,19 @@ class FakeTwilio:
         self.throttled = 0
         self._recent: deque[float] = deque()
         self._slow: list[float] = []
+        self._hangs: list[float] = []
+        self._drops = 0
+        self.outage: Failure | None = None
+        self.dropped = 0
+        self.hung = 0
+        self.refused: list[tuple[float, int]] = []  # (arrival, status) of every failure answered
         self._sids = itertools.count(1)
         self._serving: AbstractAsyncContextManager[str] | None = None
         self.url = ""
         self.app = Starlette(routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"])])
 
     async def __aenter__(self) -> FakeTwilio:
-        self._serving = serve(self.app)
+        self._serving = serve(_Dropping(self))
         self.url = await self._serving.__aenter__()
         return self
 
@@ -71,6 +80,24 @@ class FakeTwilio:
     def slow_next(self, seconds: float, times: int = 1) -> None:
         """Answer the next ``times`` accepted messages ``seconds`` late (the message is recorded first)."""
         self._slow.extend([seconds] * times)
+
+    def hang_next(self, seconds: float, times: int = 1) -> None:
+        """The next ``times`` requests get no answer for ``seconds`` (longer than the client waits), then 504.
+
+        Nothing is recorded: the client gave up before Twilio accepted anything.
+        """
+        self._hangs.extend([seconds] * times)
+
+    def drop_next(self, times: int = 1) -> None:
+        """Cut the next ``times`` connections after the status line, before any body: nothing is recorded."""
+        self._drops += times
+
+    def down(self, status: int = 500, code: int | None = None, message: str = "Service unavailable") -> None:
+        """Every request gets this error until :meth:`up`."""
+        self.outage = Failure(status, code, message)
+
+    def up(self) -> None:
+        self.outage = None
 
     def _over_rate(self) -> bool:
         """True when one more message would exceed ``max_per_second`` in the last second; else it is stamped."""
@@ -97,9 +124,15 @@ class FakeTwilio:
             return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self._hangs:
+            self.hung += 1
+            await asyncio.sleep(self._hangs.pop(0))
+            return JSONResponse({"code": 20504, "message": "Gateway timeout", "status": 504}, status_code=504)
         form = {k: str(v) for k, v in (await request.form()).items()}
-        if self.failures:
-            failure = self.failures.pop(0)
+        if self.failures or self.outage is not None:
+            failure = self.failures.pop(0) if self.failures else self.outage
+            assert failure is not None
+            self.refused.append((time.monotonic(), failure.status))
             body: dict[str, Any] = {"code": failure.code, "message": failure.message, "status": failure.status}
             return JSONResponse(body, status_code=failure.status)
         if not form.get("To") or not form.get("Body") or not (form.get("From") or form.get("MessagingServiceSid")):
@@ -126,6 +159,22 @@ class FakeTwilio:
             },
             status_code=201,
         )
+
+
+class _Dropping:
+    """The REST app behind a switch that cuts a connection half-way through the answer (``drop_next``)."""
+
+    def __init__(self, fake: FakeTwilio) -> None:
+        self.fake = fake
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        fake = self.fake
+        if scope["type"] == "http" and fake._drops:
+            fake._drops -= 1
+            fake.dropped += 1
+            await send({"type": "http.response.start", "status": 201, "headers": [(b"content-length", b"512")]})
+            raise ConnectionAbortedError("connection dropped by the fake Twilio")  # uvicorn closes the socket
+        await fake.app(scope, receive, send)
 
 
 async def running() -> AsyncIterator[FakeTwilio]:
