@@ -34,9 +34,9 @@ format: $(STAMP)
 
 check: lint test
 
-# Benchmarks print figures; they are not tests (see bench/).
+# Benchmarks print figures and the machine; they are not tests (see bench/ and docs/benchmarks.md).
 bench: $(STAMP)
-	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,13 @@
 """Broadcast benchmark (not a test): a real ``voisins run`` sends one announcement through the fakes.
 
-    .venv/bin/python bench/broadcast.py [--telegram 5000] [--sms 1000] [--telegram-rate 30] [--sms-rate 10]
+    .venv/bin/python bench/broadcast.py [--telegram 4000] [--sms 1000] [--telegram-rate 30] [--sms-rate 10]
 
-1. ``--telegram`` people on Telegram and ``--sms`` on SMS; the fake Bot API and the fake Twilio
-   enforce the rates (429 over them) and stamp every message's arrival. ``voisins broadcast send``
-   queues the announcement, ``voisins run`` sends it. Printed: achieved messages per second divided
-   by the allowed rate for each channel (target at least 0.95), the busiest second, the 429s,
-   duplicates, losses, and the peak memory (RSS) of both processes.
+1. ``--telegram`` people on Telegram and ``--sms`` on SMS (5,000 recipients by default); the
+   fake Bot API and the fake Twilio enforce the rates (429 over them) and stamp every message's
+   arrival. ``voisins broadcast send`` queues the announcement, ``voisins run`` sends it.
+   Printed: achieved messages per second divided by the allowed rate for each channel (target at
+   least 0.95), the busiest second, the 429s, duplicates, losses, and the peak memory (RSS) of
+   both processes.
 2. ``--big`` people (100,000): the peak memory of queuing them, and of the bot sending from that
    queue for ``--big-seconds``: it should be about the same as in 1 (memory flat with the audience).
 """
@@ -15,50 +16,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import bot_env, free_port, print_machine, start, wait_healthy
 
-from bot.store import Store  # noqa: E402
-from tests.fakes import twilio_webhook as tw  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram, busiest  # noqa: E402
-from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
-from tests.test_run import bot_env, free_port  # noqa: E402
-
-
-@dataclass
-class Run:
-    process: subprocess.Popen[bytes]
-
-    async def finish(self, sig: int | None = None) -> int:
-        """Stop (or wait for) the process; its peak resident memory in MB (from the kernel)."""
-        if sig is not None:
-            self.process.send_signal(sig)
-        _, status, usage = await asyncio.to_thread(os.wait4, self.process.pid, 0)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
-        return usage.ru_maxrss // 1024
-
-
-def start(args: list[str], env: dict[str, str], cwd: Path) -> Run:
-    process = subprocess.Popen(  # noqa: S603  (our own command, fixed arguments)
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return Run(process)
+from bot.store import Store
+from tests.fakes import twilio_webhook as tw
+from tests.fakes.telegram_api import FakeTelegram, busiest
+from tests.fakes.twilio_api import FakeTwilio
 
 
 async def seed(database: Path, telegram: int, sms: int) -> None:
@@ -84,22 +54,6 @@ async def seed(database: Path, telegram: int, sms: int) -> None:
 def statuses(database: Path) -> dict[str, int]:
     with sqlite3.connect(database, timeout=30) as db:
         return dict(db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
-
-
-async def wait_healthy(port: int, run: Run) -> None:
-    import httpx
-
-    async with httpx.AsyncClient() as client:
-        for _ in range(400):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if run.process.poll() is not None:
-                raise RuntimeError("voisins run did not start")
-            await asyncio.sleep(0.05)
-    raise RuntimeError("voisins run did not answer /healthz")
 
 
 def rate(stamps: list[float]) -> float:
@@ -142,12 +96,14 @@ async def phase(
         queued_in = time.monotonic() - began
         bot = start(["run"], env, workdir)
         await wait_healthy(port, bot)
+        sending = time.monotonic()
         deadline = time.monotonic() + (seconds if seconds is not None else 3600)
         while time.monotonic() < deadline:
             found = await asyncio.to_thread(statuses, database)  # the fakes share this event loop
             if found.keys() <= {"sent", "failed", "skipped"}:
                 break
             await asyncio.sleep(0.5)
+        sent_in = time.monotonic() - sending
         bot_mb = await bot.finish(signal.SIGTERM)
         received = Counter([m["chat_id"] for m in fake_telegram.sent] + [m["To"] for m in fake_twilio.messages])
         telegram_times = fake_telegram.message_times("sendMessage")
@@ -155,6 +111,7 @@ async def phase(
         return {
             "queue_mb": queue_mb,
             "queued_in": queued_in,
+            "seconds": sent_in,
             "bot_mb": bot_mb,
             "telegram_ratio": rate(telegram_times) / telegram_rate,
             "sms_ratio": rate(fake_twilio.stamps) / sms_rate,
@@ -169,18 +126,19 @@ async def phase(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--telegram", type=int, default=5000, help="people on Telegram")
+    parser.add_argument("--telegram", type=int, default=4000, help="people on Telegram")
     parser.add_argument("--sms", type=int, default=1000, help="people on SMS")
     parser.add_argument("--telegram-rate", type=float, default=30, help="allowed Telegram messages a second")
     parser.add_argument("--sms-rate", type=float, default=10, help="allowed SMS a second")
     parser.add_argument("--big", type=int, default=100_000, help="people for the memory run (0: skip it)")
     parser.add_argument("--big-seconds", type=float, default=15, help="how long the bot sends in the memory run")
     args = parser.parse_args()
+    print_machine("Broadcast: one announcement sent by a real voisins run through rate-limited fakes")
     with tempfile.TemporaryDirectory(prefix="voisins-bench-") as tmp:
         for name in ("one", "big"):
             Path(tmp, name).mkdir()
         print(
-            f"Broadcast to {args.telegram:,} Telegram and {args.sms:,} SMS recipients,"
+            f"  {args.telegram + args.sms:,} recipients: {args.telegram:,} on Telegram and {args.sms:,} by SMS,"
             f" {args.telegram_rate:g}/s and {args.sms_rate:g}/s allowed (the fakes answer 429 above that)..."
         )
         one = asyncio.run(phase(Path(tmp, "one"), args.telegram, args.sms, args.telegram_rate, args.sms_rate, None))
@@ -188,16 +146,17 @@ def main() -> None:
         print(f"  SMS:      achieved/allowed = {one['sms_ratio']:.3f}   busiest second {one['sms_busiest']}")
         print(f"  429 from the fakes: {one['throttled']}   duplicates: {one['duplicates']}   lost: {one['lost']}")
         print(
-            f"  peak memory: voisins broadcast send {one['queue_mb']} MB (queued in {one['queued_in']:.1f} s),"
-            f" voisins run {one['bot_mb']} MB"
+            f"  peak memory: voisins broadcast send {one['queue_mb']:.0f} MB (queued in {one['queued_in']:.1f} s),"
+            f" voisins run {one['bot_mb']:.0f} MB; all sent in {one['seconds']:.0f} s"
         )
         if args.big:
             telegram = args.big * 4 // 5
-            print(f"Memory with {args.big:,} recipients ({telegram:,} Telegram, {args.big - telegram:,} SMS)...")
+            print(f"  memory with {args.big:,} recipients ({telegram:,} Telegram, {args.big - telegram:,} SMS)...")
             big = asyncio.run(phase(Path(tmp, "big"), telegram, args.big - telegram, 300, 100, args.big_seconds))
             print(
-                f"  peak memory: voisins broadcast send {big['queue_mb']} MB (queued in {big['queued_in']:.1f} s),"
-                f" voisins run {big['bot_mb']} MB after sending {big['sent']:,} in {args.big_seconds:g} s"
+                f"    peak memory: voisins broadcast send {big['queue_mb']:.0f} MB"
+                f" (queued in {big['queued_in']:.1f} s),"
+                f" voisins run {big['bot_mb']:.0f} MB after sending {big['sent']:,} in {args.big_seconds:g} s"
                 f" (duplicates {big['duplicates']}, 429 {big['throttled']})"
             )
 

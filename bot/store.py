@@ -127,8 +127,8 @@ class Store:
             return row
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._reading() as db, db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._reading() as db:
+            return list(await db.execute_fetchall(sql, params))  # one trip to aiosqlite's thread, not three
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One write statement in its own transaction; returns the number of rows changed."""
