@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 BOT_PREFIXES = ("TELEGRAM_", "TWILIO_", "SMS_", "PUBLIC_", "HTTP_", "DATABASE_", "DEMO_")
 
 
@@ -41,3 +43,37 @@ async def voisins(tmp_path: Path, *args: str, stdin: bytes = b"", env: dict[str,
     out, err = await asyncio.wait_for(process.communicate(stdin), timeout=120)
     assert process.returncode is not None
     return Ran(process.returncode, out.decode(), err.decode())
+
+
+async def start_bot(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """``voisins run`` as a deployment starts it, in ``tmp_path``; the process and its URL once /healthz answers."""
+    from tests.test_run import free_port
+
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env={**env, "HTTP_PORT": str(port)},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as client:
+        for _ in range(1200):  # a loaded machine (the whole suite in parallel) can take many seconds to start
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                pass
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+    if process.returncode is None:
+        process.kill()
+    await process.wait()
+    assert process.stderr is not None
+    raise AssertionError((await process.stderr.read()).decode())

@@ -14,14 +14,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import httpx
-
 from bot.clock import SystemClock, iso
 from bot.store import Store
+from tests.commands import start_bot
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram, busiest
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_run import bot_env, free_port
+from tests.test_run import bot_env
 
 TELEGRAM_PEOPLE = 150
 SMS_PEOPLE = 40
@@ -52,37 +51,6 @@ async def seed(database: Path) -> tuple[list[int], list[str]]:
     finally:
         await store.close()
     return chats, numbers
-
-
-async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    """``voisins run`` as a deployment starts it; returns once /healthz answers."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env={**env, "HTTP_PORT": str(port)},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return process
-            except httpx.TransportError:
-                pass
-            if process.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-    if process.returncode is None:
-        process.kill()
-    await process.wait()
-    assert process.stderr is not None
-    raise AssertionError((await process.stderr.read()).decode())
 
 
 async def cli(tmp_path: Path, env: dict[str, str], *args: str) -> str:
@@ -137,7 +105,7 @@ async def test_a_killed_bot_finishes_the_broadcast_after_a_restart(tmp_path: Pat
         )
         assert f"Encore à envoyer : {TELEGRAM_PEOPLE + SMS_PEOPLE}" in queued
 
-        first = await start_bot(tmp_path, env)
+        first, _ = await start_bot(tmp_path, env)
         try:
             for _ in range(400):
                 if len(telegram.sent) >= TELEGRAM_PEOPLE // 2:
@@ -150,7 +118,7 @@ async def test_a_killed_bot_finishes_the_broadcast_after_a_restart(tmp_path: Pat
         half = len(telegram.sent) + len(twilio.messages)
         assert 0 < half < TELEGRAM_PEOPLE + SMS_PEOPLE, "not killed half-way"
 
-        second = await start_bot(tmp_path, env)
+        second, _ = await start_bot(tmp_path, env)
         try:
             for _ in range(600):
                 if rows_by_status(database).keys() <= {"sent"}:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -23,11 +22,12 @@ from bot.i18n import I18n
 from bot.messages import Channel
 from bot.store import Store
 from handlers.shifts import model
+from tests.commands import start_bot
 from tests.conftest import PARIS
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_run import bot_env, free_port
+from tests.test_run import bot_env
 
 WORKER_SMS = "+33639982001"
 WORKER_CHAT = 7300001
@@ -68,38 +68,6 @@ async def seed(database: Path, day: date) -> int:
     finally:
         await store.close()
     return shift.id
-
-
-async def start(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    """``voisins run`` as a deployment starts it; the process and its URL once /healthz answers."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env={**env, "HTTP_PORT": str(port)},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(1200):  # a loaded machine (the whole suite in parallel) can take many seconds to start
-            try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return process, url
-            except httpx.TransportError:
-                pass
-            if process.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-    if process.returncode is None:
-        process.kill()
-    await process.wait()
-    assert process.stderr is not None
-    raise AssertionError((await process.stderr.read()).decode())
 
 
 def rows(database: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -145,7 +113,7 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
         def asked_by_chat() -> list[dict[str, object]]:
             return [m for m in telegram.sent_to(WORKER_CHAT) if "Are you coming" in str(m.get("text"))]
 
-        first, _ = await start(tmp_path, env)
+        first, _ = await start_bot(tmp_path, env)
         try:
             await until(lambda: [r[0] for r in rows(database, reminders)] == ["sent", "sent"])
             await asyncio.sleep(1.5)  # a tick or two more in the same process: nothing repeated there either
@@ -155,7 +123,7 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
         assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1
         assert asked_by_sms()[0].endswith("Répondez OUI ou NON.\n1 OUI\n2 NON")
 
-        second, url = await start(tmp_path, env)
+        second, url = await start_bot(tmp_path, env)
         try:
             await asyncio.sleep(2.5)  # the new process scans at once, then every tick
             assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,10 +26,9 @@ from bot.messages import Channel
 from bot.people import MEMBER_CODE_ALPHABET
 from bot.store import Store
 from handlers.trocshop import ledger
-from tests.commands import bot_env, voisins
+from tests.commands import bot_env, start_bot, voisins
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_run import free_port
 
 PAIRS = 40
 CREDIT = 60
@@ -91,38 +89,6 @@ def sms_env(tmp_path: Path, twilio: FakeTwilio, **more: str) -> dict[str, str]:
     )
 
 
-async def start(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    """``voisins run`` as a deployment starts it; returns the process and its URL once /healthz answers."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env={**env, "HTTP_PORT": str(port)},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return process, url
-            except httpx.TransportError:
-                pass
-            if process.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-    if process.returncode is None:
-        process.kill()
-    await process.wait()
-    assert process.stderr is not None
-    raise AssertionError((await process.stderr.read()).decode())
-
-
 async def stop(process: asyncio.subprocess.Process) -> None:
     """SIGTERM, as a deployment stops it: the bot finishes what it was doing and exits 0."""
     if process.returncode is None:
@@ -133,7 +99,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 @asynccontextmanager
 async def running(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[str]:
-    process, url = await start(tmp_path, env)
+    process, url = await start_bot(tmp_path, env)
     try:
         yield url
     finally:
@@ -186,7 +152,7 @@ async def test_payments_confirmed_during_a_kill_are_booked_once(tmp_path: Path) 
     await seed(database, everyone)
     async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=20) as client:
         env = sms_env(tmp_path, twilio)
-        process, url = await start(tmp_path, env)
+        process, url = await start_bot(tmp_path, env)
         try:
             for pair in everyone:
                 await preview(client, url, pair)
