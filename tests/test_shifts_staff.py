@@ -99,7 +99,7 @@ async def test_cancel_asks_then_tells_the_workers(talk: Talk) -> None:
     created = await shift_id(talk, "2026-12-14", "09:00")
     await talk(f"/affecter {created} {KARIM}", who="chef")
     said = await talk(f"/annuler_creneau {created}", who="chef")
-    assert said.has("/annuler_creneau N° RAISON"), said.text
+    assert said.has("/annuler_creneau N") and said.has("RAISON"), said.text
     said = await talk(f"/annuler_creneau {created} fuite d'eau", who="chef")
     assert said.has("Annuler", "fuite d'eau", "1 personne(s) prévenue(s)"), said.text
     assert await count(talk, "SELECT COUNT(*) FROM shifts WHERE status = 'cancelled'") == 0

@@ -181,8 +181,10 @@ async def test_payments_confirmed_during_a_kill_are_booked_once(tmp_path: Path) 
         async with running(tmp_path, env) as url:
             for index in range(PAIRS):
                 if index not in answered:  # Twilio delivers again what got no answer
-                    (answer,) = await say(client, url, confirmations[index])
-                    assert "C'est envoyé" in answer or "C'est déjà fait" in answer, answer
+                    again = await say(client, url, confirmations[index])
+                    # Empty when the first delivery was handled but its answer was lost with the process:
+                    # the payment is booked (checked below); the retry is not handled twice.
+                    assert again == [] or "C'est envoyé" in again[0] or "C'est déjà fait" in again[0], again
             await wait_all_sent(database, PAIRS)
 
     entries = rows(database, "SELECT COUNT(*) FROM troc_entries WHERE category = 'exchange'")
