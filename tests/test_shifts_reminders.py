@@ -4,18 +4,13 @@ once, after a restart too; nothing pointless sent. Sent for real to the fake Twi
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 import pytest
-from telegram import Bot
 
 from bot import people
 from bot.app import Core, build_core
-from bot.channels.sms import SmsSender
-from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.messages import Channel
@@ -26,6 +21,7 @@ from handlers.shifts.model import Shift
 from tests.conftest import PARIS
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.wiring import run, wired
 
 NADIA_SMS = "+33639981001"
 OMAR_CHAT = "7200001"
@@ -93,27 +89,6 @@ async def assignment_of(core: Core, shift: Shift, person: int) -> model.Assignme
     async with core.store.transaction() as db:
         rows = [a for a in await model.assignments_of(db, shift.id) if a.person_id == person]
     return rows[-1]
-
-
-@contextlib.asynccontextmanager
-async def wired(core: Core) -> AsyncIterator[tuple[FakeTwilio, FakeTelegram]]:
-    """The core's outbox sending to the fake Twilio and the fake Telegram."""
-    async with FakeTwilio() as twilio, FakeTelegram() as telegram:
-        bot = Bot(telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot")
-        settings = core.settings.model_copy(update={"twilio_api_url": twilio.url, "sms_max_per_second": 50})
-        async with bot:
-            core.outbox.add_sender(TelegramSender(bot, 30))
-            core.outbox.add_sender(SmsSender(settings))
-            try:
-                yield twilio, telegram
-            finally:
-                await core.outbox.stop()
-
-
-async def run(core: Core) -> None:
-    """What the running bot does every second: the hooks' tick, then sending what is due."""
-    await core.outbox.tick()
-    await core.outbox.drain()
 
 
 def sms(twilio: FakeTwilio, number: str, *fragments: str) -> list[str]:

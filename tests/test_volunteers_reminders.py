@@ -4,25 +4,19 @@ a withdrawal or an opt-out stop them. Sent for real to the fake Twilio and the f
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import date, datetime, time
 from pathlib import Path
 
-from telegram import Bot
-
 from bot import people
 from bot.app import Core, build_core
-from bot.channels.sms import SmsSender
-from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.messages import Channel
 from bot.text import fold
 from handlers.volunteers import calendar, signups, staff
 from tests.conftest import PARIS, START, make_settings
-from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.wiring import run, wired
 
 # Demo data: Lucie (+33639980004) signed up, French, SMS only; the meetings count from 2 December 2026.
 LUCIE = "+33639980004"
@@ -31,27 +25,6 @@ CHAT = "7100001"
 
 def at(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=PARIS)
-
-
-@contextlib.asynccontextmanager
-async def wired(core: Core) -> AsyncIterator[tuple[FakeTwilio, FakeTelegram]]:
-    """The core's outbox sending to the fake Twilio and the fake Telegram."""
-    async with FakeTwilio() as twilio, FakeTelegram() as telegram:
-        bot = Bot(telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot")
-        settings = core.settings.model_copy(update={"twilio_api_url": twilio.url, "sms_max_per_second": 50})
-        async with bot:
-            core.outbox.add_sender(TelegramSender(bot, 30))
-            core.outbox.add_sender(SmsSender(settings))
-            try:
-                yield twilio, telegram
-            finally:
-                await core.outbox.stop()
-
-
-async def run(core: Core) -> None:
-    """What the running bot does every second: the hooks' tick, then sending what is due."""
-    await core.outbox.tick()
-    await core.outbox.drain()
 
 
 async def telegram_volunteer(core: Core, language: str = "en") -> int:
