@@ -7,7 +7,6 @@ channel starts. Texts come from the catalogs in ``DEFAULT_LANGUAGE``, as the cha
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import roster
-from bot.cli_support import opened_store, plain_console, settings_or_exit
+from bot.cli_support import keep_existing_file, opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.i18n import I18n
 from bot.people import PeopleError, Role, normalise_phone
@@ -153,10 +152,7 @@ def export(
     settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     lang = i18n.default_language
-    if file.exists() and not overwrite:
-        if not (sys.stdin.isatty() and typer.confirm(i18n.t(lang, "people.export_replace", file=file))):
-            typer.echo(i18n.t(lang, "people.export_exists", file=file), err=True)
-            raise typer.Exit(1)
+    keep_existing_file(file, overwrite, i18n)
 
     async def run() -> int:
         async with opened_store(settings) as store:

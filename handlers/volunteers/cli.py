@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sys
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import roster
-from bot.cli_support import opened_store, plain_console, settings_or_exit
+from bot.cli_support import keep_existing_file, opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
@@ -98,10 +97,7 @@ def export(
     settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     lang = i18n.default_language
-    if file.exists() and not overwrite:
-        if not (sys.stdin.isatty() and typer.confirm(i18n.t(lang, "people.export_replace", file=file))):
-            typer.echo(i18n.t(lang, "people.export_exists", file=file), err=True)
-            raise typer.Exit(1)
+    keep_existing_file(file, overwrite, i18n)
     rows = asyncio.run(_rows(settings, i18n))
     try:
         roster.write_atomically(file, to_csv(rows))
