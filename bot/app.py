@@ -7,9 +7,11 @@ import contextlib
 import logging
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 import uvicorn
@@ -22,6 +24,7 @@ from bot.i18n import I18n
 from bot.messages import Channel
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
+from bot.startup import ensure_free_space, instance_lock, listen, storage_problem
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -78,8 +81,8 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
         routers = feature_routers()
     clock = clock or SystemClock()
     store = Store(settings.database_path)
-    await store.open()
     try:
+        await store.open()
         i18n = I18n(settings.default_language)
         if settings.seed_demo and await demo.seed(store, clock.now(), routers):
             log.info("demo data seeded")
@@ -92,15 +95,6 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
     return Core(settings, clock, store, i18n, dispatcher, scheduler, outbox, routers)
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: ``run`` stops every part itself, in order."""
 
@@ -109,22 +103,61 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def open_core(settings: Settings) -> Core:
+    """:func:`build_core`, then a write that proves the database is writable now, not at the first message.
+
+    A database SQLite cannot use (read-only, a full disk, not a database) is one line naming the
+    file and what to do (:class:`StartupError`), not a traceback.
+    """
+    where = Path(settings.database_path)
+    try:
+        core = await build_core(settings)
+    except sqlite3.Error as exc:
+        raise storage_problem(where, exc) from None
+    try:
+        # A read-only WAL database opens and reads fine: only a write tells.
+        await core.store.execute("UPDATE schema_migrations SET version = version WHERE 0")
+    except sqlite3.Error as exc:
+        await core.close()
+        raise storage_problem(where, exc) from None
+    return core
+
+
+async def run(settings: Settings, stdin: TextIO | None = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     """``voisins run``: every configured channel, the HTTP server and the scheduler until stopped.
 
-    SIGINT and SIGTERM (or the end of the terminal conversation) stop the channels first, then
-    the scheduler, then the store, so nothing is cut in the middle of a transaction.
+    The database's lock comes first (one bot per database, before the outbox recovers anything),
+    then the HTTP port, then the store: whatever is wrong stops the start with one line
+    (:class:`StartupError`). SIGINT and SIGTERM (or the end of the terminal conversation) stop the
+    channels first, then the scheduler, then the store, so nothing is cut in the middle of a transaction.
     """
-    from bot.channels.console import ConsoleChannel
+    database = Path(settings.database_path)
+    with instance_lock(database):
+        ensure_free_space(database)
+        sock = listen(settings.http_host, settings.http_port)
+        try:
+            await _run(settings, sock, stdin, stdout)
+        finally:
+            sock.close()
+
+
+async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, stdout: TextIO) -> None:
+    from bot.channels.console import ConsoleChannel, can_converse
     from bot.channels.http import build_http_app
     from bot.channels.sms import SmsSender
     from bot.channels.telegram import TelegramChannel, TelegramSender
 
+    converse = settings.console_only and can_converse(stdin)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    core = await build_core(settings)
+    try:
+        core = await open_core(settings)
+    except BaseException:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        raise
     telegram = TelegramChannel(core) if settings.telegram_enabled else None
     server: uvicorn.Server | None = None
     serving: asyncio.Task[object] | None = None
@@ -137,24 +170,29 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         if settings.sms_enabled:
             core.outbox.add_sender(SmsSender(settings))
         await core.outbox.start()
-        if settings.console_only and not _port_free(settings.http_host, settings.http_port):
-            log.warning("port %s is busy: no HTTP server (only /healthz would be there)", settings.http_port)
-        else:
-            config = uvicorn.Config(
-                build_http_app(core, telegram),
-                host=settings.http_host,
-                port=settings.http_port,
-                log_level="warning",
-                access_log=False,
-                lifespan="off",
-            )
-            server = _Server(config)
-            serving = asyncio.create_task(server.serve())
-            waiting.append(serving)
-        if settings.console_only:
+        config = uvicorn.Config(
+            build_http_app(core, telegram),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        server = _Server(config)
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        waiting.append(serving)
+        if converse:
             stdout.write(core.i18n.t(core.i18n.default_language, "core.console_banner") + "\n")
-            waiting.append(asyncio.create_task(ConsoleChannel(core.dispatcher).run(stdin, stdout)))
-        log.info("running: %s", ", ".join(_channels(settings)))
+            waiting.append(asyncio.create_task(ConsoleChannel(core.dispatcher).run(stdin or sys.stdin, stdout)))
+        elif settings.console_only:
+            log.info(
+                "standard input is not a terminal: running without the terminal conversation, "
+                "HTTP on %s:%s (/healthz), until SIGTERM",
+                settings.http_host,
+                settings.http_port,
+            )
+        else:
+            log.info("running: %s", ", ".join(_channels(settings)))
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             task.result()  # a server that could not start raises here
@@ -179,6 +217,4 @@ def _channels(settings: Settings) -> list[str]:
         names.append(f"telegram ({settings.telegram_mode})")
     if settings.sms_enabled:
         names.append("sms")
-    if settings.console_only:
-        names.append("terminal")
     return names

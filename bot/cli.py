@@ -12,6 +12,7 @@ import typer
 
 from bot.cli_support import settings_or_exit
 from bot.config import Settings
+from bot.startup import StartupError
 
 app = typer.Typer(
     help="The Grands Voisins bot: SMS, Telegram and the terminal.",
@@ -36,11 +37,16 @@ def _logging(settings: Settings, quiet: bool) -> None:
 def run() -> None:
     """Run every channel configured in .env, the HTTP server and the scheduler (the terminal when none is)."""
     from bot.app import run as run_bot
+    from bot.channels.console import can_converse
 
     settings = settings_or_exit()
-    _logging(settings, quiet=settings.console_only)
+    # Quiet while chatting in the terminal; with no terminal (a service manager) the log is all there is.
+    _logging(settings, quiet=settings.console_only and can_converse(sys.stdin))
     try:
         asyncio.run(run_bot(settings))
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
 
@@ -52,7 +58,7 @@ def chat(
     ] = None,
 ) -> None:
     """A terminal conversation with the same handlers, as an unknown person or --as PHONE."""
-    from bot.app import build_core
+    from bot.app import open_core
     from bot.channels.console import ConsoleChannel
     from bot.people import normalise_phone
 
@@ -66,7 +72,9 @@ def chat(
             raise typer.Exit(2)
 
     async def talk() -> None:
-        core = await build_core(settings)
+        # No instance lock: chat neither sends nor recovers the outbox, so it is safe beside a running bot
+        # (what it queues, the running bot sends).
+        core = await open_core(settings)
         try:
             await ConsoleChannel(core.dispatcher, phone=phone).run()
         finally:
@@ -74,6 +82,9 @@ def chat(
 
     try:
         asyncio.run(talk())
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import I18n
+from bot.startup import storage_problem
 from bot.store import Store
 
 
@@ -28,11 +30,20 @@ def settings_or_exit(**overrides: object) -> Settings:
 async def opened_store(settings: Settings) -> AsyncIterator[Store]:
     """Only the database (migrations applied): staff commands never seed demo data into a real one."""
     store = Store(settings.database_path)
-    await store.open()
+    try:
+        await store.open()
+    except sqlite3.Error as exc:
+        typer.echo(str(storage_problem(Path(settings.database_path), exc)), err=True)
+        raise typer.Exit(1) from None
     try:
         yield store
     finally:
         await store.close()
+
+
+# The largest integer SQLite stores. A number typed on the command line (an id) is bounded by it with
+# typer's min/max: a bigger one gets a usage line, not an OverflowError from the database driver.
+MAX_ID = 2**63 - 1
 
 
 def plain_console() -> Console:

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 _LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Keys whose empty value means something other than "use the default".
+_EMPTY_IS_A_VALUE = frozenset({"sms_quiet_hours"})
 
 
 class ConfigError(Exception):
@@ -93,19 +95,20 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
-    @field_validator(
-        "public_url",
-        "twilio_account_sid",
-        "twilio_from_number",
-        "twilio_messaging_service_sid",
-        "telegram_bot_token",
-        "twilio_auth_token",
-        "telegram_webhook_secret",
-        mode="before",
-    )
+    @model_validator(mode="before")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _empty_is_unset(cls, data: object) -> object:
+        """``KEY=`` (as in ``.env.example``) means "not set": the default, for every key.
+
+        The one exception is ``SMS_QUIET_HOURS``, whose empty value is documented as "no quiet hours".
+        """
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: value
+            for key, value in data.items()
+            if key in _EMPTY_IS_A_VALUE or not (isinstance(value, str) and not value.strip())
+        }
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

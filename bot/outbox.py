@@ -26,7 +26,7 @@ import aiosqlite
 from bot.clock import Clock, iso
 from bot.i18n import I18n
 from bot.messages import Channel, Choice
-from bot.store import Store
+from bot.store import Store, unwritable_reason
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +46,24 @@ async def enqueue(
     person_id: int | None = None,
     choices: Iterable[Choice] = (),
     due_at: datetime | None = None,
+    about: int | None = None,
 ) -> bool:
-    """Queue one message inside the caller's transaction; False when this cause already reached this address."""
+    """Queue one message inside the caller's transaction; False when this cause already reached this address.
+
+    ``about`` is the person the text names when it goes to someone else (staff told of a sign-up,
+    a payee told who paid): erasing that person neutralises the body (:mod:`bot.privacy`).
+    """
     if channel not in SENDABLE:
         return False
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO outbox (cause, channel, address, person_id, body, choices, due_at, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO outbox (cause, channel, address, person_id, about_person_id, body, choices, due_at,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             cause,
             channel.value,
             address,
             person_id,
+            about,
             text,
             json.dumps([[c.key, c.label] for c in choices], ensure_ascii=False),
             iso(due_at or now),
@@ -81,12 +87,13 @@ async def enqueue_for_person(
     every_channel: bool = False,
     exclude_identity: int | None = None,
     due_at: datetime | None = None,
+    about: int | None = None,
 ) -> int:
     """Queue a catalog message for a person, in their language, on their preferred reachable channel.
 
     ``every_channel`` sends on each of their channels (a security notice); ``choices`` are
-    (key, label message id) pairs. Opted-out and unreachable identities are left out here, and
-    checked again when sending. Returns how many rows were queued.
+    (key, label message id) pairs; ``about`` as for :func:`enqueue`. Opted-out and unreachable
+    identities are left out here, and checked again when sending. Returns how many rows were queued.
     """
     async with db.execute("SELECT language FROM persons WHERE id = ?", (person_id,)) as cursor:
         row = await cursor.fetchone()
@@ -116,6 +123,7 @@ async def enqueue_for_person(
             person_id=person_id,
             choices=rendered,
             due_at=due_at,
+            about=about,
         )
     return queued
 
@@ -342,8 +350,9 @@ class Outbox:
         for hook in self.hooks:
             try:
                 await hook.tick(self)
-            except Exception:
-                log.exception("outbox hook %s failed", type(hook).__name__)
+            except Exception as exc:
+                if unwritable_reason(exc) is None:  # a full disk is said once by the store
+                    log.exception("outbox hook %s failed", type(hook).__name__)
 
     async def _ticking(self) -> None:
         while not self._stopping:
@@ -391,8 +400,10 @@ class Outbox:
         while not self._stopping:
             try:
                 sent = await self.send_one(channel)
-            except Exception:
-                log.exception("outbox worker error on %s", channel.value)
+            except Exception as exc:
+                if unwritable_reason(exc) is None:
+                    log.exception("outbox worker error on %s", channel.value)
+                # A full or read-only disk is said once by the store, not a traceback a second.
                 sent = False
             if not sent and not self._stopping:
                 self._wake.clear()
@@ -501,11 +512,20 @@ class Outbox:
         provider_id: str | None = None,
         segments: int | None = None,
     ) -> None:
-        await self.store.execute(
-            "UPDATE outbox SET status = ?, error = ?, provider_id = COALESCE(?, provider_id),"
-            " segments = COALESCE(?, segments), next_attempt_at = NULL, updated_at = ? WHERE id = ?",
-            (status, error, provider_id, segments, iso(self.clock.now()), row.id),
-        )
+        now = iso(self.clock.now())
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET status = ?, error = ?, provider_id = COALESCE(?, provider_id),"
+                " segments = COALESCE(?, segments), next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+                (status, error, provider_id, segments, now, row.id),
+            )
+            if provider_id is not None:
+                async with db.execute(
+                    "DELETE FROM delivery_early WHERE provider_id = ? RETURNING status, rank, error", (provider_id,)
+                ) as cursor:
+                    early = await cursor.fetchone()
+                if early is not None:
+                    await _advance(db, provider_id, early["status"], early["rank"], early["error"], now)
 
     async def _hold(self, row: Row, held: Hold) -> None:
         """A hook said not now (back to pending, the attempt not counted) or never (ended with its status)."""
@@ -562,26 +582,70 @@ class Outbox:
             )
 
     async def delivery_status(self, provider_id: str, status: str, error_code: str | None) -> bool:
-        """A delivery report (Twilio's status callback); an opted-out number is marked so."""
-        mapped = status if status in DELIVERY_STATUSES else None
-        if mapped is None:
-            return False
+        """A delivery report (Twilio's status callback); an opted-out number is marked so.
+
+        Reports arrive in any order (a late ``sent`` after ``delivered``) and two may arrive at
+        once: the row moves only forward, by one UPDATE whose condition compares the ranks, and
+        never leaves ``undelivered`` or ``failed``.
+        """
+        rank = DELIVERY_RANKS.get(status)
+        if rank is None or rank < DELIVERY_RANKS["sent"]:
+            return False  # what comes before the API's answer, or a status not known here
         now = iso(self.clock.now())
+        error = f"twilio {error_code}" if error_code else None
         async with self.store.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE outbox SET status = ?, error = COALESCE(?, error), updated_at = ?"
-                " WHERE provider_id = ? AND status IN ('sent', 'sending', 'delivered', 'undelivered', 'failed')",
-                (mapped, f"twilio {error_code}" if error_code else None, now, provider_id),
-            )
+            moved = await _advance(db, provider_id, status, rank, error, now)
+            if not moved and not await _known(db, provider_id):
+                # Before the API's answer was recorded: kept, and applied by _finish.
+                await db.execute(
+                    "DELETE FROM delivery_early WHERE received_at < ?", (iso(self.clock.now() - EARLY_KEPT),)
+                )
+                await db.execute(
+                    "INSERT INTO delivery_early (provider_id, status, rank, error, received_at) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (provider_id) DO UPDATE SET status = excluded.status, rank = excluded.rank,"
+                    " error = COALESCE(excluded.error, error) WHERE excluded.rank > delivery_early.rank",
+                    (provider_id, status, rank, error, now),
+                )
             if error_code == OPTED_OUT_CODE:
                 await db.execute(
                     "UPDATE identities SET opted_out_at = COALESCE(opted_out_at, ?) WHERE channel = 'sms'"
                     " AND address = (SELECT address FROM outbox WHERE provider_id = ?)",
                     (now, provider_id),
                 )
-        return cursor.rowcount > 0
+        return moved
+
+
+async def _advance(
+    db: aiosqlite.Connection, provider_id: str, status: str, rank: int, error: str | None, now: str
+) -> bool:
+    """Move the row forward to ``status``; True when it moved (never back, never out of a final state)."""
+    cursor = await db.execute(
+        "UPDATE outbox SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE provider_id = ?"
+        " AND (CASE status WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3"
+        " WHEN 'read' THEN 4 END) < ?",  # undelivered, failed (final) and rows never sent: NULL
+        (status, error, now, provider_id, rank),
+    )
+    return cursor.rowcount > 0
+
+
+async def _known(db: aiosqlite.Connection, provider_id: str) -> bool:
+    async with db.execute("SELECT 1 FROM outbox WHERE provider_id = ?", (provider_id,)) as cursor:
+        return await cursor.fetchone() is not None
 
 
 OPTED_OUT_CODE = "21610"
-# Twilio's statuses after the API accepted a message; queued/sending/sent/accepted are "sent" for us.
-DELIVERY_STATUSES = {"delivered", "undelivered", "failed", "sent", "read"}
+EARLY_KEPT = timedelta(days=1)  # an early report for a message this outbox never sent is dropped then
+# Twilio's statuses in the order a message goes through them (STACK-NOTES); the CASE in
+# delivery_status ranks the outbox's own the same way. queued, accepted, scheduled and sending
+# all come before the API's answer, which the outbox records as "sent": they change nothing.
+DELIVERY_RANKS = {
+    "queued": 0,
+    "accepted": 0,
+    "scheduled": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "read": 4,
+}

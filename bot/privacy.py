@@ -8,25 +8,37 @@ names them, the ``persons`` row stays only as an anonymous account that other pe
 A feature declares its own share with ``Router.personal_data(exporter, eraser)``. Its texts can
 name it in the export: ``<feature>.privacy_label`` (a short name) and ``<feature>.privacy_export``
 (a sentence formatted with the exporter's dict); without them a generic summary is shown.
+
+A person is also named in rows that are not theirs: the notice telling staff of their sign-up, a
+payee's notice of who paid, a memo or a reason staff typed. Such outbox rows carry
+``about_person_id`` (set by the feature that queues them) and lose their body; text that staff
+typed is found by the person's full name or member code (:class:`Mentions`) and replaced by a
+neutral text. An eraser reaches both through :func:`erasure` while it runs.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
+from bot.clock import iso
 from bot.dispatch import PersonalData
 from bot.i18n import I18n
 from bot.store import Store
+from bot.text import fold
 
 log = logging.getLogger(__name__)
 
 FORGOTTEN = "forgotten"
+# The catalog text that replaces what named a forgotten person (a message body, a memo, a reason).
+ERASED = "privacy.erased"
 
 # Outbox rows are the person's when they carry their id or go to one of their addresses.
 _SELECT_MESSAGES = (
@@ -38,6 +50,9 @@ _DELETE_MESSAGES = (
     "DELETE FROM outbox WHERE person_id = :person"
     " OR EXISTS (SELECT 1 FROM identities i WHERE i.person_id = :person"
     " AND i.channel = outbox.channel AND i.address = outbox.address)"
+)
+_SELECT_NAMING = (
+    "SELECT o.id, o.about_person_id, o.body, p.language FROM outbox o LEFT JOIN persons p ON p.id = o.person_id"
 )
 
 
@@ -223,31 +238,103 @@ class Forgotten:
     identities: int
     messages: int
     features: list[str] = field(default_factory=list)
+    neutralised: int = 0  # other people's messages that named the person, now a neutral text
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """How a person is named in other people's text: their full name and their member code.
+
+    A one-word name is left out: "Karim" in someone else's message is more often another Karim,
+    and rows that name the person on purpose carry ``about_person_id`` anyway. Matching ignores
+    case, accents and punctuation, and takes whole words only.
+    """
+
+    terms: tuple[str, ...] = ()
+
+    def found(self, text: str | None) -> bool:
+        if not text or not self.terms:
+            return False
+        folded = f" {fold(_readable(text))} "
+        return any(f" {term} " in folded for term in self.terms)
+
+
+def _readable(text: str) -> str:
+    """JSON kept by the engine (a conversation's data) escapes accents; read it back as text first."""
+    if text[:1] in "{[":
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            return text
+    return text
+
+
+async def mentions_of(db: aiosqlite.Connection, person_id: int) -> Mentions:
+    found = await _rows(db, "SELECT name, member_code FROM persons WHERE id = :person", {"person": person_id})
+    if not found:
+        return Mentions()
+    name, code = fold(found[0]["name"] or ""), fold(found[0]["member_code"] or "")
+    return Mentions(tuple(term for term in (name if len(name.split()) >= 2 else "", code) if term))
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What a feature's eraser may need besides its connection, while :func:`forget_person` runs it."""
+
+    person_id: int
+    at: datetime
+    neutral: str  # the catalog text, in the default language, for a memo or a reason that named them
+    mentions: Mentions
+
+
+_erasing: ContextVar[Erasure | None] = ContextVar("erasing", default=None)
+
+
+def erasure() -> Erasure:
+    """The erasure in progress; erasers keep their ``(db, person_id)`` signature and ask here."""
+    current = _erasing.get()
+    if current is None:
+        raise RuntimeError("no erasure in progress: erasers run inside forget_person")
+    return current
 
 
 async def forget_person(
-    store: Store, person_id: int, personal_data: Sequence[PersonalData], now: datetime
+    store: Store,
+    person_id: int,
+    personal_data: Sequence[PersonalData],
+    now: datetime,
+    i18n: I18n | None = None,
 ) -> Forgotten:
     """Erase a person: their features' data, messages, conversation, identities and roles, in one transaction.
 
     The ``persons`` row stays, anonymous (no name, code or language, status ``forgotten``), so
     records other people need keep pointing somewhere; nothing links it to the addresses any more,
     so the same phone writing again is a new guest. Features erase first, while the person's
-    identities can still be read. Any failure rolls everything back. Afterwards the file is
-    rewritten (:func:`scrub`) so the bytes are gone too.
+    identities and name can still be read. Other people's messages about them keep their row (the
+    recipient's history, the unique key) with a neutral body, and those not sent yet never go.
+    Any failure rolls everything back. Afterwards the file is rewritten (:func:`scrub`) so the
+    bytes are gone too. ``i18n`` gives the neutral texts (the bot's catalogs when omitted).
     """
+    i18n = i18n or I18n()
     params = {"person": person_id}
     async with store.transaction() as db:
         if not await _rows(db, "SELECT 1 FROM persons WHERE id = :person", params):
             raise LookupError(f"no person {person_id}")
+        mentions = await mentions_of(db, person_id)
         erased: list[str] = []
-        for share in personal_data:
-            if share.eraser is not None:
-                await share.eraser(db, person_id)
-                erased.append(share.feature)
+        token = _erasing.set(Erasure(person_id, now, i18n.t(i18n.default_language, ERASED), mentions))
+        try:
+            for share in personal_data:
+                if share.eraser is not None:
+                    await share.eraser(db, person_id)
+                    erased.append(share.feature)
+        finally:
+            _erasing.reset(token)
         cursor = await db.execute(_DELETE_MESSAGES, params)
         messages = cursor.rowcount
+        neutralised = await _neutralise_messages(db, person_id, mentions, i18n, now)
         await db.execute("DELETE FROM conversations WHERE person_id = :person", params)
+        await _drop_conversations_naming(db, mentions)
         cursor = await db.execute("DELETE FROM identities WHERE person_id = :person", params)
         identities = cursor.rowcount
         await db.execute("DELETE FROM person_roles WHERE person_id = :person", params)
@@ -256,7 +343,42 @@ async def forget_person(
             {**params, "status": FORGOTTEN},
         )
     await scrub(store)
-    return Forgotten(person_id, now, identities, messages, erased)
+    return Forgotten(person_id, now, identities, messages, erased, neutralised)
+
+
+async def _neutralise_messages(
+    db: aiosqlite.Connection, person_id: int, mentions: Mentions, i18n: I18n, now: datetime
+) -> int:
+    """Other people's messages about the person: a neutral body in the recipient's language; unsent ones stay unsent.
+
+    A row in flight (``sending``) has left with its text already; its status is the sender's to record.
+    """
+    # Without a name or code to look for, only the rows marked as about the person need reading.
+    async with db.execute(
+        _SELECT_NAMING if mentions.terms else _SELECT_NAMING + " WHERE o.about_person_id = :person",
+        {"person": person_id},
+    ) as cursor:
+        recipients = [(row[0], row[3]) async for row in cursor if row[1] == person_id or mentions.found(row[2])]
+    await db.executemany(
+        "UPDATE outbox SET body = ?, choices = '[]', about_person_id = NULL, updated_at = ?,"
+        " error = CASE WHEN status = 'pending' THEN ? ELSE error END,"
+        " next_attempt_at = CASE WHEN status = 'pending' THEN NULL ELSE next_attempt_at END,"
+        " status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END WHERE id = ?",
+        [
+            (i18n.t(language or i18n.default_language, ERASED), iso(now), FORGOTTEN, row_id)
+            for row_id, language in recipients
+        ],
+    )
+    return len(recipients)
+
+
+async def _drop_conversations_naming(db: aiosqlite.Connection, mentions: Mentions) -> None:
+    """Someone else's pending step or SMS pages that name the person (a staff list, a payment preview) go."""
+    if not mentions.terms:
+        return
+    async with db.execute("SELECT person_id, data, menu, pages FROM conversations") as cursor:
+        naming = [(row[0],) async for row in cursor if any(mentions.found(row[i]) for i in (1, 2, 3))]
+    await db.executemany("DELETE FROM conversations WHERE person_id = ?", naming)
 
 
 async def scrub(store: Store) -> bool:

@@ -1,9 +1,13 @@
-"""Text folding shared by the dispatcher and the features: people type without accents, in caps, with typos."""
+"""Text folding shared by the dispatcher and the features: people type without accents, in caps, with typos.
+
+And the days people type ("2/12", "02/12/2026", "2026-12-02"), read the same way by every feature.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, timedelta
 
 from unidecode import unidecode
 
@@ -28,6 +32,73 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     return fold(text).split()
+
+
+# The years a typed date may fall in. Outside them it is a typing mistake, and near the ends of
+# Python's calendar (year 1, year 9999) the first week added to it overflows.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
+
+
+class FarDate(ValueError):
+    """A date written correctly whose year is outside FIRST_YEAR..LAST_YEAR: the answer says the range.
+
+    ``key`` and ``params`` are the catalog message a feature answers with.
+    """
+
+    key = "core.far_date"
+
+    def __init__(self, typed: str) -> None:
+        super().__init__(typed)
+        self.params: dict[str, object] = {"value": typed.strip()[:20], "first": FIRST_YEAR, "last": LAST_YEAR}
+
+
+def within_years(day: date, typed: str | None = None) -> date:
+    """``day`` itself, or FarDate when its year is outside FIRST_YEAR..LAST_YEAR (for any parser of dates)."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FarDate(typed if typed is not None else day.isoformat())
+    return day
+
+
+def typed_day(text: str, today: date, recent: timedelta = timedelta(0)) -> date | None:
+    """A day as people type it: "2026-12-02", "02/12/2026", "2/12/26", "2.12", "2-12".
+
+    Without a year it is this year's, or next year's when this year's was more than ``recent`` before
+    ``today``. None when the text is no day (30 February included); FarDate when its year is out of range.
+    """
+    typed = text.strip()
+    iso = _ISO_DAY.match(typed)
+    numbers = iso or _DAY_MONTH.match(typed)
+    if numbers is None:
+        return None
+    if iso:
+        year, month, day = (int(group) for group in iso.groups())
+    else:
+        day, month = int(numbers.group(1)), int(numbers.group(2))
+        written = numbers.group(3)
+        year = today.year if written is None else int(written) + (2000 if len(written) == 2 else 0)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise FarDate(typed)
+    try:
+        found = date(year, month, day)
+        if not iso and numbers.group(3) is None and found < today - recent:
+            found = date(year + 1, month, day)  # "5/1" typed in December is next January
+    except ValueError:
+        return None
+    return found
+
+
+def digits_of(text: str) -> str:
+    """The decimal digits in ``text``, as ASCII: "n°١٢" -> "12". "²" is no digit here: ``int()`` refuses it."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
+
+
+def typed_number(text: str, digits: int = 9) -> int | None:
+    """A count or an id typed as a word: decimal digits only, at most ``digits`` of them (so SQLite can
+    store it), else None. ``str.isdigit`` alone lets "²" through to ``int()``, which raises."""
+    return int(text) if 0 < len(text) <= digits and text.isdecimal() else None
 
 
 def format_minutes(minutes: int) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import PATIENCE
+
 BOT_PREFIXES = ("TELEGRAM_", "TWILIO_", "SMS_", "PUBLIC_", "HTTP_", "DATABASE_", "DEMO_")
 
 
@@ -40,13 +42,38 @@ async def voisins(tmp_path: Path, *args: str, stdin: bytes = b"", env: dict[str,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(stdin), timeout=120)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(stdin), timeout=PATIENCE)
+    finally:
+        if process.returncode is None:  # timed out: leave nothing running behind
+            process.kill()
+            await process.wait()
     assert process.returncode is not None
     return Ran(process.returncode, out.decode(), err.decode())
 
 
-async def start_bot(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    """``voisins run`` as a deployment starts it, in ``tmp_path``; the process and its URL once /healthz answers."""
+async def healthy(process: asyncio.subprocess.Process, url: str, timeout: float = PATIENCE) -> bool:  # noqa: ASYNC109
+    """Wait until ``url``/healthz answers 200 (True) or the process has exited (False), however loaded the machine.
+
+    Bounded by time, not by a number of tries: on a busy machine one start-up took 50 s.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
+        while loop.time() < deadline:
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            if process.returncode is not None:
+                return False
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"voisins run did not answer {url}/healthz within {timeout:.0f} s")
+
+
+async def spawn_bot(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """``voisins run`` as a deployment starts it, in ``tmp_path``, not waited for; the process and its URL."""
     from tests.test_run import free_port
 
     port = free_port()
@@ -61,19 +88,19 @@ async def start_bot(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subpro
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(1200):  # a loaded machine (the whole suite in parallel) can take many seconds to start
-            try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return process, url
-            except httpx.TransportError:
-                pass
-            if process.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-    if process.returncode is None:
-        process.kill()
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def start_bot(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """``voisins run`` as a deployment starts it, in ``tmp_path``; the process and its URL once /healthz answers."""
+    process, url = await spawn_bot(tmp_path, env)
+    try:
+        if await healthy(process, url):
+            return process, url
+    except BaseException:
+        process.kill()  # leave nothing running behind
+        await process.wait()
+        raise
     await process.wait()
     assert process.stderr is not None
     raise AssertionError((await process.stderr.read()).decode())

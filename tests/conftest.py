@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ import httpx
 import pytest
 from telegram import Update
 from telegram.ext import ContextTypes
+from telegram.request import HTTPXRequest
 
 from bot.app import Core, build_core
 from bot.channels.console import ConsoleChannel
@@ -38,6 +41,44 @@ PARIS = ZoneInfo("Europe/Paris")
 # A Wednesday morning, in Paris time.
 START = datetime(2026, 11, 25, 10, 0, tzinfo=PARIS)
 CHANNELS = ["console", "sms", "telegram"]
+# Seconds a test waits for something that must happen (a process answering, a message arriving, a
+# worker finishing) before it fails. Generous: CI may run on a loaded machine, where a start-up that
+# takes 2 s alone can take a minute. A passing test never waits it out: it waits for the event.
+PATIENCE = 180.0
+
+
+async def eventually(
+    check: Callable[[], object | Awaitable[object]],
+    timeout: float = PATIENCE,  # noqa: ASYNC109 (a bound on the wait, not a pause)
+    what: str = "",
+) -> None:
+    """Poll ``check`` (sync or async) until it returns something true: wait for an event, never a fixed time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {timeout:.0f} s: {what or getattr(check, '__name__', check)}")
+        await asyncio.sleep(0.05)
+
+
+def patient_request(connections: int = 1) -> HTTPXRequest:
+    """PTB's HTTP client for a test's senders: a fake slow to answer on a busy machine is waited for.
+
+    With PTB's 5 s default, a request the fake took but answered late is retried and the person
+    gets the message twice.
+    """
+    return HTTPXRequest(
+        connection_pool_size=connections,
+        connect_timeout=PATIENCE,
+        read_timeout=PATIENCE,
+        write_timeout=PATIENCE,
+        pool_timeout=PATIENCE,
+    )
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -89,6 +130,12 @@ class Said:
         folded = fold(self.text)
         return all(fold(fragment) in folded for fragment in fragments)
 
+    @property
+    def code(self) -> str | None:
+        """The possession code an SMS confirmation prompt asks to type back ("répondez OUI 4721")."""
+        found = re.search(r"\b(?:OUI|YES)\s+(\d{4})\b", self.text)
+        return found.group(1) if found else None
+
     @classmethod
     def of(cls, replies: list[Reply]) -> Said:
         said = cls()
@@ -130,6 +177,11 @@ class Talk:
     async def choose(self, number: int, who: str = "alice") -> Said:
         """Pick the n-th choice of the last menu, as the person would on this channel."""
         return await self(str(number), who)
+
+    async def confirm(self, prompt: Said, who: str = "alice", word: str = "OUI") -> Said:
+        """Answer a confirmation prompt as its real owner would: with its SMS code when it shows one."""
+        code = prompt.code
+        return await self(f"{word} {code}" if code else word, who)
 
     async def location(self, latitude: float, longitude: float, who: str = "alice") -> Said:
         raise NotImplementedError
@@ -174,7 +226,7 @@ class SmsTalk(Talk):
         await super().start()
         self._serving = serve(build_http_app(self.core))
         self.url = await self._serving.__aenter__()
-        self.client = httpx.AsyncClient(timeout=10)
+        self.client = httpx.AsyncClient(timeout=PATIENCE)
 
     async def stop(self) -> None:
         await self.client.aclose()
@@ -237,7 +289,7 @@ class TelegramTalk(Talk):
     async def _exchange(self, who: str, update: dict[str, Any]) -> Said:
         chat_id = int(self.address(who))
         before = len(self.fake.sent_to(chat_id))
-        await asyncio.wait_for(self.telegram.event(update["update_id"]).wait(), timeout=10)
+        await asyncio.wait_for(self.telegram.event(update["update_id"]).wait(), timeout=PATIENCE)
         said = Said()
         for message in self.fake.sent_to(chat_id)[before:]:
             said.texts.append(message["text"])

@@ -14,6 +14,7 @@ import pytest
 from bot.backup import BackupError, backup, target_path
 from bot.clock import SystemClock
 from tests.commands import bot_env, voisins
+from tests.conftest import PATIENCE, eventually
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.twilio_api import FakeTwilio
 from tests.test_trocshop_kill import (
@@ -49,7 +50,7 @@ async def test_a_backup_taken_under_traffic_restores_everything(tmp_path: Path) 
     await seed(database, everyone)
     bulk(database)
     copy = tmp_path / "copy.db"
-    async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=20) as client:
+    async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=PATIENCE) as client:
         env = sms_env(tmp_path, twilio)
         async with running(tmp_path, env) as url:
             paid: list[int] = []
@@ -58,8 +59,8 @@ async def test_a_backup_taken_under_traffic_restores_everything(tmp_path: Path) 
 
             async def pay() -> None:
                 for index, pair in enumerate(everyone):
-                    await preview(client, url, pair)
-                    (answer,) = await say(client, url, tw.sms_params(pair.payer_phone, "OUI"))
+                    yes = await preview(client, url, pair)
+                    (answer,) = await say(client, url, tw.sms_params(pair.payer_phone, yes))
                     assert "C'est envoyé" in answer
                     paid.append(index)
 
@@ -73,8 +74,9 @@ async def test_a_backup_taken_under_traffic_restores_everything(tmp_path: Path) 
                     newcomers.append(phone)
 
             traffic = [asyncio.create_task(pay()), asyncio.create_task(newcomer())]
-            while len(paid) < 5:  # noqa: ASYNC110 (the traffic tasks own the list)
-                await asyncio.sleep(0.01)
+            await eventually(lambda: len(paid) >= 5 or traffic[0].done(), what="five payments answered")
+            if traffic[0].done():
+                traffic[0].result()  # the payments stopped early: say why
             before_backup = (len(paid), len(newcomers))
             made = await voisins(tmp_path, "backup", str(copy), env=bot_env(tmp_path))
             during = (len(paid), len(newcomers))

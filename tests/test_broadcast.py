@@ -11,13 +11,12 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
 from typer.testing import CliRunner
 
 from bot import people
@@ -30,7 +29,17 @@ from bot.messages import Channel
 from bot.store import Store
 from handlers.broadcast import logic as bc
 from handlers.broadcast.cli import broadcast_app
-from tests.conftest import PARIS, START, Talk, TelegramTalk, make_settings
+from tests.conftest import (
+    PARIS,
+    PATIENCE,
+    START,
+    Said,
+    Talk,
+    TelegramTalk,
+    eventually,
+    make_settings,
+    patient_request,
+)
 from tests.fakes.telegram_api import FakeTelegram, busiest
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -38,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Demo people (bot/demo.py) are in every talk's database: Awa (staff, admin), Karim (resident,
 # worker), Sam (resident, English), Lucie (volunteer); each has an SMS number and no Telegram.
 RESIDENTS = ("+33639980002", "+33639980003")
+UNSETTLED = ("pending", "sending")  # outbox rows that may still leave
 
 
 class RunningClock:
@@ -58,6 +68,15 @@ async def staff_here(talk: Talk, who: str = "staff") -> int:
         person_id = await people.register(db, now, "Staff", {"staff"}, "fr")
         await people.attach_identity(db, now, person_id, talk.identity_channel, talk.address(who))
     return person_id
+
+
+async def read_all(talk: Talk, said: Said, who: str = "staff") -> Said:
+    """A long preview by SMS, with the pages behind SUITE (where its code may be), as the staff read it."""
+    page = said
+    while talk.channel == "sms" and page.has("SUITE pour lire la suite"):  # the last page says if more follow
+        page = await talk("SUITE", who=who)
+        said = Said(texts=said.texts + page.texts)
+    return said
 
 
 async def outbox_rows(store: Store, broadcast_id: int) -> list[dict[str, object]]:
@@ -111,13 +130,9 @@ async def queue(
     return broadcast_id
 
 
-async def wait_until(predicate: object, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    """Poll an async predicate every 50 ms."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.05)
+async def wait_until(predicate: Callable[[], Awaitable[bool]]) -> None:
+    """Until an async predicate holds (bounded generously: the workers run on a possibly busy machine)."""
+    await eventually(predicate)
 
 
 @contextlib.asynccontextmanager
@@ -125,7 +140,7 @@ async def senders(
     core: Core, telegram: FakeTelegram, twilio: FakeTwilio, *, telegram_rate: float = 30, sms_rate: float = 50
 ) -> AsyncIterator[None]:
     """The core's outbox wired to the fakes (a connection pool large enough for the workers)."""
-    request = HTTPXRequest(connection_pool_size=16)
+    request = patient_request(connections=16)
     bot = Bot(telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot", request=request)
     settings = core.settings.model_copy(update={"twilio_api_url": twilio.url, "sms_max_per_second": sms_rate})
     async with bot:
@@ -162,7 +177,7 @@ async def test_staff_compose_preview_confirm_and_queue(talk: Talk) -> None:
     said = await talk.choose(2, who="staff")
     assert said.has("aperçu, pour résidents", "2 personnes la recevront", "par SMS : 2")
     assert await talk.core.store.fetchone("SELECT 1 FROM outbox WHERE cause LIKE 'broadcast:%'") is None
-    said = await talk("oui", who="staff")
+    said = await talk.confirm(await read_all(talk, said), who="staff")
     broadcast_id = await last_broadcast(talk.core.store)
     assert said.has(f"Annonce {broadcast_id} confirmée", "Encore à envoyer : 2")
     rows = await outbox_rows(talk.core.store, broadcast_id)
@@ -202,8 +217,8 @@ async def test_cancel_asks_first_then_stops(talk: Talk) -> None:
     said = await talk("non", who="staff")
     assert said.has("L'annonce continue")
     assert {r["status"] for r in await outbox_rows(talk.core.store, broadcast_id)} == {"pending"}
-    await talk(f"/annuler_annonce {broadcast_id}", who="staff")
-    said = await talk("oui", who="staff")
+    said = await talk(f"/annuler_annonce {broadcast_id}", who="staff")
+    said = await talk.confirm(said, who="staff")
     assert said.has(f"Annonce {broadcast_id} arrêtée", "2 messages ne partiront pas", "Annulés avant l'envoi : 2")
     assert {r["status"] for r in await outbox_rows(talk.core.store, broadcast_id)} == {"cancelled"}
     said = await talk(f"/annuler_annonce {broadcast_id}", who="staff")
@@ -254,6 +269,94 @@ async def test_everything_is_refused_to_non_staff(talk: Talk, role: str | None) 
     assert await state() == before
 
 
+NIGHT = datetime(2026, 11, 25, 22, 30, tzinfo=PARIS)  # within the default quiet hours (21:00-08:00)
+
+
+async def compose_at_night(talk: Talk) -> Said:
+    """A staff member's announcement to everyone at 22:30, up to its whole preview."""
+    talk.clock.set(NIGHT)
+    await staff_here(talk)
+    await talk("/annonce Atelier vélo samedi", who="staff")
+    await talk("aucun", who="staff")
+    preview = await read_all(talk, await talk("tout le monde", who="staff"))
+    assert preview.has("les SMS attendront 26/11 08:00"), preview.text
+    return preview
+
+
+async def test_a_forged_sms_yes_or_urgent_sends_nothing(talk: Talk) -> None:
+    """From the staff's number, OUI, URGENT, "1" and a wrong code queue nothing; the third wrong answer drops it."""
+    if talk.channel != "sms":
+        pytest.skip("the code is asked by SMS only")
+    preview = await compose_at_night(talk)
+    code = preview.code
+    assert code is not None and preview.has(f"répondez OUI {code}", f"URGENT {code}"), preview.text
+    assert not preview.has("1 OUI"), "no numbered choice a forger could send"
+    broadcast_id = await last_broadcast(talk.core.store)
+    said = await talk("OUI", who="staff")
+    assert said.has("Il faut le code", "Rien n'est fait sans lui"), said.text
+    said = await read_all(talk, await talk("URGENT", who="staff"))  # the preview again, urgent, with a new code
+    assert said.has("URGENT : les SMS partent même pendant les heures calmes") and said.code not in (None, code)
+    said = await talk("1", who="staff")
+    assert said.has("Il faut le code"), said.text
+    assert await outbox_rows(talk.core.store, broadcast_id) == []
+    said = await talk(f"URGENT {code}", who="staff")  # the first prompt's code: the third wrong answer
+    assert said.has("Code faux 3 fois", "rien n'a été fait"), said.text
+    await talk(f"OUI {code}", who="staff")
+    assert await outbox_rows(talk.core.store, broadcast_id) == []
+    assert await bc.get(talk.core.store, broadcast_id) is None  # the draft went with the question
+
+
+async def test_urgent_with_the_sms_code_sends_the_sms_now(talk: Talk) -> None:
+    """By SMS at night, URGENT and the preview's code queue every SMS due at once, and only once."""
+    if talk.channel != "sms":
+        pytest.skip("the code is asked by SMS only")
+    preview = await compose_at_night(talk)
+    broadcast_id = await last_broadcast(talk.core.store)
+    said = await talk(f"urgent {preview.code}", who="staff")
+    assert said.has(f"Annonce {broadcast_id} confirmée"), said.text
+    rows = await outbox_rows(talk.core.store, broadcast_id)
+    assert len(rows) == 5 and {(r["channel"], r["due_at"]) for r in rows} == {("sms", iso(NIGHT))}
+    assert (await bc.get(talk.core.store, broadcast_id)).urgent  # type: ignore[union-attr]
+    await talk(f"URGENT {preview.code}", who="staff")
+    assert len(await outbox_rows(talk.core.store, broadcast_id)) == 5
+
+
+async def test_urgent_shows_the_preview_again_and_yes_sends_at_night(talk: Talk) -> None:
+    """URGENT (the button, or typed by SMS) only changes the preview; its OUI (button, or code) sends the SMS now."""
+    await compose_at_night(talk)
+    broadcast_id = await last_broadcast(talk.core.store)
+    said = await (talk("URGENT", who="staff") if talk.channel == "sms" else talk.choose(3, who="staff"))
+    said = await read_all(talk, said)
+    assert said.has("URGENT : les SMS partent même pendant les heures calmes"), said.text
+    assert await outbox_rows(talk.core.store, broadcast_id) == []
+    if talk.channel == "sms":
+        assert said.code is not None and not said.has("1 OUI")
+        said = await talk.confirm(said, who="staff")
+    else:
+        assert said.code is None and said.has("1 OUI, envoyer", "2 NON, abandonner", "3 Pas urgent")
+        said = await talk.choose(1, who="staff")
+    assert said.has(f"Annonce {broadcast_id} confirmée"), said.text
+    rows = await outbox_rows(talk.core.store, broadcast_id)
+    assert rows and {r["due_at"] for r in rows} == {iso(NIGHT)}
+
+
+async def test_a_forged_sms_yes_does_not_stop_a_broadcast(talk: Talk) -> None:
+    """/annuler_annonce then a bare OUI, "1" or a wrong code stop nothing; three wrong answers drop the question."""
+    if talk.channel != "sms":
+        pytest.skip("the code is asked by SMS only")
+    await staff_here(talk)
+    broadcast_id = await queue(talk.core, "residents")
+    prompt = await talk(f"/annuler_annonce {broadcast_id}", who="staff")
+    assert prompt.code is not None and not prompt.has("1 OUI"), prompt.text
+    for forged in ("OUI", "1"):
+        assert (await talk(forged, who="staff")).has("Il faut le code")
+    wrong = "0000" if prompt.code != "0000" else "1111"
+    assert (await talk(f"OUI {wrong}", who="staff")).has("Code faux 3 fois")
+    await talk(f"OUI {prompt.code}", who="staff")
+    assert {r["status"] for r in await outbox_rows(talk.core.store, broadcast_id)} == {"pending"}
+    assert (await bc.get(talk.core.store, broadcast_id)).status == "sending"  # type: ignore[union-attr]
+
+
 async def test_staff_menu_has_the_announcements(talk: Talk) -> None:
     """The staff's main menu leads to the announcements; a resident's does not show it."""
     await staff_here(talk)
@@ -292,7 +395,7 @@ async def test_progress_message_is_edited_in_place(tmp_path: Path, clock: FakeCl
                 found = await bc.get(talk.core.store, broadcast_id)
                 return found is not None and found.progress_final
 
-            await wait_until(final, timeout=10)
+            await wait_until(final)
             edits = [m for m in fake.sent_to(chat) if m["method"] == "editMessageText"]
             assert edits and all(m["message_id"] == progress["message_id"] for m in edits)
             assert "terminée" in edits[-1]["text"] and "Envoyés : 4 sur 4" in edits[-1]["text"]
@@ -524,12 +627,13 @@ async def test_the_rate_limits_are_never_exceeded(live_core: Core) -> None:
                 report = await bc.report(core.store, core.clock.now(), broadcast_id)
                 return report is not None and report.finished
 
-            await wait_until(finished, timeout=20)
+            await wait_until(finished)
         assert telegram.throttled == [] and twilio.throttled == 0
         assert busiest(telegram.message_times()) <= 20 and busiest(twilio.stamps) <= 5
         assert len(telegram.stamps) == 60 and len(twilio.stamps) == 12 + 4  # and the four demo people
-        span = max(twilio.stamps) - min(twilio.stamps)
-        assert 15 / span >= 0.7 * 5  # not far below the allowed rate either (bench/broadcast.py measures it)
+        # Not held far below the allowed rate either: the workers send side by side, up to the limit in
+        # one window (a count, not a duration a loaded machine stretches; bench/broadcast.py measures the rate).
+        assert busiest(twilio.stamps) >= min(core.outbox.workers, 5)
 
 
 async def test_a_stricter_provider_is_obeyed(live_core: Core) -> None:
@@ -546,7 +650,7 @@ async def test_a_stricter_provider_is_obeyed(live_core: Core) -> None:
                 report = await bc.report(core.store, core.clock.now(), broadcast_id)
                 return report is not None and report.finished
 
-            await wait_until(finished, timeout=20)
+            await wait_until(finished)
         assert telegram.throttled  # the fake did push back
         assert sorted(m["chat_id"] for m in telegram.sent) == sorted(int(c) for c in chats)
         report = await bc.report(core.store, core.clock.now(), broadcast_id)
@@ -568,12 +672,19 @@ async def test_cancelling_stops_what_is_not_sent(live_core: Core) -> None:
             await wait_until(some_sent)
             result = await bc.cancel(core.store, core.clock.now(), broadcast_id)
             at_cancel = len(telegram.sent)
-            await asyncio.sleep(1.5)
+
+            async def settled() -> bool:
+                """Every row has its outcome: none pending or in flight, so none can leave any more."""
+                return not [r for r in await outbox_rows(core.store, broadcast_id) if r["status"] in UNSETTLED]
+
+            await wait_until(settled)
         assert len(telegram.sent) <= at_cancel + core.outbox.workers  # only the requests already in flight
         report = await bc.report(core.store, core.clock.now(), broadcast_id)
         assert report is not None and report.broadcast.status == "cancelled" and report.waiting == 0
         assert report.sent == len(telegram.sent) and report.sent + report.cancelled == 60
-        assert result.stopped == report.cancelled
+        # The cancel counts the rows still queued; a row a worker had claimed just before it is dropped
+        # by the hook after (never sent), so up to one per worker more end cancelled than announced.
+        assert result.stopped <= report.cancelled <= result.stopped + core.outbox.workers
 
 
 async def test_a_retry_after_the_cancel_is_not_sent(core: Core, clock: FakeClock) -> None:
@@ -676,7 +787,7 @@ async def test_cli_follows_the_running_bots_sending(settings: Settings, tmp_path
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
             try:
-                out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+                out, err = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
             finally:
                 if process.returncode is None:  # timed out: leave nothing running behind
                     process.kill()

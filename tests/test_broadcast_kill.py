@@ -16,7 +16,8 @@ from pathlib import Path
 
 from bot.clock import SystemClock, iso
 from bot.store import Store
-from tests.commands import start_bot
+from tests.commands import spawn_bot, start_bot
+from tests.conftest import PATIENCE, eventually
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram, busiest
 from tests.fakes.twilio_api import FakeTwilio
@@ -66,7 +67,7 @@ async def cli(tmp_path: Path, env: dict[str, str], *args: str) -> str:
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
     finally:
         if process.returncode is None:  # timed out: leave nothing running behind
             process.kill()
@@ -105,12 +106,13 @@ async def test_a_killed_bot_finishes_the_broadcast_after_a_restart(tmp_path: Pat
         )
         assert f"Encore à envoyer : {TELEGRAM_PEOPLE + SMS_PEOPLE}" in queued
 
-        first, _ = await start_bot(tmp_path, env)
+        first, _ = await spawn_bot(tmp_path, env)  # watched from its first message, not from /healthz
         try:
-            for _ in range(400):
-                if len(telegram.sent) >= TELEGRAM_PEOPLE // 2:
-                    break
-                await asyncio.sleep(0.025)
+            await eventually(
+                lambda: len(telegram.sent) >= TELEGRAM_PEOPLE // 2 or first.returncode is not None,
+                what="half the Telegram sent",
+            )
+            assert first.returncode is None, "voisins run stopped by itself"
         finally:
             first.kill()
             await first.wait()
@@ -120,14 +122,11 @@ async def test_a_killed_bot_finishes_the_broadcast_after_a_restart(tmp_path: Pat
 
         second, _ = await start_bot(tmp_path, env)
         try:
-            for _ in range(600):
-                if rows_by_status(database).keys() <= {"sent"}:
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(lambda: rows_by_status(database).keys() <= {"sent"}, what="every row sent")
             status = await cli(tmp_path, env, "status", "1")
         finally:
             second.terminate()
-            await asyncio.wait_for(second.wait(), timeout=15)
+            await asyncio.wait_for(second.wait(), timeout=PATIENCE)
         assert second.returncode == 0
 
     assert rows_by_status(database) == {"sent": TELEGRAM_PEOPLE + SMS_PEOPLE}

@@ -33,16 +33,20 @@ from bot.clock import FakeClock
 from bot.messages import Channel
 from bot.outbox import enqueue
 from bot.people import add_person
-from tests.conftest import ObservedTelegramChannel, make_settings
+from tests.conftest import PATIENCE, ObservedTelegramChannel, eventually, make_settings
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_trocshop_kill import books_check, outbox_status, pairs, preview, rows, running, seed, sms_env
+from tests.test_trocshop_kill import books_check, pairs, preview, rows, running, seed, sms_env, wait_all_sent
 
 PEOPLE = 8
-CLIENT_TIMEOUT = 0.3  # seconds: how long the senders wait for an answer in these tests
-HANG = 0.6  # longer than CLIENT_TIMEOUT: the client gives up first
+# Seconds the senders wait for an answer in these tests: short, so that a hang costs little, but
+# well above what a loaded machine takes to answer on loopback. A request that times out although
+# the fake took it is sent again, and a person would get the message twice.
+CLIENT_TIMEOUT = 2.0
+HANG = 2 * CLIENT_TIMEOUT  # the client gives up first
+LOCKED_FOR = 1.0  # seconds another process holds the lock once the bot has the Telegram updates
 
 
 @pytest.fixture
@@ -50,7 +54,10 @@ async def senders(core: Core) -> AsyncIterator[tuple[FakeTelegram, FakeTwilio]]:
     """The core's outbox sending to both fakes, with short client time-outs."""
     async with FakeTelegram() as telegram, FakeTwilio() as twilio:
         short = HTTPXRequest(
-            connect_timeout=CLIENT_TIMEOUT, read_timeout=CLIENT_TIMEOUT, write_timeout=CLIENT_TIMEOUT, pool_timeout=1
+            connect_timeout=CLIENT_TIMEOUT,
+            read_timeout=CLIENT_TIMEOUT,
+            write_timeout=CLIENT_TIMEOUT,
+            pool_timeout=CLIENT_TIMEOUT,
         )
         bot = Bot(
             telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot", request=short
@@ -138,18 +145,18 @@ def locked(database: Path) -> Iterator[threading.Event]:
     taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        other = sqlite3.connect(database, isolation_level=None, timeout=5)
+        other = sqlite3.connect(database, isolation_level=None, timeout=PATIENCE)
         try:
             other.execute("BEGIN EXCLUSIVE")
             taken.set()
-            release.wait(30)
+            release.wait(PATIENCE)
             other.execute("COMMIT")
         finally:
             other.close()
 
     thread = threading.Thread(target=hold)
     thread.start()
-    assert taken.wait(5)
+    assert taken.wait(PATIENCE)
     try:
         yield release
     finally:
@@ -167,13 +174,13 @@ async def test_a_locked_database_delays_a_running_bot_without_losing_anything(tm
     database = tmp_path / "run.db"
     everyone = pairs(6)
     await seed(database, everyone)
-    async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=20) as client:
+    async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=PATIENCE) as client:
         async with running(tmp_path, sms_env(tmp_path, twilio)) as url:
-            for pair in everyone:
-                await preview(client, url, pair)
+            answers_yes = [await preview(client, url, pair) for pair in everyone]
             with locked(database) as release:
                 confirmations = [
-                    tw.post_sms(client, url, tw.sms_params(pair.payer_phone, "OUI")) for pair in everyone
+                    tw.post_sms(client, url, tw.sms_params(pair.payer_phone, yes))
+                    for pair, yes in zip(everyone, answers_yes, strict=True)
                 ] + [tw.post_sms(client, url, tw.sms_params(f"+3363993{n:04d}", "aide")) for n in range(6)]
                 started = asyncio.get_running_loop().time()
                 answers, _ = await asyncio.gather(asyncio.gather(*confirmations), release_after(release, 2.5))
@@ -182,9 +189,7 @@ async def test_a_locked_database_delays_a_running_bot_without_losing_anything(tm
             assert [r.status_code for r in answers] == [200] * 12
             assert all("C'est envoyé" in tw.messages(r.text)[0] for r in answers[:6])
             assert all(tw.messages(r.text)[0] for r in answers[6:])
-            async with asyncio.timeout(15):  # the outbox resumes: each person paid is told
-                while outbox_status(database) != {"sent": 6}:  # noqa: ASYNC110 (another process writes it)
-                    await asyncio.sleep(0.05)
+            await wait_all_sent(database, 6)  # the outbox resumes: each person paid is told
     assert sorted(m["To"] for m in twilio.messages) == sorted(p.payee_phone for p in everyone)
     assert rows(database, "SELECT COUNT(*) FROM troc_entries WHERE category = 'exchange'") == [(6,)]
     assert "The books are right" in await books_check(tmp_path, database)
@@ -203,10 +208,17 @@ async def test_telegram_waits_for_a_locked_database(
     try:
         with locked(settings.database_path) as release:
             updates = [fake_telegram.push_message(7_200_000 + n, "aide") for n in range(3)]
-            await asyncio.sleep(2)
+            last = updates[-1]["update_id"]
+
+            def fetched() -> bool:
+                """The bot has all three: its next getUpdates confirms them with a higher offset."""
+                return any(m == "getUpdates" and int(p.get("offset") or 0) > last for m, p in fake_telegram.calls)
+
+            await eventually(fetched)
+            await asyncio.sleep(LOCKED_FOR)  # the fault itself: the file stays locked a moment longer
             assert all(fake_telegram.sent_to(7_200_000 + n) == [] for n in range(3))
             release.set()
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(PATIENCE):
             for update in updates:
                 await channel.event(update["update_id"]).wait()
         for n in range(3):
@@ -221,7 +233,7 @@ async def test_a_lock_longer_than_the_busy_timeout_lets_twilio_deliver_again(cor
     await core.store.db.execute("PRAGMA busy_timeout=300")  # the bot's 10 s, shortened for the test
     params = tw.sms_params("+33639930999", "aide")
     before = await core.store.fetchone("SELECT COUNT(*) FROM persons")
-    async with serve(build_http_app(core)) as url, httpx.AsyncClient(timeout=10) as client:
+    async with serve(build_http_app(core)) as url, httpx.AsyncClient(timeout=PATIENCE) as client:
         with locked(core.settings.database_path):
             failed = await tw.post_sms(client, url, params)
         assert failed.status_code == 500  # Twilio delivers the same MessageSid again
@@ -235,11 +247,10 @@ async def test_a_lock_longer_than_the_busy_timeout_lets_twilio_deliver_again(cor
 async def test_twilio_delivering_again_while_the_first_is_handled_is_told_to_wait(core: Core) -> None:
     """The same MessageSid while the first delivery waits for the lock: 503 to retry later; handled once."""
     params = tw.sms_params("+33639930998", "aide")
-    async with serve(build_http_app(core)) as url, httpx.AsyncClient(timeout=10) as client:
+    async with serve(build_http_app(core)) as url, httpx.AsyncClient(timeout=PATIENCE) as client:
         with locked(core.settings.database_path) as release:
             first = asyncio.create_task(tw.post_sms(client, url, params))
-            while params["MessageSid"] not in sms._handling:  # noqa: ASYNC110 (the first delivery, in flight)
-                await asyncio.sleep(0.01)
+            await eventually(lambda: params["MessageSid"] in sms._handling, what="the first delivery in flight")
             second = await tw.post_sms(client, url, params)
             release.set()
         answered = await first

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
-from bot.messages import Channel
+import pytest
+
+from bot.app import Core
+from bot.messages import Channel, Inbound
 from bot.people import add_person, attach_identity
+from handlers.account import link
 from tests.conftest import Talk
 
 REGISTERED_PHONE = "+33639982001"
@@ -149,14 +153,107 @@ async def test_unknown_number_gets_the_same_neutral_answer(talk: Talk) -> None:
     assert row is not None and row[0] == 0
 
 
-async def test_codes_are_limited_per_hour(talk: Talk) -> None:
-    """A fourth code in the same hour is refused, so nobody can flood a person's phone."""
+UNKNOWN_CODE = "GV-2222"  # a member code nobody has
+UNKNOWN_PHONE = "06 39 98 99 99"
+
+
+async def link_codes_queued(talk: Talk) -> int:
+    row = await talk.core.store.fetchone("SELECT COUNT(*) FROM outbox WHERE cause LIKE 'link-code:%'")
+    assert row is not None
+    return int(row[0])
+
+
+async def conversation(talk: Talk, who: str, typed: list[str]) -> list[str]:
+    """What the person saw after each message, as text."""
+    return [(await talk(text, who=who)).text for text in typed]
+
+
+async def test_known_and_unknown_get_the_same_answers(talk: Talk) -> None:
+    """LIER, then a registered code or one nobody has, then wrong codes: every answer is the same word for word;
+    only the registered person is sent a code."""
     await registered(talk)
-    for _ in range(3):
-        await talk("lier")
-        assert (await talk(CODE)).has("Si ce numéro ou ce code est inscrit")
-    await talk("lier")
-    assert (await talk(CODE)).has("Trop de codes")
+    wrong = ["000000", "111111", "222222", "333333", "444444"]
+    known = await conversation(talk, "alice", ["lier", CODE, *wrong])
+    assert await link_codes_queued(talk) == 1
+    if await code_in_outbox(talk) in wrong:  # one chance in a million and a half: the test would mean nothing
+        return
+    for who, target in (("bob", UNKNOWN_CODE), ("carol", UNKNOWN_PHONE)):
+        unknown = await conversation(talk, who, ["lier", target, *wrong])
+        assert unknown == known, who
+    assert await link_codes_queued(talk) == 1
+    assert "Si ce numéro ou ce code est inscrit" in known[1]
+    assert "4 essai" in known[2] and "Trop d'essais" in known[6]
+
+
+async def test_the_limit_per_person_asked_for_is_silent(talk: Talk) -> None:
+    """Past three codes an hour to one person nothing more is sent; the asker is told exactly what the others were."""
+    await registered(talk)
+    answers = [await conversation(talk, who, ["lier", CODE, "000000"]) for who in ("a", "b", "c", "d", "e")]
+    assert all(answer == answers[0] for answer in answers), answers
+    assert await link_codes_queued(talk) == 3
+    talk.clock.advance(minutes=61)
+    await conversation(talk, "f", ["lier", CODE])
+    assert await link_codes_queued(talk) == 4
+
+
+async def test_the_limit_per_asking_account_does_not_depend_on_the_target(talk: Talk) -> None:
+    """A sixth request in an hour from one account is refused, in the same words whether it names someone or not."""
+    await registered(talk)
+    asks = ["lier", CODE] * 6
+    known = await conversation(talk, "alice", asks)
+    unknown = await conversation(talk, "bob", ["lier", UNKNOWN_CODE] * 6)
+    assert known == unknown
+    assert "Trop de demandes" in known[-1] and all("Trop de demandes" not in text for text in known[:-1])
+    assert await link_codes_queued(talk) == 3  # the per-person limit, silently
+    talk.clock.advance(minutes=61)
+    assert "Si ce numéro ou ce code est inscrit" in (await conversation(talk, "alice", ["lier", CODE]))[-1]
+
+
+async def test_the_overall_limit_bounds_what_is_sent(talk: Talk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the bot's hourly number of requests, everyone is refused the same way: nothing is sent to anyone."""
+    monkeypatch.setattr(link, "MAX_REQUESTS_OVERALL", 3)
+    await registered(talk)
+    for who in ("a", "b", "c"):
+        await conversation(talk, who, ["lier", UNKNOWN_CODE])
+    refused_known = await conversation(talk, "d", ["lier", CODE])
+    refused_unknown = await conversation(talk, "e", ["lier", UNKNOWN_PHONE])
+    assert refused_known == refused_unknown and "Trop de demandes" in refused_known[-1]
+    assert await link_codes_queued(talk) == 0
+    talk.clock.advance(minutes=61)
+    await conversation(talk, "d", ["lier", CODE])
+    assert await link_codes_queued(talk) == 1
+
+
+async def test_every_request_does_the_same_work(core: Core) -> None:
+    """A registered code and an unknown one run the same statements (a code row is written either way);
+    only the outbox write is added for the registered one, so the answer does not come back sooner."""
+    now = core.clock.now()
+    await add_person(core.store, now, "Karim", {"resident"}, phone=REGISTERED_PHONE, member_code=CODE)
+    statements: list[str] = []
+
+    def traced(sql: str) -> None:
+        statements.append(re.sub(r"'[^']*'|\b\d+\b|\bNULL\b", "?", " ".join(sql.split())))
+
+    async def ask(address: str, typed: str) -> list[str]:
+        await core.dispatcher.handle(Inbound(Channel.CONSOLE, address, "lier"))
+        await core.store.db.set_trace_callback(traced)
+        try:
+            await core.dispatcher.handle(Inbound(Channel.CONSOLE, address, typed))
+        finally:
+            await core.store.db.set_trace_callback(None)
+        taken = list(statements)
+        statements.clear()
+        return taken
+
+    known = await ask("terminal-a", CODE)
+    unknown = await ask("terminal-b", UNKNOWN_CODE)
+    assert sum("INSERT INTO link_codes" in s for s in known) == sum("INSERT INTO link_codes" in s for s in unknown) == 1
+    assert sum("INSERT OR IGNORE INTO outbox" in s for s in known) == 1
+    assert not any("outbox" in s for s in unknown)
+    inserted = next(i for i, s in enumerate(known) if "INSERT INTO link_codes" in s)
+    assert unknown[: inserted + 1] == known[: inserted + 1]
+    queuing = ("SELECT language FROM persons WHERE id", "FROM identities WHERE person_id", "INTO outbox")
+    assert unknown[inserted + 1 :] == [s for s in known[inserted + 1 :] if not any(q in s for q in queuing)]
 
 
 async def test_staff_can_read_the_code(talk: Talk) -> None:

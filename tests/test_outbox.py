@@ -17,7 +17,7 @@ from bot.messages import Channel, Choice
 from bot.outbox import enqueue, enqueue_for_person
 from bot.people import add_person
 from bot.sms_text import is_gsm
-from tests.conftest import make_settings
+from tests.conftest import PATIENCE, make_settings, patient_request
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
@@ -31,7 +31,12 @@ CHAT = "424242"
 async def fakes(core: Core) -> AsyncIterator[tuple[FakeTelegram, FakeTwilio]]:
     """The core's outbox wired to a fake Bot API and a fake Twilio REST API."""
     async with FakeTelegram() as telegram, FakeTwilio() as twilio:
-        bot = Bot(telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot")
+        bot = Bot(
+            telegram.token,
+            base_url=f"{telegram.url}/bot",
+            base_file_url=f"{telegram.url}/file/bot",
+            request=patient_request(),
+        )
         settings = core.settings.model_copy(update={"twilio_api_url": twilio.url})
         async with bot:
             core.outbox.add_sender(TelegramSender(bot, 30))
@@ -137,7 +142,7 @@ async def test_sms_is_sent_in_gsm7_and_delivery_is_recorded(core: Core, fakes: t
     (sent,) = twilio.sent_to(PHONE)
     assert is_gsm(sent["Body"]) and sent["Body"] == "Fete à la Lingerie - à bientot"
     assert sent["From"] == tw.BOT_NUMBER and sent["StatusCallback"] == f"{tw.PUBLIC_URL}/twilio/status"
-    async with serve(build_http_app(core)) as url, httpx.AsyncClient() as client:
+    async with serve(build_http_app(core)) as url, httpx.AsyncClient(timeout=PATIENCE) as client:
         params = {"MessageSid": sent["Sid"], "MessageStatus": "delivered", "AccountSid": tw.ACCOUNT_SID}
         signature = tw.sign(f"{tw.PUBLIC_URL}/twilio/status", params)
         response = await client.post(f"{url}/twilio/status", data=params, headers={"X-Twilio-Signature": signature})

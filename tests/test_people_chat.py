@@ -10,7 +10,7 @@ import pytest
 from bot import people
 from bot.messages import Channel
 from bot.store import Store
-from tests.conftest import Talk, TelegramTalk
+from tests.conftest import Said, Talk, TelegramTalk
 
 # Demo people (bot/demo.py) are in every talk's database: Karim GV-K7P2 (resident, worker,
 # 06 39 98 00 02), Sam GV-TAY3 (06 39 98 00 03), Lucie GV-MRT4 (volunteer, 06 39 98 00 04).
@@ -61,6 +61,11 @@ async def phones_of(store: Store, person_id: int) -> list[str]:
     return [row[0] for row in rows]
 
 
+async def say_yes(talk: Talk, summary: Said, who: str) -> Said:
+    """The summary's yes as its owner gives it: the OUI button, or by SMS OUI and the code it shows."""
+    return await talk.confirm(summary, who=who) if summary.code else await talk.choose(1, who=who)
+
+
 async def pending_step(talk: Talk, who: str) -> str | None:
     row = await talk.core.store.fetchone(
         "SELECT c.step FROM conversations c JOIN identities i ON i.person_id = c.person_id WHERE i.address = ?",
@@ -87,7 +92,7 @@ async def test_staff_register_a_person_step_by_step(talk: Talk, staff: str) -> N
     assert said.has("Langue de Jean Dupont", "Français", "Anglais", "La personne choisira")
     said = await talk.choose(1, who=staff)
     assert said.has("Inscrire Jean Dupont ?", "06 39 98 01 23", "Résident, Bénévole", "Français", "OUI", "NON")
-    said = await talk.choose(1, who=staff)
+    said = await say_yes(talk, said, staff)
     assert said.has("Jean Dupont est inscrit, code membre GV-")
     code = re.search(r"GV-[A-Z0-9]{4}", said.text)
     assert code is not None
@@ -117,7 +122,7 @@ async def test_registration_with_buttons_and_no_phone(talk: Talk, staff: str) ->
     await talk.choose(5, who=staff)
     said = await talk.choose(3, who=staff)
     assert said.has("Téléphone : aucun", "Conciergerie", "La personne choisira")
-    said = await talk("oui", who=staff)
+    said = await talk.confirm(said, who=staff)
     code = re.search(r"GV-[A-Z0-9]{4}", said.text)
     assert code is not None, said.text
     person = await person_by_code(talk.core.store, code.group())
@@ -153,8 +158,8 @@ async def test_the_no_button_cancels_and_a_late_yes_changes_nothing(talk: Talk, 
     before = await roster_state(talk.core.store)
     for text in ("/register", "Jean Dupont", "aucun", "1 ok", "2"):
         await talk(text, who=staff)
-    said = await talk.choose(2, who=staff)
-    assert said.has("Annulé")
+    said = await (talk("NON", who=staff) if talk.channel == "sms" else talk.choose(2, who=staff))  # SMS: no buttons
+    assert said.has("Annulé : rien n'a été enregistré")
     if talk.channel == "telegram":
         said = await talk.choose(1, who=staff)  # the OUI button of the same summary
         assert said.has("n'est plus en cours", "rien n'a été modifié")
@@ -167,10 +172,10 @@ async def test_the_no_button_cancels_and_a_late_yes_changes_nothing(talk: Talk, 
 async def test_yes_twice_registers_once(talk: Talk, staff: str) -> None:
     """A second OUI after the registration (a double press) creates nobody else."""
     for text in ("/inscrire", "Jean Dupont", "aucun", "1 ok", "2"):
-        await talk(text, who=staff)
-    assert (await talk.choose(1, who=staff)).has("est inscrit")
+        summary = await talk(text, who=staff)
+    assert (await say_yes(talk, summary, staff)).has("est inscrit")
     after = await roster_state(talk.core.store)
-    await talk.choose(1, who=staff)
+    await say_yes(talk, summary, staff)
     assert await roster_state(talk.core.store) == after
     rows = await talk.core.store.fetchall("SELECT 1 FROM persons WHERE name = 'Jean Dupont'")
     assert len(rows) == 1
@@ -192,11 +197,11 @@ async def test_bad_answers_are_asked_again(talk: Talk, staff: str) -> None:
     await talk("benevole ok", who=staff)
     said = await talk("peut-être", who=staff)
     assert said.has("Langue de Jean Dupont")
-    await talk("en", who=staff)
+    summary = await talk("en", who=staff)
     said = await talk("peut-être", who=staff)
     assert said.has("Répondez OUI pour enregistrer, ou NON pour annuler")
     assert await roster_state(talk.core.store) == before
-    assert (await talk("oui", who=staff)).has("Jean Dupont est inscrit")
+    assert (await talk.confirm(summary, who=staff)).has("Jean Dupont est inscrit")
 
 
 async def test_a_phone_already_registered_is_refused_at_once(talk: Talk, staff: str) -> None:
@@ -229,7 +234,7 @@ async def test_give_and_remove_roles_by_member_code(talk: Talk, staff: str) -> N
     assert said.has("Rôles de Karim Benali (GV-K7P2) : Conciergerie, Bénévole")
     said = await talk.choose(5, who=staff)
     assert said.has("rôles actuels Résident, Conciergerie", "Nouveaux rôles : Conciergerie, Bénévole", "OUI")
-    said = await talk.choose(1, who=staff)
+    said = await say_yes(talk, said, staff)
     assert said.has("C'est fait : Karim Benali (GV-K7P2) a les rôles Conciergerie, Bénévole")
     karim = await person_by_code(talk.core.store, "GV-K7P2")
     assert karim.roles == {"worker", "volunteer"}
@@ -263,7 +268,7 @@ async def test_attach_a_phone_by_member_code(talk: Talk, staff: str) -> None:
     """/tel GV-K7P2 06... asks to confirm, naming the number it replaces; OUI makes it Karim's only number."""
     said = await talk("/tel GV-K7P2 06 39 98 07 77", who=staff)
     assert said.has("Rattacher le 06 39 98 07 77 à Karim Benali (GV-K7P2), à la place du 06 39 98 00 02 ?")
-    said = await talk("oui", who=staff)
+    said = await talk.confirm(said, who=staff)
     assert said.has("C'est fait : le 06 39 98 07 77 est celui de Karim Benali (GV-K7P2)")
     karim = await person_by_code(talk.core.store, "GV-K7P2")
     assert await phones_of(talk.core.store, karim.id) == ["+33639980777"]
@@ -278,8 +283,9 @@ async def test_attach_a_phone_step_by_step_in_english(talk: Talk, staff: str) ->
         )
     assert (await talk("/phone", who=staff)).has("The person's member code")
     assert (await talk("GV-TAY3", who=staff)).has("New phone number of Sam Taylor (GV-TAY3)")
-    assert (await talk("+44 7911 123456", who=staff)).has("Attach +44 7911 123456 to Sam Taylor (GV-TAY3)")
-    assert (await talk("yes", who=staff)).has("Done: +44 7911 123456 is the number of Sam Taylor")
+    said = await talk("+44 7911 123456", who=staff)
+    assert said.has("Attach +44 7911 123456 to Sam Taylor (GV-TAY3)")
+    assert (await talk.confirm(said, who=staff, word="yes")).has("Done: +44 7911 123456 is the number of Sam Taylor")
 
 
 async def test_a_phone_of_another_registered_person_is_refused(talk: Talk, staff: str) -> None:
@@ -299,10 +305,85 @@ async def test_a_guest_number_moves_to_the_person(talk: Talk, staff: str) -> Non
     await talk("/tel GV-MRT4", who=staff)
     said = await talk("06 39 98 05 55", who=staff)
     assert said.has("Rattacher le 06 39 98 05 55 à Lucie Martin (GV-MRT4)")
-    await talk.choose(1, who=staff)
+    await say_yes(talk, said, staff)
     lucie = await person_by_code(talk.core.store, "GV-MRT4")
     assert await phones_of(talk.core.store, lucie.id) == ["+33639980555"]
     assert await talk.core.store.fetchone("SELECT 1 FROM persons WHERE id = ?", (guest.id,)) is None
+
+
+# A forged SMS From: the sender's number is not proof, the code in the summary is ---------------
+
+# Each flow up to its summary, and what its yes changes: a new person, Karim's roles, Karim's number.
+FLOWS = {
+    "register": ("/inscrire", "Jean Dupont", NEW_PHONE, "1 ok", "1"),
+    "roles": ("/roles GV-K7P2", "3 ok"),
+    "phone": ("/tel GV-K7P2 06 39 98 07 77",),
+}
+
+
+async def to_summary(talk: Talk, staff: str, flow: str) -> Said:
+    for text in FLOWS[flow]:
+        said = await talk(text, who=staff)
+    return said
+
+
+async def flow_done(talk: Talk, flow: str) -> bool:
+    """What the staff member and the person would notice once the flow's yes went through."""
+    store = talk.core.store
+    karim = await person_by_code(store, "GV-K7P2")
+    if flow == "register":
+        return await store.fetchone("SELECT 1 FROM persons WHERE name = 'Jean Dupont'") is not None
+    if flow == "roles":
+        return karim.roles == {"resident", "worker", "volunteer"}
+    return await phones_of(store, karim.id) == ["+33639980777"]
+
+
+@pytest.mark.parametrize("flow", list(FLOWS))
+async def test_a_forged_sms_yes_writes_nothing(talk: Talk, staff: str, flow: str) -> None:
+    """By SMS a bare OUI or "1" asks for the code again; three wrong answers drop the change; nothing is written."""
+    if talk.channel != "sms":
+        pytest.skip("the code is asked by SMS only")
+    before = await roster_state(talk.core.store)
+    summary = await to_summary(talk, staff, flow)
+    assert summary.code is not None and summary.has(f"répondez OUI {summary.code}"), summary.text
+    assert not summary.has("1 OUI"), "no numbered choice a forger could send"
+    for forged in ("OUI", "1"):
+        said = await talk(forged, who=staff)
+        assert said.has("Il faut le code", "Rien n'est fait sans lui"), said.text
+        assert await roster_state(talk.core.store) == before
+    wrong = "0000" if summary.code != "0000" else "1111"
+    said = await talk(f"OUI {wrong}", who=staff)
+    assert said.has("Code faux 3 fois", "rien n'a été fait"), said.text
+    assert await pending_step(talk, staff) is None
+    said = await talk(f"OUI {summary.code}", who=staff)  # too late: the change was dropped
+    assert await roster_state(talk.core.store) == before
+    assert not await flow_done(talk, flow)
+
+
+@pytest.mark.parametrize("flow", list(FLOWS))
+async def test_the_sms_code_confirms_once(talk: Talk, staff: str, flow: str) -> None:
+    """By SMS OUI with the summary's code writes the change, once: the same answer again changes nothing."""
+    if talk.channel != "sms":
+        pytest.skip("the code is asked by SMS only")
+    summary = await to_summary(talk, staff, flow)
+    said = await talk(f"oui {summary.code}", who=staff)
+    assert said.has("est inscrit" if flow == "register" else "C'est fait"), said.text
+    assert await flow_done(talk, flow)
+    after = await roster_state(talk.core.store)
+    await talk(f"OUI {summary.code}", who=staff)
+    assert await roster_state(talk.core.store) == after
+
+
+@pytest.mark.parametrize("flow", list(FLOWS))
+async def test_elsewhere_the_buttons_and_a_plain_oui_still_confirm(talk: Talk, staff: str, flow: str) -> None:
+    """On Telegram and in the terminal the summary keeps its OUI / NON buttons, and a typed "enregistrer" saves."""
+    if talk.channel == "sms":
+        pytest.skip("Telegram and the terminal only")
+    summary = await to_summary(talk, staff, flow)
+    assert summary.code is None and summary.has("1 OUI, enregistrer", "2 NON, annuler"), summary.text
+    said = await talk("enregistrer", who=staff)
+    assert said.has("est inscrit" if flow == "register" else "C'est fait"), said.text
+    assert await flow_done(talk, flow)
 
 
 # Everyone else ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from bot import outbox, people, privacy
 from bot.app import Core
 from bot.dispatch import Dispatcher, PersonalData, Router
 from bot.messages import Channel, Inbound
-from tests.conftest import Talk
+from tests.conftest import Said, Talk
 
 NAME = "Zélie Quartermaine"
 CODE = "GV-WX7H"
@@ -116,6 +116,11 @@ def database_files(talk: Talk) -> dict[str, bytes]:
     return files
 
 
+async def say_yes(talk: Talk, prompt: Said, who: str = "alice") -> Said:
+    """The question's yes as its owner gives it: the OUI button, or by SMS OUI and the code it shows."""
+    return await talk.confirm(prompt, who=who) if prompt.code else await talk.choose(1, who=who)
+
+
 def leftovers(files: dict[str, bytes], secrets: list[str]) -> list[tuple[str, str]]:
     found = []
     for name, content in files.items():
@@ -161,7 +166,7 @@ async def test_forget_asks_first_and_no_changes_nothing(talk: Talk) -> None:
     said = await talk("oublier")
     assert said.has("Effacer pour toujours", NAME, CODE, alice.phone, "définitif", "OUI", "NON"), said.text
     assert not said.has("SUITE"), "the question and its choices fit in one SMS"
-    assert (await talk.choose(2)).has("rien n'a été effacé")
+    assert (await (talk("NON") if said.code else talk.choose(2))).has("rien n'a été effacé")  # SMS: no buttons
     assert await still_registered(talk, alice)
     await talk("forget")
     assert (await talk("non")).has("rien n'a été effacé")
@@ -182,8 +187,7 @@ async def test_forget_yes_erases_for_good(talk: Talk) -> None:
     alice = await register(talk, "alice")
     await queue_message(talk, alice)
     await talk("/mydata")  # over SMS its pages wait in the conversation row
-    await talk("oublier")
-    said = await talk.choose(1)
+    said = await say_yes(talk, await talk("oublier"))
     assert said.has("vos données sont effacées"), said.text
 
     assert await person_row(talk, alice.id) == {
@@ -218,33 +222,33 @@ async def test_forget_yes_erases_for_good(talk: Talk) -> None:
 async def test_typed_oui_confirms(talk: Talk) -> None:
     """Typing OUI (or YES) instead of pressing the button erases too."""
     alice = await register(talk, "alice")
-    await talk("supprimer mes données")
-    assert (await talk("Oui")).has("vos données sont effacées")
+    said = await talk("supprimer mes données")
+    assert (await talk.confirm(said, word="Oui")).has("vos données sont effacées")
     assert (await person_row(talk, alice.id))["status"] == "forgotten"
     karim = await register(talk, "karim", name="Karim Exemple", code="GV-KAR7", phone="+33639955502", telegram_id="9")
-    await talk("/forget", who="karim")
-    assert (await talk("YES", who="karim")).has("vos données sont effacées")
+    said = await talk("/forget", who="karim")
+    assert (await talk.confirm(said, who="karim", word="YES")).has("vos données sont effacées")
     assert (await person_row(talk, karim.id))["status"] == "forgotten"
 
 
 async def test_a_guest_can_be_forgotten(talk: Talk) -> None:
     """An unknown sender can erase their number and conversation too."""
     await talk("bonjour", who="nobody")
-    await talk("oublier", who="nobody")
-    assert (await talk.choose(1, who="nobody")).has("vos données sont effacées")
+    said = await talk("oublier", who="nobody")
+    assert (await say_yes(talk, said, "nobody")).has("vos données sont effacées")
     assert await count(talk, "SELECT COUNT(*) FROM identities WHERE address = ?", talk.address("nobody")) == 0
 
 
 async def test_late_confirmation_is_refused(talk: Talk) -> None:
     """A yes that comes more than ten minutes after the question erases nothing."""
     alice = await register(talk, "alice")
-    await talk("oublier")
+    said = await talk("oublier")
     talk.clock.advance(minutes=11)
-    assert (await talk.choose(1)).has("Cette demande a expiré")
+    assert (await say_yes(talk, said)).has("Cette demande a expiré")
     assert await still_registered(talk, alice)
-    await talk("oublier")
+    said = await talk("oublier")
     talk.clock.advance(minutes=11)
-    assert (await talk("oui")).has("Cette demande a expiré")
+    assert (await talk.confirm(said)).has("Cette demande a expiré")
     assert await still_registered(talk, alice)
 
 
@@ -261,7 +265,7 @@ async def test_staff_forget_for_someone(talk: Talk) -> None:
     target = await register_elsewhere(talk, "Yannick Cible", TARGET_CODE, TARGET_PHONE)
     said = await talk(f"/oublier {TARGET_CODE}", who="staff")
     assert said.has("Yannick Cible", TARGET_CODE, TARGET_PHONE, "définitif"), said.text
-    assert (await talk.choose(1, who="staff")).has("les données de Yannick Cible", "sont effacées")
+    assert (await say_yes(talk, said, "staff")).has("les données de Yannick Cible", "sont effacées")
     assert (await person_row(talk, target.id))["status"] == "forgotten"
     assert await count(talk, "SELECT COUNT(*) FROM identities WHERE address = ?", TARGET_PHONE) == 0
 
@@ -298,6 +302,47 @@ async def test_staff_cannot_erase_staff_nor_themselves(talk: Talk) -> None:
     assert await still_registered(talk, me)
     async with talk.core.store.transaction() as db:
         assert await people.find_person_id(db, member_code="GV-EKP3") is not None
+
+
+# --- A forged SMS From: the number is not proof, the code in the question is -----------------------
+
+
+@pytest.mark.parametrize("asker", ["self", "staff"])
+async def test_a_forged_sms_yes_erases_nobody(talk: Talk, asker: str) -> None:
+    """By SMS, OUBLIER or /oublier GV-XXXX then a bare OUI, "1" or a wrong code erase nobody; three drop it."""
+    if talk.channel != "sms":
+        pytest.skip("the code is asked by SMS only")
+    alice = await register(talk, "alice")
+    if asker == "staff":
+        staff = frozenset({"staff"})
+        await register(talk, "staff", name="Bérénice Équipe", code=STAFF_CODE, roles=staff, telegram_id="777000123499")
+        target = await register_elsewhere(talk, "Yannick Cible", TARGET_CODE, TARGET_PHONE)
+        who, prompt = "staff", await talk(f"/oublier {TARGET_CODE}", who="staff")
+    else:
+        target, who, prompt = alice, "alice", await talk("oublier")
+    assert prompt.code is not None and prompt.has(f"répondez OUI {prompt.code}"), prompt.text
+    assert not prompt.has("1 OUI"), "no numbered choice a forger could send"
+    for forged in ("OUI", "1"):
+        said = await talk(forged, who=who)
+        assert said.has("Il faut le code", "Rien n'est fait sans lui"), said.text
+        assert await still_registered(talk, target)
+    wrong = "0000" if prompt.code != "0000" else "1111"
+    said = await talk(f"oui {wrong}", who=who)
+    assert said.has("Code faux 3 fois", "rien n'a été fait"), said.text
+    await talk(f"OUI {prompt.code}", who=who)  # the question is gone: even the right code erases nothing now
+    assert await still_registered(talk, target) and await still_registered(talk, alice)
+
+
+async def test_elsewhere_a_plain_oui_erases_for_staff(talk: Talk) -> None:
+    """On Telegram and in the terminal /oublier GV-XXXX shows OUI / NON buttons, and a typed OUI erases."""
+    if talk.channel == "sms":
+        pytest.skip("Telegram and the terminal only")
+    await register(talk, "staff", name="Bérénice Équipe", code=STAFF_CODE, roles=frozenset({"staff"}))
+    target = await register_elsewhere(talk, "Yannick Cible", TARGET_CODE, TARGET_PHONE)
+    said = await talk(f"/oublier {TARGET_CODE}", who="staff")
+    assert said.code is None and said.has("1 OUI", "2 NON"), said.text
+    assert (await talk("oui", who="staff")).has("les données de Yannick Cible", "sont effacées")
+    assert (await person_row(talk, target.id))["status"] == "forgotten"
 
 
 # --- Features' own data --------------------------------------------------------------------------
@@ -386,8 +431,7 @@ async def converse_with_data_rights(talk: Talk) -> list[str]:
     await queue_message(talk, alice)
     await talk("je cherche une douche chaude")
     await talk("/mydata")
-    await talk("oublier")
-    await talk.choose(1)
+    await say_yes(talk, await talk("oublier"))
     await talk("bonjour encore")
     return [NAME, "Quartermaine", CODE, alice.phone, alice.telegram_id, alice.address, BODY, "douche chaude"]
 
@@ -424,3 +468,88 @@ async def test_production_logging_carries_nothing_personal(
     caplog.set_level(logging.DEBUG)  # the root level basicConfig(level=DEBUG) would set
     secrets = await converse_with_data_rights(talk)
     assert leaked(caplog.records, secrets) == []
+
+
+# --- What names the person in other people's rows -----------------------------------------------
+
+KARIM_PHONE = "+33639980002"  # demo data: Karim GV-K7P2, who gets paid below
+AWA_PHONE = "+33639980001"  # demo data: Awa GV-EKP3, staff, told of every new volunteer
+AVAILABILITY = "le jeudi soir après le CAF"
+MEMO = f"atelier couture animé avec {NAME}"
+
+
+async def confirmed(talk: Talk, prompt: Said, who: str) -> Said:
+    """Answer a prompt as its owner would, also when the SMS code comes only with the first answer."""
+    said = await talk.confirm(prompt, who=who)
+    return await talk.confirm(said, who=who) if said.code else said
+
+
+async def test_forget_reaches_the_rows_that_name_the_person(talk: Talk) -> None:
+    """After a sign-up, a payment and a staff credit whose memo names them, OUBLIER leaves their name in no row:
+    staff's and the payee's notices and the memo read neutral; the entry and its amounts stay."""
+    alice = await register(talk, "alice")
+    await register(
+        talk,
+        "staff",
+        name="Bérénice Équipe",
+        code=STAFF_CODE,
+        roles=frozenset({"staff"}),
+        phone="+33639955511",
+        telegram_id="777000123499",
+    )
+    for text in ("inscription", NAME, "1 5", AVAILABILITY, "oui"):
+        await talk(text, who="alice")
+    preview = await talk(f"/crediter {CODE} 1h activite {MEMO}", who="staff")
+    assert (await confirmed(talk, preview, "staff")).has("Credit enregistre"), "the credit was not written"
+    preview = await talk("payer 30 min GV-K7P2", who="alice")
+    assert (await confirmed(talk, preview, "alice")).has("30 min"), "the payment was not written"
+    told_staff = await talk.core.store.fetchall(
+        "SELECT id, body FROM outbox WHERE cause LIKE 'volunteer-signup:%' AND address = ?", (AWA_PHONE,)
+    )
+    told_payee = await talk.core.store.fetchall(
+        "SELECT id, body FROM outbox WHERE cause LIKE 'troc:%' AND address = ?", (KARIM_PHONE,)
+    )
+    assert len(told_staff) == 1 and "Quartermaine" in told_staff[0]["body"]
+    assert len(told_payee) == 1 and CODE in told_payee[0]["body"]
+    entry = await talk.core.store.fetchone("SELECT id FROM troc_entries WHERE memo = ?", (MEMO,))
+    assert entry is not None
+    postings = await talk.core.store.fetchall("SELECT account_id, minutes FROM troc_postings ORDER BY id")
+
+    prompt = await talk("oublier", who="alice")
+    assert (await confirmed(talk, prompt, "alice")).has("vos données sont effacées")
+
+    neutral = talk.core.i18n.t("fr", privacy.ERASED)
+    for row in (*told_staff, *told_payee):
+        kept = await talk.core.store.fetchone("SELECT body, status FROM outbox WHERE id = ?", (row["id"],))
+        assert kept is not None, "the recipient's row stays (their history, the unique key)"
+        assert kept["body"] == neutral
+        assert kept["status"] == "cancelled"  # nothing was sent yet here: it never goes with a neutral text
+    memo = await talk.core.store.fetchone("SELECT memo, memo_erased_at FROM troc_entries WHERE id = ?", (entry[0],))
+    assert memo is not None and memo["memo"] == neutral and memo["memo_erased_at"] is not None
+    assert [
+        tuple(r) for r in await talk.core.store.fetchall("SELECT account_id, minutes FROM troc_postings ORDER BY id")
+    ] == [tuple(r) for r in postings]
+    secrets = [NAME, "Quartermaine", CODE, alice.phone, alice.telegram_id, alice.address, AVAILABILITY, "couture"]
+    assert leftovers(database_files(talk), secrets) == []
+
+
+async def test_a_sent_notice_keeps_its_status_and_loses_its_text(core: Core) -> None:
+    """A notice about the person already delivered stays delivered (the recipient's history) with a neutral body."""
+    now = core.clock.now()
+    person_id = await people.add_person(core.store, now, NAME, {"resident"}, phone=OTHER_PHONE, member_code=CODE)
+    async with core.store.transaction() as db:
+        await outbox.enqueue(
+            db, now, cause="notice:1", channel=Channel.SMS, address=TARGET_PHONE, text=f"{NAME} arrive", about=person_id
+        )
+        await outbox.enqueue(
+            db, now, cause="notice:2", channel=Channel.SMS, address=TARGET_PHONE, text=f"Rendez-vous de {CODE.lower()}"
+        )
+        await outbox.enqueue(db, now, cause="notice:3", channel=Channel.SMS, address=TARGET_PHONE, text="Zélie vient")
+        await db.execute("UPDATE outbox SET status = 'delivered', provider_id = 'SM1' WHERE cause = 'notice:1'")
+    done = await privacy.forget_person(core.store, person_id, core.dispatcher.personal_data, now, core.i18n)
+    assert done.neutralised == 2
+    rows = {r["cause"]: dict(r) for r in await core.store.fetchall("SELECT cause, body, status FROM outbox")}
+    neutral = core.i18n.t("fr", privacy.ERASED)
+    assert rows["notice:1"] == {"cause": "notice:1", "body": neutral, "status": "delivered"}
+    assert rows["notice:2"] == {"cause": "notice:2", "body": neutral, "status": "cancelled"}  # named by code
+    assert rows["notice:3"]["body"] == "Zélie vient"  # a first name alone is someone else's as often as hers

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.commands import bot_env, voisins
+from tests.commands import bot_env, healthy, voisins
+from tests.conftest import PATIENCE
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -42,22 +43,12 @@ async def voisins_run(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[as
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                try:
-                    if (await client.get(f"{url}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.returncode is not None:
-                    break
-                await asyncio.sleep(0.05)
-        assert process.returncode is None, (await process.stderr.read()).decode()  # type: ignore[union-attr]
+        assert await healthy(process, url), (await process.stderr.read()).decode()  # type: ignore[union-attr]
         yield process, url
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=15)
+        await asyncio.wait_for(process.wait(), timeout=PATIENCE)
 
 
 async def test_run_in_the_terminal_with_no_account(tmp_path: Path) -> None:
@@ -81,7 +72,7 @@ async def test_run_answers_a_signed_sms(tmp_path: Path) -> None:
         "TWILIO_FROM_NUMBER": tw.BOT_NUMBER,
         "PUBLIC_URL": tw.PUBLIC_URL,
     }
-    async with voisins_run(tmp_path, **settings) as (process, url), httpx.AsyncClient() as client:
+    async with voisins_run(tmp_path, **settings) as (process, url), httpx.AsyncClient(timeout=PATIENCE) as client:
         response = await tw.post_sms(client, url, tw.sms_params("+33639980555", "aide"))
         assert response.status_code == 200
         assert "crivez votre question" in tw.messages(response.text)[0]
@@ -96,7 +87,7 @@ async def test_run_answers_telegram_by_polling(tmp_path: Path) -> None:
         settings = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.url}
         async with voisins_run(tmp_path, **settings) as (process, _):
             fake.push_message(9001, "aide", language_code="fr")
-            (message,) = await fake.wait_sent(9001, timeout=15)
+            (message,) = await fake.wait_sent(9001, timeout=PATIENCE)
             assert "Écrivez votre question" in message["text"]
         assert process.returncode == 0
 
@@ -111,12 +102,12 @@ async def test_run_answers_telegram_by_webhook(tmp_path: Path) -> None:
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
             "PUBLIC_URL": "https://voisins.example.org",
         }
-        async with voisins_run(tmp_path, **settings) as (process, url), httpx.AsyncClient() as client:
+        async with voisins_run(tmp_path, **settings) as (process, url), httpx.AsyncClient(timeout=PATIENCE) as client:
             assert fake.webhook is not None and fake.webhook["url"] == "https://voisins.example.org/telegram"
             update = fake.make_message_update(9002, "aide")
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             assert (await client.post(f"{url}/telegram", json=update, headers=headers)).status_code == 200
-            (message,) = await fake.wait_sent(9002, timeout=15)
+            (message,) = await fake.wait_sent(9002, timeout=PATIENCE)
             assert "Écrivez votre question" in message["text"]
         assert process.returncode == 0
 

@@ -23,7 +23,7 @@ from bot.messages import Channel
 from bot.store import Store
 from handlers.shifts import model
 from tests.commands import start_bot
-from tests.conftest import PARIS
+from tests.conftest import PARIS, PATIENCE, eventually
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
@@ -32,10 +32,17 @@ from tests.test_run import bot_env
 WORKER_SMS = "+33639982001"
 WORKER_CHAT = 7300001
 COORD_SMS = "+33639982009"
+# Workers added while the test runs, one after each step whose repeats the test looks for.
+LATE = {"first run": ("GV-LAT2", "+33639982101"), "restart": ("GV-LAT3", "+33639982102"),
+        "answers": ("GV-LAT4", "+33639982103")}  # fmt: skip
+UNSENT = "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')"
 
 
 async def seed(database: Path, day: date) -> int:
-    """Two workers (SMS, Telegram) on a shift ``day`` 20:00-22:00 whose coordinator reads SMS; the shift id."""
+    """Two workers (SMS, Telegram) on a shift ``day`` 20:00-22:00 whose coordinator reads SMS; the shift id.
+
+    The shift has seats for the workers :func:`join_late` adds while the test runs.
+    """
     store = Store(database)
     await store.open()
     now = SystemClock().now()
@@ -59,7 +66,7 @@ async def seed(database: Path, day: date) -> int:
                 day=day,
                 start=time(20, 0),
                 end=time(22, 0),
-                capacity=2,
+                capacity=4,
                 coordinator_id=coord,
             )
             for worker in (by_sms, by_chat):
@@ -75,14 +82,23 @@ def rows(database: Path, sql: str, params: tuple[object, ...] = ()) -> list[tupl
         return db.execute(sql, params).fetchall()
 
 
-async def until(check: object, timeout: float = 45) -> None:  # noqa: ASYNC109
-    """Poll ``check()`` (a callable) until it is true."""
-    assert callable(check)
-    async with asyncio.timeout(timeout):
-        while True:
-            if check():
-                return
-            await asyncio.sleep(0.05)
+async def join_late(database: Path, shift_id: int, day: date, code: str, phone: str) -> None:
+    """Another worker put on the shift (by another process, the team's command line): the bot's next scan sees it.
+
+    Their reminder arriving is the sign that a scan ran after everything before it: had that scan
+    repeated an earlier reminder, the repeat would have been queued with it.
+    """
+    store = Store(database)
+    await store.open()
+    now = SystemClock().now()
+    try:
+        async with store.transaction() as db:
+            person = await people.register(db, now, "Tard Venu", {"worker"}, "fr", member_code=code)
+            await people.attach_identity(db, now, person, Channel.SMS, phone)
+            await model.set_contract(db, now, person, 12 * 60, day - timedelta(days=7))
+            await model.assign(db, now, I18n("fr"), shift_id, person, notify=False)
+    finally:
+        await store.close()
 
 
 async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -> None:
@@ -91,7 +107,7 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
     tomorrow = datetime.now(PARIS).date() + timedelta(days=1)
     shift_id = await seed(database, tomorrow)
     reminders = "SELECT status FROM outbox WHERE cause LIKE 'shift:%:reminder:%'"
-    async with FakeTelegram() as telegram, FakeTwilio() as twilio, httpx.AsyncClient(timeout=20) as client:
+    async with FakeTelegram() as telegram, FakeTwilio() as twilio, httpx.AsyncClient(timeout=PATIENCE) as client:
         env = bot_env(
             tmp_path,
             TELEGRAM_BOT_TOKEN=telegram.token,
@@ -113,19 +129,31 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
         def asked_by_chat() -> list[dict[str, object]]:
             return [m for m in telegram.sent_to(WORKER_CHAT) if "Are you coming" in str(m.get("text"))]
 
+        async def scanned_again(step: str) -> None:
+            """Until a scan later than ``step`` has reminded a newcomer and everything queued has gone."""
+            phone = LATE[step][1]
+            await eventually(
+                lambda: (
+                    any("Vous venez" in m["Body"] for m in twilio.sent_to(phone)) and rows(database, UNSENT) == [(0,)]
+                ),
+                what=f"the reminder of the worker added after the {step}",
+            )
+
         first, _ = await start_bot(tmp_path, env)
         try:
-            await until(lambda: [r[0] for r in rows(database, reminders)] == ["sent", "sent"])
-            await asyncio.sleep(1.5)  # a tick or two more in the same process: nothing repeated there either
+            await eventually(lambda: [r[0] for r in rows(database, reminders)] == ["sent", "sent"])
+            await join_late(database, shift_id, tomorrow, *LATE["first run"])
+            await scanned_again("first run")  # a scan more in the same process: nothing repeated there either
         finally:
             first.kill()
             await first.wait()
         assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1
         assert asked_by_sms()[0].endswith("Répondez OUI ou NON.\n1 OUI\n2 NON")
 
+        await join_late(database, shift_id, tomorrow, *LATE["restart"])
         second, url = await start_bot(tmp_path, env)
         try:
-            await asyncio.sleep(2.5)  # the new process scans at once, then every tick
+            await scanned_again("restart")  # the new process scans at once
             assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1
 
             response = await tw.post_sms(client, url, tw.sms_params(WORKER_SMS, "2"))
@@ -136,12 +164,15 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
 
             yes = asked_by_chat()[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
             telegram.push_callback(WORKER_CHAT, yes, language_code="en")
-            await until(lambda: any("Thank you, noted" in str(m.get("text")) for m in telegram.sent_to(WORKER_CHAT)))
-            await until(lambda: any("ne viendra pas" in m["Body"] for m in twilio.sent_to(COORD_SMS)))
-            await asyncio.sleep(1.5)
+            await eventually(
+                lambda: any("Thank you, noted" in str(m.get("text")) for m in telegram.sent_to(WORKER_CHAT))
+            )
+            await eventually(lambda: any("ne viendra pas" in m["Body"] for m in twilio.sent_to(COORD_SMS)))
+            await join_late(database, shift_id, tomorrow, *LATE["answers"])
+            await scanned_again("answers")  # a scan after both answers: no second alert queued by it
         finally:
             second.terminate()
-            await asyncio.wait_for(second.wait(), timeout=15)
+            await asyncio.wait_for(second.wait(), timeout=PATIENCE)
         assert second.returncode == 0
 
     assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1
@@ -153,4 +184,5 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
         " JOIN persons p ON p.id = x.person_id WHERE x.shift_id = ? ORDER BY p.member_code",
         (shift_id,),
     )
-    assert answers == [("GV-WKR3", "released", "declined", "no"), ("GV-WKR4", "assigned", None, "yes")]
+    assert answers[-2:] == [("GV-WKR3", "released", "declined", "no"), ("GV-WKR4", "assigned", None, "yes")]
+    assert [a[1:] for a in answers[:-2]] == [("assigned", None, None)] * len(LATE)  # the late ones (GV-LAT*)

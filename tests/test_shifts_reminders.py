@@ -18,7 +18,7 @@ from bot.sms_text import segments
 from bot.text import fold
 from handlers.shifts import model
 from handlers.shifts.model import Shift
-from tests.conftest import PARIS
+from tests.conftest import PARIS, Said
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.wiring import run, wired
@@ -406,8 +406,10 @@ async def test_a_queued_nudge_is_dropped_when_the_worker_cancels(core: Core, clo
     assert (await answer(core, Channel.SMS, NADIA_SMS, "oui")).startswith("Merci")
     clock.set(at(11, 26, 9, 30))
     await core.outbox.tick()  # the nudge is queued
-    assert "Annuler votre créneau du jeu. 26 nov." in await answer(core, Channel.SMS, NADIA_SMS, "je peux pas venir")
-    assert (await answer(core, Channel.SMS, NADIA_SMS, "oui")).startswith("Créneau annulé")
+    prompt = await answer(core, Channel.SMS, NADIA_SMS, "je peux pas venir")
+    assert "Annuler votre créneau du jeu. 26 nov." in prompt
+    code = Said(texts=[prompt]).code  # by SMS the cancellation is confirmed with the prompt's code
+    assert (await answer(core, Channel.SMS, NADIA_SMS, f"oui {code}")).startswith("Créneau annulé")
     async with wired(core) as (twilio, _):
         await run(core)
     assert sms(twilio, NADIA_SMS, "tout à l'heure") == []

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.clock import FakeClock
+from handlers.shifts import model
 from handlers.shifts.staff import _times, parse_chat_day
-from tests.conftest import Talk
+from tests.conftest import PARIS, Said, SmsTalk, Talk, make_settings
 from tests.test_trocshop_chat import register_here
 
 # Demo data: Karim GV-K7P2 (+33639980002) is a worker with 8 h a week from this week's Monday, on
@@ -32,6 +37,11 @@ async def count(talk: Talk, sql: str, *params: object) -> int:
     return int(row[0])
 
 
+async def confirmed(talk: Talk, text: str, who: str = "chef") -> Said:
+    """A staff change and its OUI, as the staff member answers it (with the code by SMS)."""
+    return await talk.confirm(await talk(text, who=who), who=who)
+
+
 async def karim_messages(talk: Talk, cause_like: str) -> list[str]:
     rows = await talk.core.store.fetchall(
         "SELECT o.body FROM outbox o JOIN persons p ON p.id = o.person_id WHERE p.member_code = ? AND o.cause LIKE ?",
@@ -46,7 +56,12 @@ async def test_create_assign_and_roster(talk: Talk) -> None:
     said = await talk("/creneau 14/12 11:30 14:30 cantine lingerie 2", who="chef")
     assert said.has("créé", "Service cantine", "Lingerie", "2 places"), said.text
     created = await shift_id(talk, "2026-12-14", "11:30")
-    said = await talk(f"affecter {created} gv-k7p2", who="chef")
+    preview = await talk(f"affecter {created} gv-k7p2", who="chef")
+    assert preview.has("Affecter au n", "lun. 14 déc. 11:30-14:30", "(1/2 après)"), preview.text
+    assert preview.has("Karim (GV-K7P2) : 3 h cette semaine avec ce créneau (contrat 8 h)"), preview.text
+    assert await count(talk, "SELECT COUNT(*) FROM shift_assignments WHERE shift_id = ?", created) == 0
+    assert await karim_messages(talk, f"shift:{created}:assigned:%") == []
+    said = await talk.confirm(preview, who="chef")
     assert said.has("Karim", "1/2", "Prévu cette semaine : 3 h"), said.text
     assert len(await karim_messages(talk, f"shift:{created}:assigned:%")) == 1
     said = await talk("tableau 14/12", who="chef")
@@ -63,11 +78,13 @@ async def test_the_cap_refusal_says_why_and_the_hours_planned(talk: Talk) -> Non
     await talk("/creneau 2026-12-15 09:00 13:00 cantine lingerie 2", who="chef")
     await talk("/creneau 2026-12-16 09:00 09:15 cantine lingerie 2", who="chef")
     for day in ("2026-12-14", "2026-12-15"):
-        said = await talk(f"/affecter {await shift_id(talk, day, '09:00')} {KARIM}", who="chef")
+        said = await confirmed(talk, f"/affecter {await shift_id(talk, day, '09:00')} {KARIM}")
         assert said.has("Karim"), said.text
     extra = await shift_id(talk, "2026-12-16", "09:00")
     said = await talk(f"/affecter {extra} {KARIM}", who="chef")
     assert said.has("non affecté", "contrat (8 h par semaine)", "Déjà prévu : 8 h", "15 min"), said.text
+    assert said.code is None and not said.buttons  # nothing to confirm
+    assert not (await talk("oui", who="chef")).has("sur le n°")
     assert await count(talk, "SELECT COUNT(*) FROM shift_assignments WHERE shift_id = ?", extra) == 0
 
 
@@ -76,7 +93,7 @@ async def test_change_is_confirmed_then_told(talk: Talk) -> None:
     await staff(talk)
     await talk("/creneau 2026-12-14 09:00 12:00 cantine lingerie 2", who="chef")
     created = await shift_id(talk, "2026-12-14", "09:00")
-    await talk(f"/affecter {created} {KARIM}", who="chef")
+    await confirmed(talk, f"/affecter {created} {KARIM}")
     said = await talk(f"modifier {created} 2026-12-15", who="chef")
     assert said.has("Avant", "lun. 14 déc.", "Après", "mar. 15 déc."), said.text
     said = await talk(f"modifier {created} 10:00-13:00 places 3", who="chef")
@@ -84,8 +101,7 @@ async def test_change_is_confirmed_then_told(talk: Talk) -> None:
     said = await talk("non", who="chef")
     assert said.has("rien n'a été modifié"), said.text
     assert await karim_messages(talk, f"shift:{created}:changed:%") == []
-    await talk(f"modifier {created} 10:00-13:00 places 3", who="chef")
-    said = await talk.choose(1, who="chef")
+    said = await confirmed(talk, f"modifier {created} 10:00-13:00 places 3")
     assert said.has("modifié", "10:00-13:00"), said.text
     told = await karim_messages(talk, f"shift:{created}:changed:%")
     assert len(told) == 1 and "10:00-13:00" in told[0]
@@ -97,13 +113,13 @@ async def test_cancel_asks_then_tells_the_workers(talk: Talk) -> None:
     await staff(talk)
     await talk("/creneau 2026-12-14 09:00 12:00 cantine lingerie 2", who="chef")
     created = await shift_id(talk, "2026-12-14", "09:00")
-    await talk(f"/affecter {created} {KARIM}", who="chef")
+    await confirmed(talk, f"/affecter {created} {KARIM}")
     said = await talk(f"/annuler_creneau {created}", who="chef")
     assert said.has("/annuler_creneau N") and said.has("RAISON"), said.text
-    said = await talk(f"/annuler_creneau {created} fuite d'eau", who="chef")
-    assert said.has("Annuler", "fuite d'eau", "1 personne(s) prévenue(s)"), said.text
+    preview = await talk(f"/annuler_creneau {created} fuite d'eau", who="chef")
+    assert preview.has("Annuler", "fuite d'eau", "1 personne(s) prévenue(s)"), preview.text
     assert await count(talk, "SELECT COUNT(*) FROM shifts WHERE status = 'cancelled'") == 0
-    said = await talk("oui", who="chef")
+    said = await talk.confirm(preview, who="chef", word="oui")
     assert said.has("annulé"), said.text
     told = await karim_messages(talk, f"shift:{created}:cancelled")
     assert len(told) == 1 and "fuite" in told[0]
@@ -112,16 +128,17 @@ async def test_cancel_asks_then_tells_the_workers(talk: Talk) -> None:
 
 
 async def test_unassign_is_confirmed_and_attendance_marked(talk: Talk) -> None:
-    """Unassigning asks first and tells the worker; after a shift, present and absent are marked."""
+    """Unassigning asks first and tells the worker; after a shift, present and absent are marked after OUI
+    (they are the payroll's hours)."""
     await staff(talk)
     await talk("/creneau 2026-12-14 09:00 12:00 cantine lingerie 2", who="chef")
     created = await shift_id(talk, "2026-12-14", "09:00")
-    await talk(f"/affecter {created} {KARIM}", who="chef")
+    await confirmed(talk, f"/affecter {created} {KARIM}")
     said = await talk(f"/present {created}", who="chef")
     assert said.has("pas encore commencé"), said.text
     said = await talk(f"/retirer {created} {KARIM}", who="chef")
-    assert said.has("Retirer Karim", "OUI ou NON"), said.text
-    said = await talk.choose(1, who="chef")
+    assert said.has("Retirer Karim", "OUI", "NON"), said.text
+    said = await talk.confirm(said, who="chef")
     assert said.has("Karim (GV-K7P2) retiré(e)"), said.text
     assert len(await karim_messages(talk, f"shift:{created}:unassigned:%")) == 1
     # A demo shift of this week that Karim is on, once it has started.
@@ -131,10 +148,16 @@ async def test_unassign_is_confirmed_and_attendance_marked(talk: Talk) -> None:
     )
     assert row is not None
     talk.clock.set(datetime.fromisoformat(row[1]) + timedelta(hours=4))
-    said = await talk(f"/absent {row[0]} {KARIM}", who="chef")
-    assert said.has("Karim (GV-K7P2) absent(e)"), said.text
-    said = await talk(f"present {row[0]} {KARIM}", who="chef")
+    attendance = "SELECT COUNT(*) FROM shift_assignments WHERE shift_id = ? AND attendance = ?"
+    preview = await talk(f"/absent {row[0]} {KARIM}", who="chef")
+    assert preview.has("Pointer le n", "heures payées", "Karim (GV-K7P2) absent(e)"), preview.text
+    assert await count(talk, attendance, row[0], "absent") == 0
+    said = await talk.confirm(preview, who="chef")
+    assert said.has("Pointage", "Karim (GV-K7P2) absent(e)"), said.text
+    assert await count(talk, attendance, row[0], "absent") == 1
+    said = await confirmed(talk, f"present {row[0]} {KARIM}")
     assert said.has("présent(e)"), said.text
+    assert await count(talk, attendance, row[0], "present") == 1
 
 
 async def test_activities_places_templates_and_a_generated_week(talk: Talk) -> None:
@@ -150,10 +173,10 @@ async def test_activities_places_templates_and_a_generated_week(talk: Talk) -> N
     assert said.has("Lieu", "Atelier"), said.text
     said = await talk("/modele ven 14:00 16:00 chocolate, atelier 2", who="chef")
     assert said.has("Modèle", "14:00-16:00", "Mon Jardin Chocolaté", "Atelier"), said.text
-    said = await talk("/generer 2026-W52", who="chef")
-    assert said.has("Semaine 2026-W52", "Noël", "OUI ou NON"), said.text
+    preview = await talk("/generer 2026-W52", who="chef")
+    assert preview.has("Semaine 2026-W52", "Noël", "OUI", "NON"), preview.text
     assert await count(talk, "SELECT COUNT(*) FROM shifts WHERE local_date >= '2026-12-21'") == 0
-    said = await talk.choose(1, who="chef")
+    said = await talk.confirm(preview, who="chef")
     assert said.has("créé"), said.text
     days = {
         r[0] for r in await talk.core.store.fetchall("SELECT local_date FROM shifts WHERE local_date >= '2026-12-21'")
@@ -204,6 +227,144 @@ async def test_a_week_roster_lists_every_day(talk: Talk) -> None:
     assert said.has("semaine 2026-W48", "Lundi 23 novembre", "11:30-14:30 Service cantine, Lingerie"), said.text
     said = await talk("/tableau semaine prochaine", who="chef")
     assert said.has("semaine 2026-W49", "Lundi 30 novembre"), said.text
+
+
+# --- Every change is confirmed; by SMS only with the prompt's code ----------------------------------
+
+GUARDED = ["assign", "unassign", "change", "cancel", "attendance", "generate"]
+
+
+@dataclass
+class Change:
+    """One guarded staff change: the command, what a user would notice, and what it is once done."""
+
+    command: str
+    observe: Callable[[], Awaitable[object]]
+    done: object
+
+
+async def change_case(talk: Talk, op: str) -> Change:
+    """The chef, and a shift on Monday 14 December with Karim on it (not for "assign")."""
+    await staff(talk)
+    if op == "generate":
+        week = "SELECT COUNT(*) FROM shifts WHERE local_date >= '2026-12-21'"
+        return Change("/generer 2026-W52", lambda: count(talk, week), 4)
+    await talk("/creneau 2026-12-14 09:00 12:00 cantine lingerie 2", who="chef")
+    made = await shift_id(talk, "2026-12-14", "09:00")
+    karim = await count(talk, "SELECT id FROM persons WHERE member_code = ?", KARIM)
+    if op != "assign":
+        async with talk.core.store.transaction() as db:
+            await model.assign(db, talk.clock.now(), talk.core.i18n, made, karim)
+
+    async def seats_and_told(cause: str) -> tuple[int, int]:
+        live = await count(
+            talk, "SELECT COUNT(*) FROM shift_assignments WHERE shift_id = ? AND status = 'assigned'", made
+        )
+        return live, len(await karim_messages(talk, f"shift:{made}:{cause}%"))
+
+    async def shift_and_told(column: str, cause: str) -> tuple[object, int]:
+        row = await talk.core.store.fetchone(f"SELECT {column} FROM shifts WHERE id = ?", (made,))
+        assert row is not None
+        return row[0], len(await karim_messages(talk, f"shift:{made}:{cause}%"))
+
+    async def attendance() -> object:
+        row = await talk.core.store.fetchone("SELECT attendance FROM shift_assignments WHERE shift_id = ?", (made,))
+        assert row is not None
+        return row[0]
+
+    if op == "assign":
+        return Change(f"/affecter {made} {KARIM}", lambda: seats_and_told("assigned:"), (1, 1))
+    if op == "unassign":
+        return Change(f"/retirer {made} {KARIM}", lambda: seats_and_told("unassigned:"), (0, 1))
+    if op == "change":
+        return Change(f"/modifier {made} 10:00-13:00", lambda: shift_and_told("start_local", "changed:"), ("10:00", 1))
+    if op == "cancel":
+        return Change(f"/annuler_creneau {made} pluie", lambda: shift_and_told("status", "cancelled"), ("cancelled", 1))
+    talk.clock.set(datetime(2026, 12, 14, 12, 30, tzinfo=PARIS))  # the shift is over: attendance
+    return Change(f"/absent {made} {KARIM}", attendance, "absent")
+
+
+@pytest.fixture
+async def sms(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SmsTalk]:
+    """The SMS channel alone: the forged-sender tests concern it only."""
+    driver = SmsTalk(make_settings(tmp_path), clock)
+    await driver.start()
+    try:
+        yield driver
+    finally:
+        await driver.stop()
+
+
+@pytest.mark.parametrize("op", GUARDED)
+async def test_a_forged_sms_yes_changes_nothing(sms: SmsTalk, op: str) -> None:
+    """By SMS the prompt carries a code and no "1 OUI": a bare OUI or "1" gets the code again, three
+    wrong answers drop the change, and nothing is written (not even by the right code afterwards)."""
+    change = await change_case(sms, op)
+    before = await change.observe()
+    prompt = await sms(change.command, who="chef")
+    assert prompt.code is not None and prompt.has(f"répondez OUI {prompt.code}"), prompt.text
+    assert "1 OUI" not in prompt.text
+    for forged in ("OUI", "1"):
+        again = await sms(forged, who="chef")
+        assert again.code == prompt.code and again.has("Il faut le code"), again.text
+        assert await change.observe() == before
+    dropped = await sms(f"OUI {(int(prompt.code) + 1) % 10000:04d}", who="chef")
+    assert dropped.has("Code faux 3 fois", "rien n'a été fait"), dropped.text
+    await sms(f"OUI {prompt.code}", who="chef")
+    assert await change.observe() == before
+
+
+@pytest.mark.parametrize("op", GUARDED)
+async def test_the_sms_code_confirms_once(sms: SmsTalk, op: str) -> None:
+    """The staff member's own phone shows the code: OUI and the code make the change, once."""
+    change = await change_case(sms, op)
+    prompt = await sms(change.command, who="chef")
+    assert await change.observe() != change.done  # nothing before the answer
+    done = await sms(f"OUI {prompt.code}", who="chef")
+    assert not done.has("Il faut le code"), done.text
+    assert await change.observe() == change.done
+    await sms(f"OUI {prompt.code}", who="chef")
+    assert await change.observe() == change.done
+
+
+@pytest.mark.parametrize("talk", ["console", "telegram"], indirect=True)
+@pytest.mark.parametrize("op", GUARDED)
+async def test_buttons_confirm_in_the_chat_and_the_terminal(talk: Talk, op: str) -> None:
+    """Telegram and the terminal need no code: the prompt has OUI/NON buttons (numbers in the terminal)."""
+    change = await change_case(talk, op)
+    prompt = await talk(change.command, who="chef")
+    assert prompt.code is None and prompt.buttons == ["1 OUI", "2 NON"], prompt.text
+    assert await change.observe() != change.done
+    await talk.choose(1, who="chef")
+    assert await change.observe() == change.done
+
+
+async def test_assign_shows_each_worker_then_writes_after_oui(talk: Talk) -> None:
+    """/affecter with two codes: the preview says who fits (with the week's hours) and who does not; NON
+    writes nothing; OUI assigns the one who fits and tells them."""
+    await staff(talk)
+    await talk("/creneau 2026-12-14 09:00 12:00 cantine lingerie 2", who="chef")
+    made = await shift_id(talk, "2026-12-14", "09:00")
+    preview = await talk(f"/affecter {made} {KARIM} GV-ZZZZ", who="chef")
+    assert preview.has("Karim (GV-K7P2) : 3 h cette semaine", "GV-ZZZZ non affecté(e)", "Pas de personne"), preview.text
+    assert (await talk("non", who="chef")).has("rien n'a été modifié")
+    assert await count(talk, "SELECT COUNT(*) FROM shift_assignments WHERE shift_id = ?", made) == 0
+    said = await confirmed(talk, f"/affecter {made} {KARIM} GV-ZZZZ")
+    assert said.has("Karim (GV-K7P2) sur le n", "(1/2)") and "GV-ZZZZ" not in said.text, said.text
+    assert await count(talk, "SELECT COUNT(*) FROM shift_assignments WHERE shift_id = ?", made) == 1
+    assert len(await karim_messages(talk, f"shift:{made}:assigned:%")) == 1
+
+
+async def test_a_staff_member_who_lost_the_role_cannot_confirm(talk: Talk) -> None:
+    """The role is checked again at OUI: removed meanwhile, the answer is refused and nothing is written."""
+    chef = await staff(talk)
+    await talk("/creneau 2026-12-14 09:00 12:00 cantine lingerie 2", who="chef")
+    made = await shift_id(talk, "2026-12-14", "09:00")
+    prompt = await talk(f"/affecter {made} {KARIM}", who="chef")
+    await talk.core.store.execute("DELETE FROM person_roles WHERE person_id = ?", (chef,))
+    said = await talk.confirm(prompt, who="chef")
+    assert said.has("réservée à l'équipe"), said.text
+    assert await count(talk, "SELECT COUNT(*) FROM shift_assignments WHERE shift_id = ?", made) == 0
 
 
 def test_days_and_times_are_read_as_staff_type_them() -> None:

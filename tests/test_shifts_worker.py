@@ -280,7 +280,7 @@ async def test_cancel_asks_then_frees_the_seat(talk: Talk) -> None:
         said = await talk(words, who="nadia")
         assert said.has(f"Annuler votre créneau du ven. 27 nov. 0{number}:00-0{number}:30", "OUI", "NON"), words
         assert (await seat(talk, made.id, nadia)).status == "assigned"  # nothing before the answer
-        said = await talk("oui", who="nadia")
+        said = await talk.confirm(said, who="nadia", word="oui")
         assert said.has("Créneau annulé", "équipe est prévenue")
         assert (await seat(talk, made.id, nadia)).released_reason == "worker_cancelled"
         alert = (await alerts(talk, coord))[-1]
@@ -333,15 +333,70 @@ async def test_single_word_stop_and_cancel_stay_the_opt_out(talk: Talk) -> None:
 
 
 async def test_nothing_to_cancel(talk: Talk) -> None:
-    """A worker with no shift ahead is told so; a past shift cannot be cancelled from chat."""
+    """A worker with no shift ahead is told so; a shift that began while OUI was awaited is not cancelled."""
     nadia = await worker(talk)
     made = await shift(talk, date(2026, 11, 27), "09:00", "11:00", nadia)
-    mine = (await seat(talk, made.id, nadia)).id
-    talk.clock.set(at(11, 27, 9, 30))
-    assert (await talk("je peux pas venir", who="nadia")).has("pas de créneau à venir")
-    said = await talk.press(f"shifts.my_drop_ok:{mine}:yes", who="nadia")
+    talk.clock.set(at(11, 27, 8, 55))
+    prompt = await talk("je peux pas venir", who="nadia")
+    talk.clock.set(at(11, 27, 9, 1))
+    said = await talk.confirm(prompt, who="nadia")
     assert said.has("déjà commencé")
     assert (await seat(talk, made.id, nadia)).status == "assigned"
+    assert (await talk("je peux pas venir", who="nadia")).has("pas de créneau à venir")
+
+
+async def test_a_forged_sms_yes_does_not_cancel_the_shift(talk: Talk) -> None:
+    """By SMS the cancellation prompt carries a code: a bare OUI or "1" gets the code again, three wrong
+    answers drop it; the seat stays and the coordinator hears nothing."""
+    if talk.channel != "sms":
+        pytest.skip("a forged sender is an SMS matter")
+    coord = await coordinator(talk)
+    nadia = await worker(talk)
+    made = await shift(talk, date(2026, 11, 27), "09:00", "11:00", nadia, coord=coord)
+    prompt = await talk("annuler mon creneau", who="nadia")
+    assert prompt.code is not None and "1 OUI" not in prompt.text, prompt.text
+    for forged in ("OUI", "1", "o"):
+        said = await talk(forged, who="nadia")
+        if forged != "o":
+            assert said.code == prompt.code and said.has("Il faut le code"), said.text
+        assert (await seat(talk, made.id, nadia)).status == "assigned"
+    assert said.has("Code faux 3 fois"), said.text
+    await talk(f"OUI {prompt.code}", who="nadia")
+    assert (await seat(talk, made.id, nadia)).status == "assigned"
+    assert await alerts(talk, coord) == []
+
+
+async def test_the_sms_code_cancels_the_shift_once(talk: Talk) -> None:
+    """The worker's own phone shows the code: OUI and the code free the seat; the coordinator is told once."""
+    if talk.channel != "sms":
+        pytest.skip("the code is for SMS only")
+    coord = await coordinator(talk)
+    nadia = await worker(talk)
+    made = await shift(talk, date(2026, 11, 27), "09:00", "11:00", nadia, coord=coord)
+    prompt = await talk("je peux pas venir", who="nadia")
+    said = await talk(f"oui {prompt.code}", who="nadia")
+    assert said.has("Créneau annulé"), said.text
+    await talk(f"oui {prompt.code}", who="nadia")
+    assert (await seat(talk, made.id, nadia)).released_reason == "worker_cancelled"
+    assert len(await alerts(talk, coord)) == 1
+
+
+async def test_the_cancel_buttons_work_without_a_code(talk: Talk) -> None:
+    """On Telegram and in the terminal the prompt has OUI/NON buttons and no code; a forged button does nothing."""
+    if talk.channel == "sms":
+        pytest.skip("SMS has no buttons")
+    coord = await coordinator(talk)
+    nadia = await worker(talk)
+    made = await shift(talk, date(2026, 11, 27), "09:00", "11:00", nadia, coord=coord)
+    prompt = await talk("annuler mon creneau", who="nadia")
+    assert prompt.code is None and prompt.buttons == ["1 OUI", "2 NON"], prompt.text
+    said = await talk.press("shifts.my_drop_yes:forged", who="nadia")  # not the pending token
+    assert said.has("Rien n'a changé") and (await seat(talk, made.id, nadia)).status == "assigned"
+    await talk("annuler mon creneau", who="nadia")
+    said = await talk.choose(1, who="nadia")
+    assert said.has("Créneau annulé"), said.text
+    assert (await seat(talk, made.id, nadia)).released_reason == "worker_cancelled"
+    assert len(await alerts(talk, coord)) == 1
 
 
 # --- Over the real channels: the reminder and its answer ---------------------------------------

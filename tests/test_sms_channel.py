@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import Core
 from bot.channels.http import build_http_app
+from tests.conftest import PATIENCE
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.server import serve
 
@@ -17,7 +18,7 @@ SENDER = "+33639980123"
 
 @pytest.fixture
 async def sms(core: Core) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
-    async with serve(build_http_app(core)) as url, httpx.AsyncClient(timeout=10) as client:
+    async with serve(build_http_app(core)) as url, httpx.AsyncClient(timeout=PATIENCE) as client:
         yield url, client
 
 

@@ -12,7 +12,7 @@ import pytest
 from bot.app import Core, build_core
 from bot.channels.http import build_http_app
 from bot.clock import FakeClock
-from tests.conftest import ObservedTelegramChannel, TelegramTalk, make_settings
+from tests.conftest import PATIENCE, ObservedTelegramChannel, TelegramTalk, make_settings
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -65,7 +65,7 @@ async def test_group_chats_are_ignored(polling: TelegramTalk, fake_telegram: Fak
     update = fake_telegram.make_message_update(user_id, "aide", chat_id=-100123)
     update["message"]["chat"] = {"id": -100123, "type": "group", "title": "Voisins"}
     fake_telegram.push_update(update)
-    await asyncio.wait_for(polling.telegram.event(update["update_id"]).wait(), timeout=10)
+    await asyncio.wait_for(polling.telegram.event(update["update_id"]).wait(), timeout=PATIENCE)
     assert fake_telegram.sent_to(-100123) == []
 
 
@@ -117,6 +117,20 @@ async def webhook(tmp_path: Path, clock: FakeClock, fake_telegram: FakeTelegram)
         await core.close()
 
 
+async def handled_after(
+    client: httpx.AsyncClient, url: str, channel: ObservedTelegramChannel, fake: FakeTelegram
+) -> None:
+    """POST a harmless update from another chat and wait until it is handled.
+
+    Updates are handled one at a time, in order: whatever was queued before it has been handled too,
+    so a test can then check what an earlier POST did (or did not do) without waiting a fixed time.
+    """
+    marker = fake.make_message_update(7999, "aide")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    assert (await client.post(f"{url}/telegram", json=marker, headers=headers)).status_code == 200
+    await asyncio.wait_for(channel.event(marker["update_id"]).wait(), timeout=PATIENCE)
+
+
 async def test_webhook_is_registered_with_the_secret(webhook: tuple[Core, str], fake_telegram: FakeTelegram) -> None:
     """At start the bot registers PUBLIC_URL/telegram with its secret token, and does not poll."""
     assert fake_telegram.webhook is not None
@@ -129,12 +143,12 @@ async def test_webhook_update_is_answered(webhook: tuple[Core, str], fake_telegr
     """An update POSTed with the right secret is answered through the Bot API."""
     _core, url = webhook
     update = fake_telegram.make_message_update(7001, "aide")
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
         response = await client.post(
             f"{url}/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
         )
     assert response.status_code == 200
-    (message,) = await fake_telegram.wait_sent(7001)
+    (message,) = await fake_telegram.wait_sent(7001, timeout=PATIENCE)
     assert "Écrivez votre question" in message["text"]
 
 
@@ -143,12 +157,11 @@ async def test_webhook_repeated_update_is_answered_once(webhook: tuple[Core, str
     core, url = webhook
     update = fake_telegram.make_message_update(7002, "aide")
     channel: ObservedTelegramChannel = core.telegram  # type: ignore[attr-defined]
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
         for _ in range(2):
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             assert (await client.post(f"{url}/telegram", json=update, headers=headers)).status_code == 200
-    await asyncio.wait_for(channel.event(update["update_id"]).wait(), timeout=10)
-    await asyncio.sleep(0.2)
+        await handled_after(client, url, channel, fake_telegram)  # so both deliveries were handled before it
     texts = [m["text"] for m in fake_telegram.sent_to(7002)]
     assert sum("Écrivez votre question" in text for text in texts) == 1, texts
 
@@ -161,20 +174,20 @@ async def test_webhook_without_the_secret_is_refused(
     core, url = webhook
     update = fake_telegram.make_message_update(7003, "stop")
     headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-    before = await core.store.fetchone("SELECT COUNT(*) FROM identities")
-    async with httpx.AsyncClient() as client:
+    before = await core.store.fetchone("SELECT COUNT(*) FROM identities WHERE address = '7003'")
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
         response = await client.post(f"{url}/telegram", json=update, headers=headers)
-    assert response.status_code == 403
-    await asyncio.sleep(0.2)
+        assert response.status_code == 403
+        await handled_after(client, url, core.telegram, fake_telegram)  # type: ignore[attr-defined]
     assert fake_telegram.sent_to(7003) == []
-    assert await core.store.fetchone("SELECT COUNT(*) FROM identities") == before
+    assert await core.store.fetchone("SELECT COUNT(*) FROM identities WHERE address = '7003'") == before
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"update_id": "x"}', b"{}"])
 async def test_webhook_garbage_is_a_400(webhook: tuple[Core, str], body: bytes) -> None:
     """A body that is not an update gets a 4xx, never a 500."""
     _core, url = webhook
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
         response = await client.post(
             f"{url}/telegram",
             content=body,

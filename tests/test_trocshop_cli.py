@@ -104,3 +104,19 @@ async def test_staff_set_a_floor(tmp_path: Path) -> None:
     assert row is not None and row[0] == -60
     assert (await voisins(tmp_path, "troc", "floor", "GV-K7P2", "60")).code == 1
     assert (await voisins(tmp_path, "troc", "check")).code == 0
+
+
+async def test_amounts_are_read_as_in_the_chat(tmp_path: Path) -> None:
+    """The command line reads "1,5h" as the chat does; a negative (any minus sign) or more than the cap is
+    refused with the chat's own words, and a floor too big for the database is refused without a traceback."""
+    await _roster(tmp_path)
+    credited = await voisins(tmp_path, "troc", "credit", "GV-K7P2", "1,5h", "--reason", "x")
+    assert credited.code == 0, credited.err
+    assert "1 h 30 credited" in credited.out
+    too_much = await voisins(tmp_path, "troc", "credit", "GV-K7P2", "999h", "--reason", "x")
+    assert too_much.code == 1 and "au plus 24 h en une seule opération" in too_much.err, too_much.err
+    negative = await voisins(tmp_path, "troc", "credit", "GV-K7P2", "\u221230", "--reason", "x")
+    assert negative.code == 1 and "Montant négatif refusé" in negative.err, negative.err
+    floor = await voisins(tmp_path, "troc", "floor", "GV-K7P2", "--", "-99999999999999999999999")
+    assert floor.code == 2 and "Traceback" not in floor.err and "1440" in floor.err
+    assert "GV-K7P2: 1 h 30" in (await voisins(tmp_path, "troc", "balance", "GV-K7P2")).out

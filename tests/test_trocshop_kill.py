@@ -27,6 +27,7 @@ from bot.people import MEMBER_CODE_ALPHABET
 from bot.store import Store
 from handlers.trocshop import ledger
 from tests.commands import bot_env, start_bot, voisins
+from tests.conftest import PATIENCE, Said, eventually
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -93,7 +94,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
     """SIGTERM, as a deployment stops it: the bot finishes what it was doing and exits 0."""
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
-    await asyncio.wait_for(process.wait(), timeout=15)
+    await asyncio.wait_for(process.wait(), timeout=PATIENCE)
     assert process.returncode == 0
 
 
@@ -113,9 +114,12 @@ async def say(client: httpx.AsyncClient, url: str, params: dict[str, str]) -> li
     return tw.messages(response.text)
 
 
-async def preview(client: httpx.AsyncClient, url: str, pair: Pair, minutes: int = PAID) -> None:
+async def preview(client: httpx.AsyncClient, url: str, pair: Pair, minutes: int = PAID) -> str:
+    """The payer asks to pay; what they must answer to confirm: "OUI" and the SMS code the prompt shows."""
     (answer,) = await say(client, url, tw.sms_params(pair.payer_phone, f"envoyer {minutes} min a {pair.payee_code}"))
-    assert "Répondez OUI" in answer, answer
+    code = Said(texts=[answer]).code
+    assert code is not None, answer  # by SMS, only the code in the prompt confirms a payment
+    return f"OUI {code}"
 
 
 def rows(database: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -132,10 +136,9 @@ def balances(database: Path) -> dict[str, int]:
     return {str(c): int(b) for c, b in found}
 
 
-async def wait_all_sent(database: Path, expected: int, timeout: float = 30) -> None:  # noqa: ASYNC109
-    async with asyncio.timeout(timeout):
-        while outbox_status(database) != {"sent": expected}:  # noqa: ASYNC110 (another process writes it)
-            await asyncio.sleep(0.05)
+async def wait_all_sent(database: Path, expected: int) -> None:
+    """Until the other process has sent every row of its outbox."""
+    await eventually(lambda: outbox_status(database) == {"sent": expected}, what=f"{expected} rows sent")
 
 
 async def books_check(tmp_path: Path, database: Path) -> str:
@@ -150,13 +153,12 @@ async def test_payments_confirmed_during_a_kill_are_booked_once(tmp_path: Path) 
     database = tmp_path / "run.db"
     everyone = pairs()
     await seed(database, everyone)
-    async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=20) as client:
+    async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=PATIENCE) as client:
         env = sms_env(tmp_path, twilio)
         process, url = await start_bot(tmp_path, env)
         try:
-            for pair in everyone:
-                await preview(client, url, pair)
-            confirmations = [tw.sms_params(pair.payer_phone, "OUI") for pair in everyone]
+            answers = [await preview(client, url, pair) for pair in everyone]
+            confirmations = [tw.sms_params(pair.payer_phone, yes) for pair, yes in zip(everyone, answers, strict=True)]
             answered: dict[int, list[str]] = {}
 
             async def confirm(index: int) -> None:
@@ -167,7 +169,7 @@ async def test_payments_confirmed_during_a_kill_are_booked_once(tmp_path: Path) 
                         process.kill()  # at once, from here: the others are in flight or queued
 
             tasks = [asyncio.create_task(confirm(i)) for i in range(PAIRS)]
-            await asyncio.wait_for(process.wait(), timeout=20)
+            await asyncio.wait_for(process.wait(), timeout=PATIENCE)
         finally:
             if process.returncode is None:
                 process.kill()

@@ -90,8 +90,8 @@ async def test_review_change_and_withdraw(talk: Talk) -> None:
     assert asked.has("Retirer votre inscription", "OUI")
     assert (await talk("non", who="alice")).has("conservee")
     assert await signup_of(talk, "alice") is not None
-    await talk("desinscription", who="alice")
-    assert (await talk("oui", who="alice")).has("retiree et effacee")
+    asked = await talk("desinscription", who="alice")
+    assert (await talk.confirm(asked, who="alice", word="oui")).has("retiree et effacee")
     assert await signup_of(talk, "alice") is None
     again = await talk("inscription", who="alice")
     assert again.has("nom ou prenom")  # a new sign-up starts over
@@ -181,8 +181,8 @@ async def test_my_data_shows_and_forget_erases_the_sign_up(talk: Talk) -> None:
     """MES DONNEES names the sign-up; OUBLIER then OUI erases it."""
     await sign_up(talk)
     assert (await talk("mes donnees", who="alice")).has("Inscription benevole : Alice", "le samedi matin")
-    await talk("oublier", who="alice")
-    await talk("oui", who="alice")
+    asked = await talk("oublier", who="alice")
+    await talk.confirm(asked, who="alice", word="oui")
     row = await talk.core.store.fetchone("SELECT COUNT(*) FROM volunteer_signups WHERE name = 'Alice'")
     assert row is not None and row[0] == 0
 
@@ -206,8 +206,8 @@ async def test_staff_cancel_after_oui_and_volunteers_are_told(talk: Talk) -> Non
     assert preview.has("Annuler la permanence du mercredi 2 decembre : travaux dans la salle", "1 benevoles", "OUI")
     assert (await talk("non", who="staff")).has("rien n'a ete modifie")
     assert await talk.core.store.fetchall("SELECT * FROM meeting_cancellations") == []
-    await talk("/permanence_annuler 2/12 travaux dans la salle", who="staff")  # day/month works in chat
-    done = await talk.choose(1, who="staff")
+    asked = await talk("/permanence_annuler 2/12 travaux dans la salle", who="staff")  # day/month works in chat
+    done = await (talk.confirm(asked, who="staff") if talk.channel == "sms" else talk.choose(1, who="staff"))
     assert done.has("C'est fait", "annulee : travaux dans la salle", "1 benevoles prevenus")
     notices = await talk.core.store.fetchall("SELECT address, body FROM outbox WHERE cause LIKE 'permanence:%'")
     assert [(n["address"], "travaux dans la salle" in n["body"]) for n in notices] == [(LUCIE, True)]
@@ -218,15 +218,87 @@ async def test_staff_cancel_after_oui_and_volunteers_are_told(talk: Talk) -> Non
     assert listed.has("2026-12-02 18h30-20h00 ANNULEE : travaux dans la salle", "2026-12-16")
 
 
+async def notices(talk: Talk) -> int:
+    row = await talk.core.store.fetchone("SELECT COUNT(*) FROM outbox WHERE cause LIKE 'permanence:%'")
+    assert row is not None
+    return int(row[0])
+
+
+async def cancellations(talk: Talk) -> int:
+    row = await talk.core.store.fetchone("SELECT COUNT(*) FROM meeting_cancellations")
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_forged_sms_yes_does_not_change_the_calendar(talk: Talk) -> None:
+    """By SMS a calendar change (told to every volunteer) needs the prompt's code: a bare OUI or "1" gets
+    the code again, three wrong answers drop it, no meeting changes and no volunteer is told."""
+    if talk.channel != "sms":
+        pytest.skip("a forged sender is an SMS matter")
+    await register_here(talk, "staff", {"staff"}, "Coordinatrice")
+    prompt = await talk("/permanence_annuler 2026-12-02 travaux", who="staff")
+    assert prompt.code is not None and "1 OUI" not in prompt.text, prompt.text
+    for forged in ("OUI", "1"):
+        said = await talk(forged, who="staff")
+        assert said.code == prompt.code and said.has("Il faut le code"), said.text
+    said = await talk(f"OUI {(int(prompt.code) + 1) % 10000:04d}", who="staff")
+    assert said.has("Code faux 3 fois"), said.text
+    await talk(f"OUI {prompt.code}", who="staff")
+    assert await cancellations(talk) == 0 and await notices(talk) == 0
+
+
+async def test_the_sms_code_changes_the_calendar_once(talk: Talk) -> None:
+    """The staff member's own phone shows the code: the cancellation is made and each volunteer told once."""
+    if talk.channel != "sms":
+        pytest.skip("the code is for SMS only")
+    await register_here(talk, "staff", {"staff"}, "Coordinatrice")
+    prompt = await talk("/permanence_annuler 2026-12-02 travaux", who="staff")
+    assert (await talk(f"OUI {prompt.code}", who="staff")).has("C'est fait")
+    await talk(f"OUI {prompt.code}", who="staff")
+    assert await cancellations(talk) == 1 and await notices(talk) == 1
+
+
+async def test_a_forged_sms_yes_does_not_withdraw(talk: Talk) -> None:
+    """Withdrawing erases the sign-up: by SMS a bare OUI or "1" gets the code again, three wrong answers
+    drop it, and the sign-up stays; the volunteer's own code then withdraws it."""
+    if talk.channel != "sms":
+        pytest.skip("a forged sender is an SMS matter")
+    await sign_up(talk)
+    prompt = await talk("desinscription", who="alice")
+    assert prompt.code is not None and "1 OUI" not in prompt.text, prompt.text
+    for forged in ("OUI", "1"):
+        said = await talk(forged, who="alice")
+        assert said.code == prompt.code and said.has("Il faut le code"), said.text
+    assert (await talk("oui 0", who="alice")).has("Code faux 3 fois")
+    await talk(f"OUI {prompt.code}", who="alice")
+    assert await signup_of(talk, "alice") is not None
+    prompt = await talk("desinscription", who="alice")
+    assert (await talk(f"OUI {prompt.code}", who="alice")).has("retiree et effacee")
+    assert await signup_of(talk, "alice") is None
+
+
+async def test_withdraw_buttons_work_without_a_code(talk: Talk) -> None:
+    """On Telegram and in the terminal, withdrawing shows OUI/NON buttons and no code; NON keeps, OUI erases."""
+    if talk.channel == "sms":
+        pytest.skip("SMS has no buttons")
+    await sign_up(talk)
+    prompt = await talk("desinscription", who="alice")
+    assert prompt.code is None and prompt.buttons == ["1 OUI", "2 NON"], prompt.text
+    assert (await talk.choose(2, who="alice")).has("conservee")
+    await talk("desinscription", who="alice")
+    assert (await talk.choose(1, who="alice")).has("retiree et effacee")
+    assert await signup_of(talk, "alice") is None
+
+
 async def test_staff_move_and_add(talk: Talk) -> None:
     """Moving keeps the hours unless given; adding makes an extra meeting; the answers change accordingly."""
     await register_here(talk, "staff", {"staff"}, "Coordinatrice")
     preview = await talk("/permanence_deplacer 2026-12-02 2026-12-03 salle prise", who="staff")
     assert preview.has("au jeudi 3 decembre, 18h30-20h00 : salle prise")
-    assert (await talk("oui", who="staff")).has("deplacee au jeudi 3 decembre")
+    assert (await talk.confirm(preview, who="staff", word="oui")).has("deplacee au jeudi 3 decembre")
     preview = await talk("/permanence_ajouter 2026-12-09 14:00-16:00 portes ouvertes", who="staff")
     assert preview.has("Ajouter une permanence le mercredi 9 decembre, 14h00-16h00 : portes ouvertes")
-    assert (await talk("oui", who="staff")).has("permanence ajoutee")
+    assert (await talk.confirm(preview, who="staff", word="oui")).has("permanence ajoutee")
     said = await talk("prochaine permanence", who="bob")
     assert said.has("jeudi 3 decembre, 18h30-20h00 (deplacee du mercredi 2 decembre : salle prise)")
     async with talk.core.store.transaction() as db:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import io
+import os
+import stat
 import sys
 from collections.abc import AsyncIterator
 from typing import TextIO
@@ -24,6 +27,29 @@ def render(replies: list[Reply]) -> str:
         lines.extend(f"{i} {c.label}" for i, c in enumerate(reply.choices, start=1))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def can_converse(stdin: TextIO | None) -> bool:
+    """True when standard input can carry a conversation: a terminal, a pipe, a socket or a file.
+
+    A service manager gives ``/dev/null`` (a character device the event loop cannot watch: reading
+    it would fail, or wait forever), ``nohup`` an unreadable descriptor, and some none at all: then
+    ``voisins run`` serves HTTP without the terminal conversation instead of crashing or hanging.
+    """
+    if stdin is None:
+        return False
+    try:
+        fd = stdin.fileno()
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        return True  # a StringIO (tests): read directly
+    try:
+        mode = os.fstat(fd).st_mode
+        access = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+    except OSError:
+        return False  # closed
+    if access == os.O_WRONLY:
+        return False
+    return os.isatty(fd) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISREG(mode)
 
 
 class ConsoleChannel:

@@ -7,6 +7,7 @@ GSM-7 message of at most two segments); anything else goes through the outbox.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import aiohttp
@@ -20,11 +21,13 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.app import Core
+from bot.channels.http import unavailable_text
 from bot.config import Settings
 from bot.messages import Channel, Inbound, Reply
 from bot.outbox import Retry, Row, Sent, Undeliverable
 from bot.people import normalise_phone
 from bot.sms_text import MAX_BODY, render_reply, segments
+from bot.store import unwritable_reason
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +43,20 @@ def public_url(core: Core, request: Request) -> str:
 
 
 async def signed_form(core: Core, request: Request) -> FormData | Response:
-    """The request's form when Twilio signed it; otherwise the error response (nothing is read further)."""
+    """The request's form when Twilio signed it; otherwise the error response.
+
+    No signature header: refused before the body is read. Otherwise the raw body is read, bounded
+    in size and time by the app's :class:`~bot.channels.http.BodyLimit` (``MAX_REQUEST_BYTES`` on
+    these routes), parsed and checked against the signature before anything uses it.
+    """
     token = core.settings.twilio_auth_token
     if token is None:
         return PlainTextResponse("SMS is not configured", status_code=404)
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
-        return PlainTextResponse("Request too large", status_code=413)
     signature = request.headers.get("x-twilio-signature")
     if not signature:
         return PlainTextResponse("Missing signature", status_code=403)
     try:
+        await request.body()  # over the limit or too slow: BodyLimit answers 413 or 408 instead
         form = await request.form(max_files=0, max_fields=200)
     except Exception:
         return PlainTextResponse("Malformed form", status_code=400)
@@ -90,11 +96,27 @@ async def inbound_sms(request: Request) -> Response:
         return twiml([])
     latitude, longitude = form.get("Latitude"), form.get("Longitude")
     del latitude, longitude  # Twilio sends these only for MMS locations, which French networks do not carry
+    inbound = Inbound(channel=Channel.SMS, address=address, text=body)
     _handling.add(sid)
     try:
-        replies = await core.dispatcher.handle(Inbound(channel=Channel.SMS, address=address, text=body))
+        try:
+            replies = await core.dispatcher.handle(inbound)
+        except sqlite3.Error as exc:
+            reason = unwritable_reason(exc)
+            if reason is None:
+                raise
+            # A full or read-only database: say so in a few words; the MessageSid stays unseen, so
+            # Twilio's retry or the same SMS sent again is handled once the disk is back.
+            log.error("an SMS could not be handled: the database is %s", reason)
+            return twiml([await unavailable_text(core, inbound)])
         # Only now: a failure above answers 500 and Twilio's retry is handled, not dropped as seen.
-        await core.seen(Channel.SMS, sid)
+        try:
+            await core.seen(Channel.SMS, sid)
+        except sqlite3.Error as exc:
+            reason = unwritable_reason(exc)
+            if reason is None:
+                raise
+            log.error("an SMS was answered but not recorded as seen: the database is %s", reason)
     finally:
         _handling.discard(sid)
     return twiml([render_reply(reply) for reply in replies])
@@ -110,7 +132,16 @@ async def status_callback(request: Request) -> Response:
     if not isinstance(sid, str) or not sid or not isinstance(status, str) or not status:
         return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
     error_code = form.get("ErrorCode")
-    await core.outbox.delivery_status(sid, status, error_code if isinstance(error_code, str) and error_code else None)
+    try:
+        await core.outbox.delivery_status(
+            sid, status, error_code if isinstance(error_code, str) and error_code else None
+        )
+    except sqlite3.Error as exc:
+        reason = unwritable_reason(exc)
+        if reason is None:
+            raise
+        log.error("a delivery report was not recorded: the database is %s", reason)
+        return PlainTextResponse("Database unavailable", status_code=503, headers={"Retry-After": "60"})
     return Response(status_code=204)
 
 

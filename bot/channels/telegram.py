@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import sqlite3
 from datetime import timedelta
 
 from starlette.requests import Request
@@ -22,12 +23,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import Core
+from bot.channels.http import unavailable_text
 from bot.messages import Channel, Inbound, Location, Reply
 from bot.outbox import Retry, Row, Sent, Undeliverable
+from bot.startup import StartupError
+from bot.store import unwritable_reason
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,11 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.choices:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.key)] for c in reply.choices])
+
+
+def _redacted(text: str, token: str) -> str:
+    """An error's words with the token taken out (URLs in httpx's messages carry it), kept short."""
+    return text.replace(token, "<TELEGRAM_BOT_TOKEN>").splitlines()[0][:200] if text else "no detail"
 
 
 def chunks(text: str, size: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -74,6 +83,39 @@ class TelegramChannel:
         self.application.add_error_handler(self.on_error)
 
     async def start(self) -> None:
+        """Check the token, register the commands and start polling or the webhook.
+
+        A failure here is one line for the operator (:class:`StartupError`): PTB's own messages and
+        the URLs in httpx's carry the token, so nothing of them is shown but the kind of error.
+        """
+        settings = self.core.settings
+        assert settings.telegram_bot_token is not None
+        token = settings.telegram_bot_token.get_secret_value()
+        api = settings.telegram_api_url
+        try:
+            await self._start()
+        except InvalidToken:
+            raise StartupError(
+                f"The Telegram Bot API at {api} refused TELEGRAM_BOT_TOKEN: copy the token again from "
+                "@BotFather (or check TELEGRAM_API_URL)."
+            ) from None
+        except BadRequest as exc:
+            what = _redacted(exc.message, token)
+            raise StartupError(
+                f"Telegram refused the start-up settings ({what}): check PUBLIC_URL and TELEGRAM_WEBHOOK_SECRET."
+            ) from None
+        except NetworkError as exc:  # time-outs too
+            what = _redacted(exc.message, token)
+            raise StartupError(
+                f"Cannot reach the Telegram Bot API at {api} ({what}): check the network, a proxy, or TELEGRAM_API_URL."
+            ) from None
+        except Exception as exc:  # a malformed TELEGRAM_API_URL, an unexpected answer
+            what = _redacted(f"{type(exc).__name__}: {exc}", token)
+            raise StartupError(
+                f"Telegram did not start ({what}): check TELEGRAM_API_URL and TELEGRAM_BOT_TOKEN."
+            ) from None
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()
         await app.start()
@@ -104,9 +146,8 @@ class TelegramChannel:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
             return PlainTextResponse("Forbidden", status_code=403)
+        # Bounded by the app's BodyLimit (MAX_UPDATE_BYTES here): too large 413, too slow 408.
         body = await request.body()
-        if len(body) > MAX_UPDATE_BYTES:
-            return PlainTextResponse("Too large", status_code=413)
         try:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -123,9 +164,27 @@ class TelegramChannel:
             return
         if await self.core.answered(Channel.TELEGRAM, str(update.update_id)):
             return
-        replies = await self.core.dispatcher.handle(inbound)
-        await self.core.seen(Channel.TELEGRAM, str(update.update_id))
         chat_id = update.effective_chat.id if update.effective_chat else int(inbound.address)
+        try:
+            replies = await self.core.dispatcher.handle(inbound)
+        except sqlite3.Error as exc:
+            reason = unwritable_reason(exc)
+            if reason is None:
+                raise
+            # A full or read-only database: a few words, and the update stays unseen (sent again, it is handled).
+            log.error("a Telegram update could not be handled: the database is %s", reason)
+            try:
+                await context.bot.send_message(chat_id=chat_id, text=await unavailable_text(self.core, inbound))
+            except TelegramError:
+                log.warning("could not tell a person the service is unavailable")
+            return
+        try:
+            await self.core.seen(Channel.TELEGRAM, str(update.update_id))
+        except sqlite3.Error as exc:
+            reason = unwritable_reason(exc)
+            if reason is None:
+                raise
+            log.error("a Telegram update was answered but not recorded as seen: the database is %s", reason)
         for reply in replies:
             parts = chunks(reply.text)
             for i, part in enumerate(parts):

@@ -8,20 +8,21 @@ staff phone must not be able to wipe colleagues, or the traces of what they did,
 A staff member uses OUBLIER for themselves, like anyone; removing a colleague is an
 administrator's decision, taken outside the chat.
 
-Only the person's id and the time of the question wait in the conversation, never a name.
+Only the person's id waits in the conversation, never a name. The question goes through
+``bot.confirm``: answered by SMS it needs the code printed in it, since a forged ``From`` must not
+erase anyone.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
-from bot import people, privacy
-from bot.clock import iso
+from bot import confirm, people, privacy
 from bot.dispatch import STAFF_ROLES, Context, Replies, guard
-from bot.messages import Choice, Inbound, Reply
+from bot.messages import Inbound, Reply
 from bot.people import Person
-from bot.text import fold
 from handlers.account import router
 
 log = logging.getLogger(__name__)
@@ -53,28 +54,22 @@ def _argument(inbound: Inbound) -> str:
     return inbound.text.partition(" ")[2].strip()
 
 
-def _yes_no(ctx: Context) -> tuple[Choice, ...]:
-    return (Choice(YES, ctx.t("privacy.yes")), Choice(NO, ctx.t("privacy.no")))
-
-
-def _words(ctx: Context, key: str) -> set[str]:
-    """The typed answer in any language: the button's own label ("OUI", "YES")."""
-    return {fold(text) for text in ctx.i18n.variants(key)}
+async def _ask(ctx: Context, step: str, text: str, **data: Any) -> Reply:
+    return await confirm.ask(
+        ctx,
+        step,
+        text,
+        yes=YES,
+        no=NO,
+        yes_label=ctx.t("privacy.yes"),
+        no_label=ctx.t("privacy.no"),
+        within=CONFIRM_WITHIN,
+        **data,
+    )
 
 
 def _minutes() -> int:
     return int(CONFIRM_WITHIN.total_seconds() // 60)
-
-
-def _fresh(ctx: Context) -> bool:
-    asked = ctx.data.get("at")
-    if not isinstance(asked, str):
-        return False
-    try:
-        elapsed = ctx.now() - datetime.fromisoformat(asked)
-    except ValueError:
-        return False
-    return timedelta(0) <= elapsed <= CONFIRM_WITHIN
 
 
 # --- The person's own data -------------------------------------------------------------------------
@@ -97,12 +92,11 @@ async def forget(inbound: Inbound, ctx: Context) -> Replies:
         return await staff_forget(inbound, ctx)
     export = await privacy.export_person(ctx.store, ctx.person.id, ctx.personal_data)
     items = privacy.render_erasable(export, ctx.i18n, ctx.language, ctx.personal_data)
-    ctx.goto(SELF_STEP, at=iso(ctx.now()))
-    return [Reply(ctx.t("privacy.forget_ask", items=items, minutes=_minutes()), _yes_no(ctx))]
+    return [await _ask(ctx, SELF_STEP, ctx.t("privacy.forget_ask", items=items, minutes=_minutes()))]
 
 
 async def _forget_self(ctx: Context) -> Replies:
-    done = await privacy.forget_person(ctx.store, ctx.person.id, ctx.personal_data, ctx.now())
+    done = await privacy.forget_person(ctx.store, ctx.person.id, ctx.personal_data, ctx.now(), ctx.i18n)
     log.info(
         "person %s erased at their own request (%d identities, %d messages)",
         done.person_id,
@@ -150,7 +144,6 @@ async def _staff_forget(inbound: Inbound, ctx: Context) -> Replies:
         return [target]
     export = await privacy.export_person(ctx.store, target.id, ctx.personal_data)
     items = privacy.render_erasable(export, ctx.i18n, ctx.language, ctx.personal_data)
-    ctx.goto(STAFF_STEP, target=target.id, at=iso(ctx.now()))
     text = ctx.t(
         "privacy.staff_forget_ask",
         name=target.name or "",
@@ -158,18 +151,21 @@ async def _staff_forget(inbound: Inbound, ctx: Context) -> Replies:
         items=items,
         minutes=_minutes(),
     )
-    return [Reply(text, _yes_no(ctx))]
+    return [await _ask(ctx, STAFF_STEP, text, target=target.id)]
 
 
 async def _forget_for_staff(inbound: Inbound, ctx: Context) -> Replies:
-    target_id = ctx.data.get("target")
-    ctx.done()
+    """The staff's yes, guarded again: the asker must still be staff when it comes."""
+    answer = await _answer(inbound, ctx, STAFF_STEP)
+    if answer.kind is not confirm.Kind.YES:
+        return _not_yes(ctx, answer)
+    target_id = answer.data.get("target")
     async with ctx.store.transaction() as db:
         target = await people.get_person(db, target_id) if isinstance(target_id, int) else None
     # Checked again: the person may have been forgotten, or made staff, since the question.
     if target is None or target.status != "active" or target.is_staff or target.id == ctx.person.id:
         return [Reply(ctx.t("privacy.staff_gone"))]
-    done = await privacy.forget_person(ctx.store, target.id, ctx.personal_data, ctx.now())
+    done = await privacy.forget_person(ctx.store, target.id, ctx.personal_data, ctx.now(), ctx.i18n)
     log.info(
         "staff person %s erased person %s on request (%d identities, %d messages)",
         ctx.person.id,
@@ -185,28 +181,44 @@ staff_forget = guard(_staff_forget, STAFF_ROLES)
 forget_for_staff = guard(_forget_for_staff, STAFF_ROLES)
 
 
-# --- The answer to the question: a button, its number, or the word --------------------------------
+# --- The answer to the question: a button, its number, or the word (by SMS with its code) ----------
 
 
-async def _confirmed(inbound: Inbound, ctx: Context) -> Replies:
-    step = ctx.step
-    if step not in (SELF_STEP, STAFF_STEP) or not _fresh(ctx):
-        ctx.done()
+async def _answer(inbound: Inbound, ctx: Context, step: str) -> confirm.Answer:
+    if inbound.choice is not None:
+        return await confirm.pressed(inbound, ctx, step, yes=inbound.choice.partition(":")[0] == YES)
+    return await confirm.typed(inbound, ctx, step)
+
+
+def _not_yes(ctx: Context, answer: confirm.Answer) -> Replies:
+    """No, too late, or the engine's own answer (the code asked again); anything else cancels the question."""
+    if answer.kind is confirm.Kind.NO:
+        return [Reply(ctx.t("privacy.forget_cancelled"))]
+    if answer.kind in (confirm.Kind.STALE, confirm.Kind.EXPIRED):
         return [Reply(ctx.t("privacy.forget_expired"))]
-    if step == STAFF_STEP:
-        return await forget_for_staff(inbound, ctx)
+    if answer.kind is confirm.Kind.HANDLED:
+        return answer.replies
     ctx.done()
+    return None
+
+
+async def _answered(inbound: Inbound, ctx: Context) -> Replies:
+    if ctx.step == STAFF_STEP:
+        return await forget_for_staff(inbound, ctx)
+    answer = await _answer(inbound, ctx, SELF_STEP)
+    if answer.kind is not confirm.Kind.YES:
+        return _not_yes(ctx, answer)
     return await _forget_self(ctx)
 
 
 @router.action(YES)
 async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
-    return await _confirmed(inbound, ctx)
+    return await _answered(inbound, ctx)
 
 
 @router.action(NO)
 async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
-    ctx.done()
+    ctx.done()  # no token needed: a NO, even a late one, erases nothing
     return [Reply(ctx.t("privacy.forget_cancelled"))]
 
 
@@ -214,10 +226,4 @@ async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
 @router.step(STAFF_STEP, roles=STAFF_ROLES)
 async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
     """OUI erases, NON cancels; anything else cancels too and is answered as usual."""
-    word = fold(inbound.text)
-    if word in _words(ctx, "privacy.yes"):
-        return await _confirmed(inbound, ctx)
-    ctx.done()
-    if word in _words(ctx, "privacy.no"):
-        return [Reply(ctx.t("privacy.forget_cancelled"))]
-    return None
+    return await _answered(inbound, ctx)

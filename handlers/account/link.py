@@ -2,7 +2,12 @@
 
 The code goes to the person's other channels through the outbox (by SMS to the registered
 number); staff can read it out when the person has no credit. The answer to "who are you" never
-says whether a number is registered: that would tell anyone who lives at the site.
+says whether a number is registered: that would tell anyone who lives at the site. So every
+request does the same work and leaves a code row: for a number or code nobody registered under
+(or a person who already had their codes this hour) the row is a decoy that no code matches, so
+the code step answers "wrong code" the same way. The only refusals an asker sees are limits that
+depend on the asker and on the whole bot, never on what they typed; the limit per target is
+silent (nothing sent, the same answer).
 """
 
 from __future__ import annotations
@@ -19,13 +24,22 @@ from bot.clock import iso
 from bot.dispatch import STAFF_ROLES, Context, Replies
 from bot.messages import Inbound, Reply
 from bot.people import PeopleError
+from bot.text import digits_of
 from handlers.account import router
 
 log = logging.getLogger(__name__)
 
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_TRIES = 5
-MAX_CODES_PER_HOUR = 3
+WINDOW = timedelta(hours=1)
+# Codes sent to one person in a WINDOW, whoever asks: nobody's phone is flooded. Silent.
+MAX_CODES_PER_TARGET = 3
+# Requests from one asking account in a WINDOW, and from everyone together (what the association
+# may pay in SMS for LIER). Forged SMS senders are many accounts: the overall limit is the bound.
+MAX_REQUESTS_PER_ASKER = 5
+MAX_REQUESTS_OVERALL = 30
+# Request rows are kept this long (the limits read one WINDOW back), then pruned.
+KEEP_REQUESTS = timedelta(days=1)
 
 
 @router.command("/link", "/lier", "lier", "relier", "link", "lier mon compte", "link my account")
@@ -44,36 +58,32 @@ async def who(inbound: Inbound, ctx: Context) -> Replies:
     if code is None and phone is None:
         return [Reply(ctx.t("link.not_a_number"))]
     now = ctx.now()
+    channel, address = ctx.identity.channel.value, ctx.identity.address
     async with ctx.store.transaction() as db:
-        person_id = await people.find_person_id(db, member_code=code, phone=phone)
+        await db.execute("DELETE FROM link_codes WHERE created_at < ?", (iso(now - KEEP_REQUESTS),))
+        if await _asked_too_often(db, channel, address, now):
+            ctx.done()
+            return [Reply(ctx.t("link.too_many_codes"))]
+        found = await people.find_person_id(db, member_code=code, phone=phone)
+        async with db.execute(
+            "SELECT COUNT(*) FROM link_codes WHERE person_id = ? AND created_at > ?", (found, iso(now - WINDOW))
+        ) as cursor:
+            recent = await cursor.fetchone()
+        # From here on the same statements run whatever was typed; only the outbox write differs.
+        target = found if recent is not None and recent[0] < MAX_CODES_PER_TARGET else None
+        one_time = f"{secrets.randbelow(1_000_000):06d}"
+        cursor = await db.execute(
+            "INSERT INTO link_codes (person_id, channel, address, code, expires_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (target, channel, address, one_time, iso(now + CODE_LIFETIME), iso(now)),
+        )
         sent = 0
-        if person_id is not None:
-            async with db.execute(
-                "SELECT COUNT(*) FROM link_codes WHERE person_id = ? AND created_at > ?",
-                (person_id, iso(now - timedelta(hours=1))),
-            ) as cursor:
-                recent = await cursor.fetchone()
-            if recent is not None and recent[0] >= MAX_CODES_PER_HOUR:
-                ctx.done()
-                return [Reply(ctx.t("link.too_many_codes"))]
-            one_time = f"{secrets.randbelow(1_000_000):06d}"
-            cursor = await db.execute(
-                "INSERT INTO link_codes (person_id, channel, address, code, expires_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    person_id,
-                    ctx.identity.channel.value,
-                    ctx.identity.address,
-                    one_time,
-                    iso(now + CODE_LIFETIME),
-                    iso(now),
-                ),
-            )
+        if target is not None:
             sent = await outbox.enqueue_for_person(
                 db,
                 now,
                 ctx.i18n,
-                person_id,
+                target,
                 cause=f"link-code:{cursor.lastrowid}",
                 key="link.code_message",
                 params={"code": one_time},
@@ -83,13 +93,26 @@ async def who(inbound: Inbound, ctx: Context) -> Replies:
     if ctx.outbox is not None:
         ctx.outbox.wake()
     ctx.goto("link.code")
-    log.info("link code requested (found=%s, queued=%s)", person_id is not None, sent)
+    log.info("link code requested (queued=%d)", sent)
     return [Reply(ctx.t("link.code_sent"))]
+
+
+async def _asked_too_often(db: aiosqlite.Connection, channel: str, address: str, now: datetime) -> bool:
+    """The asking account's limit and the whole bot's: neither depends on the number or code typed."""
+    since = iso(now - WINDOW)
+    async with db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN channel = ? AND address = ? THEN 1 ELSE 0 END), 0)"
+        " FROM link_codes WHERE created_at > ?",
+        (channel, address, since),
+    ) as cursor:
+        row = await cursor.fetchone()
+    overall, mine = (row[0], row[1]) if row is not None else (0, 0)
+    return bool(mine >= MAX_REQUESTS_PER_ASKER or overall >= MAX_REQUESTS_OVERALL)
 
 
 @router.step("link.code")
 async def check_code(inbound: Inbound, ctx: Context) -> Replies:
-    typed = "".join(ch for ch in inbound.text if ch.isdigit())
+    typed = digits_of(inbound.text)  # ASCII: compare_digest refuses any other character
     if len(typed) != 6:
         return (
             None
@@ -113,7 +136,9 @@ async def check_code(inbound: Inbound, ctx: Context) -> Replies:
         if pending["tries"] >= MAX_TRIES:
             ctx.done()
             return [Reply(ctx.t("link.too_many_tries"))]
-        if not hmac.compare_digest(typed, pending["code"]):
+        # A decoy (nobody was sent this code) is wrong whatever is typed, like any wrong code.
+        right = hmac.compare_digest(typed, pending["code"])
+        if not right or pending["person_id"] is None:
             tries = pending["tries"] + 1
             await db.execute("UPDATE link_codes SET tries = ? WHERE id = ?", (tries, pending["id"]))
             if tries >= MAX_TRIES:
@@ -184,7 +209,12 @@ async def _export(db: aiosqlite.Connection, person_id: int) -> dict[str, object]
 
 
 async def _erase(db: aiosqlite.Connection, person_id: int) -> None:
-    await db.execute("DELETE FROM link_codes WHERE person_id = ?", (person_id,))
+    """Codes sent to the person, and the requests their own accounts made (their address is in them)."""
+    await db.execute(
+        "DELETE FROM link_codes WHERE person_id = ? OR EXISTS (SELECT 1 FROM identities i WHERE i.person_id = ?"
+        " AND i.channel = link_codes.channel AND i.address = link_codes.address)",
+        (person_id, person_id),
+    )
     await db.execute("DELETE FROM identity_links WHERE person_id = ?", (person_id,))
 
 

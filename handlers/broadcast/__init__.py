@@ -4,6 +4,9 @@ Every command, step and button is for staff only (the dispatcher's guard refuses
 changes nothing). Nothing is queued before the staff member answers OUI to a preview that says
 how many people get it on each channel, who does not and why, the SMS segments and their cost;
 NON or ANNULER at any step stops with nothing sent. Cancelling a broadcast under way asks first.
+Both questions go through ``bot.confirm``: answered by SMS, they need the code printed in the
+prompt (a forged ``From`` must not reach everyone). URGENT shows the preview again with the SMS
+leaving during the quiet hours; by SMS, URGENT with the code is that yes in one message.
 On Telegram the staff get a progress message that the running bot edits in place (see
 ``handlers.broadcast.logic.BroadcastDriver``); elsewhere ``/annonces 12`` shows where it stands.
 
@@ -13,13 +16,16 @@ Commands: /annonce or /broadcast [text], /annonces or /broadcasts [ID], /annuler
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
+from bot import confirm
 from bot.clock import Clock
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
 from bot.messages import Channel, Choice, Inbound, Reply
 from bot.store import Store
-from bot.text import fold
+from bot.text import NO_WORDS, digits_of, fold, typed_number
+from handlers.broadcast import erasure
 from handlers.broadcast import logic as bc
 from handlers.broadcast.cli import broadcast_app
 
@@ -37,8 +43,8 @@ TEXT, TEXT_EN, AUDIENCE, PREVIEW, CANCEL = (
 )
 # "cancel" alone is an opt-out word (account's STOP): staff write ANNULER, NON or /cancel.
 CANCEL_WORDS = frozenset({"annuler", "annule", "abandon", "abandonner", "cancel"})
-NO_WORDS = frozenset({"non", "no", "n"})
-YES_WORDS = frozenset({"oui", "yes", "o", "y", "ok", "envoyer", "send", "confirmer", "confirm", "valider"})
+# The preview's own verbs, read as OUI (bot.text has the yes and no words of every question).
+SEND_WORDS = frozenset({"envoyer", "send", "valider"})
 NO_ENGLISH_WORDS = frozenset({"non", "no", "aucun", "none", "pas", "passer", "skip", "sans", "rien", "pas d anglais"})
 URGENT_WORDS = frozenset({"urgent", "urgente"})
 AUDIENCE_CHOICES = ("everyone", "residents", "workers", "volunteers", "staff", "fr", "en", "telegram", "sms")
@@ -51,10 +57,9 @@ def _arguments(inbound: Inbound) -> str:
 
 
 def _id_of(inbound: Inbound) -> int | None:
-    """``broadcast.yes:12`` -> 12; ``/annonces 12`` or ``/annonces n°12`` -> 12."""
+    """``broadcast.cancel:12`` -> 12; ``/annonces 12`` or ``/annonces n°12`` -> 12."""
     raw = (inbound.choice or "").partition(":")[2] if inbound.choice else _arguments(inbound)
-    digits = "".join(ch for ch in raw.split()[0] if ch.isdigit()) if raw.split() else ""
-    return int(digits) if digits and len(digits) < 10 else None
+    return typed_number(digits_of(raw.split()[0])) if raw.split() else None
 
 
 def _stop(ctx: Context) -> Replies:
@@ -166,13 +171,13 @@ async def _to_preview(ctx: Context, audience: bc.Audience) -> Replies:
     broadcast_id = await bc.create_draft(
         ctx.store, ctx.now(), texts, audience, timezone=ctx.settings.timezone, created_by=ctx.person.id
     )
-    ctx.goto(PREVIEW, id=broadcast_id, urgent=False)
     return [await _preview_reply(ctx, broadcast_id, texts, audience, urgent=False)]
 
 
 async def _preview_reply(
     ctx: Context, broadcast_id: int, texts: dict[str, str], audience: bc.Audience, *, urgent: bool
 ) -> Reply:
+    """The preview and its question. By SMS it carries the code, and at night URGENT with that code."""
     settings = ctx.settings
     found = await bc.preview(
         ctx.store,
@@ -189,65 +194,87 @@ async def _preview_reply(
         ctx.done()
         await bc.discard_draft(ctx.store, broadcast_id)
         return Reply(f"{text}\n{ctx.t('broadcast.nobody')}")
-    choices = [
-        Choice(f"broadcast.yes:{broadcast_id}", ctx.t("broadcast.choice_yes")),
-        Choice(f"broadcast.no:{broadcast_id}", ctx.t("broadcast.choice_no")),
-    ]
-    if found.sms:
+    # URGENT asks again: the wrong codes already typed still count, or each toggle would be 3 more guesses.
+    wrong = (confirm.pending(ctx, PREVIEW) or {}).get("wrong", 0)
+    reply = await confirm.ask(
+        ctx,
+        PREVIEW,
+        f"{text}\n{ctx.t('broadcast.ask_confirm')}",
+        yes="broadcast.yes",
+        no="broadcast.no",
+        yes_label=ctx.t("broadcast.choice_yes"),
+        no_label=ctx.t("broadcast.choice_no"),
+        id=broadcast_id,
+    )
+    pending = confirm.pending(ctx, PREVIEW)
+    if pending is None:  # too many wrong codes by SMS today: nothing will be asked
+        await bc.discard_draft(ctx.store, broadcast_id)
+        return reply
+    if wrong:
+        ctx.data["wrong"] = wrong
+    if reply.choices and found.sms:
         label = "broadcast.choice_not_urgent" if urgent else "broadcast.choice_urgent"
-        choices.append(Choice(f"broadcast.urgent:{broadcast_id}", ctx.t(label)))
-    return Reply(f"{text}\n{ctx.t('broadcast.ask_confirm')}", tuple(choices))
-
-
-def _answering(ctx: Context, inbound: Inbound, step: str) -> int | None:
-    """The broadcast this button belongs to, when it answers the question ``step`` asked just now."""
-    broadcast_id = _id_of(inbound)
-    if ctx.step != step or broadcast_id is None or ctx.data.get("id") != broadcast_id:
-        return None
-    return broadcast_id
-
-
-def _previewing(ctx: Context, inbound: Inbound) -> int | None:
-    return _answering(ctx, inbound, PREVIEW)
+        reply = Reply(reply.text, (*reply.choices, Choice(f"broadcast.urgent:{broadcast_id}", ctx.t(label))))
+    code = pending.get("sms_code")
+    if code and found.sms_wait_until is not None:
+        reply = Reply(f"{reply.text}\n{ctx.t('broadcast.confirm_sms_urgent', code=code)}", reply.choices)
+    return reply
 
 
 @router.action("broadcast.yes", roles=STAFF_ROLES)
 async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
-    broadcast_id = _previewing(ctx, inbound)
-    if broadcast_id is None:
-        return _expired(ctx)
-    return await _confirm(ctx, broadcast_id)
+    return await _preview_answered(ctx, await confirm.pressed(inbound, ctx, PREVIEW, yes=True))
 
 
 @router.action("broadcast.no", roles=STAFF_ROLES)
 async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
-    broadcast_id = _previewing(ctx, inbound)
-    if broadcast_id is None:
-        return _expired(ctx)
-    await bc.discard_draft(ctx.store, broadcast_id)
-    return _stop(ctx)
+    return await _preview_answered(ctx, await confirm.pressed(inbound, ctx, PREVIEW, yes=False))
 
 
 @router.action("broadcast.urgent", roles=STAFF_ROLES)
 async def pressed_urgent(inbound: Inbound, ctx: Context) -> Replies:
-    broadcast_id = _previewing(ctx, inbound)
-    if broadcast_id is None:
+    """Urgent or not changes the preview only: the question is asked again, nothing is queued."""
+    broadcast_id = _id_of(inbound)
+    if ctx.step != PREVIEW or broadcast_id is None or ctx.data.get("id") != broadcast_id:
         return _expired(ctx)
     return await _toggle_urgent(ctx, broadcast_id)
 
 
 @router.step(PREVIEW, roles=STAFF_ROLES)
 async def typed_confirmation(inbound: Inbound, ctx: Context) -> Replies:
+    """OUI, NON, URGENT (the preview again, with the SMS leaving at night), or by SMS URGENT and the code."""
     word = fold(inbound.text)
-    broadcast_id = int(ctx.data["id"])
-    if word in YES_WORDS:
+    first, _, rest = word.partition(" ")
+    urgent = first in URGENT_WORDS
+    if urgent and not rest:
+        return await _toggle_urgent(ctx, int(ctx.data["id"]))
+    if urgent or first in SEND_WORDS:
+        # Read as OUI, so that the engine still checks the SMS code that follows the word.
+        inbound = dataclasses.replace(inbound, text=f"oui {rest}")
+    answer = await confirm.typed(inbound, ctx, PREVIEW)
+    if answer.kind is not confirm.Kind.OTHER:
+        return await _preview_answered(ctx, answer, urgent=urgent)
+    if word in CANCEL_WORDS or confirm.pending(ctx, PREVIEW) is None:
+        await bc.discard_draft(ctx.store, int(ctx.data["id"]))
+        return _stop(ctx)
+    return [Reply(ctx.t("broadcast.answer_yes_no"))]
+
+
+async def _preview_answered(ctx: Context, answer: confirm.Answer, *, urgent: bool = False) -> Replies:
+    """Yes queues (URGENT first marks the draft urgent), no drops the draft, and so does a dropped question."""
+    if answer.kind is confirm.Kind.STALE:
+        return _expired(ctx)
+    broadcast_id = int(answer.data["id"])
+    if answer.kind is confirm.Kind.YES:
+        if urgent and not await bc.set_urgent(ctx.store, broadcast_id, True):
+            return [Reply(ctx.t("broadcast.already", id=broadcast_id))]
         return await _confirm(ctx, broadcast_id)
-    if word in NO_WORDS | CANCEL_WORDS:
+    if answer.kind is confirm.Kind.NO:
         await bc.discard_draft(ctx.store, broadcast_id)
         return _stop(ctx)
-    if word in URGENT_WORDS:
-        return await _toggle_urgent(ctx, broadcast_id)
-    return [Reply(ctx.t("broadcast.answer_yes_no"))]
+    if confirm.pending(ctx, PREVIEW) is None:  # too late, or three wrong codes: the question is gone
+        await bc.discard_draft(ctx.store, broadcast_id)
+    return answer.replies
 
 
 async def _toggle_urgent(ctx: Context, broadcast_id: int) -> Replies:
@@ -257,7 +284,6 @@ async def _toggle_urgent(ctx: Context, broadcast_id: int) -> Replies:
         return _expired(ctx)
     urgent = not draft.urgent
     await bc.set_urgent(ctx.store, broadcast_id, urgent)
-    ctx.goto(PREVIEW, id=broadcast_id, urgent=urgent)
     return [await _preview_reply(ctx, broadcast_id, draft.texts, draft.audience, urgent=urgent)]
 
 
@@ -333,49 +359,54 @@ async def ask_cancel(inbound: Inbound, ctx: Context) -> Replies:
         ctx.done()
         status = ctx.t(f"broadcast.status_{report.broadcast.status}")
         return [Reply(ctx.t("broadcast.cancel_already", id=broadcast_id, status=status))]
-    ctx.goto(CANCEL, id=broadcast_id)
     text = ctx.t(
         "broadcast.confirm_cancel",
         id=broadcast_id,
         waiting=bc.number(report.waiting, ctx.language),
         sent=bc.number(report.sent, ctx.language),
     )
-    choices = (
-        Choice(f"broadcast.cancel_yes:{broadcast_id}", ctx.t("broadcast.choice_stop_yes")),
-        Choice(f"broadcast.cancel_no:{broadcast_id}", ctx.t("broadcast.choice_stop_no")),
+    reply = await confirm.ask(
+        ctx,
+        CANCEL,
+        text,
+        yes="broadcast.cancel_yes",
+        no="broadcast.cancel_no",
+        yes_label=ctx.t("broadcast.choice_stop_yes"),
+        no_label=ctx.t("broadcast.choice_stop_no"),
+        id=broadcast_id,
     )
-    return [Reply(text, choices)]
-
-
-def _cancelling(ctx: Context, inbound: Inbound) -> int | None:
-    return _answering(ctx, inbound, CANCEL)
+    return [reply]
 
 
 @router.action("broadcast.cancel_yes", roles=STAFF_ROLES)
 async def pressed_cancel_yes(inbound: Inbound, ctx: Context) -> Replies:
-    broadcast_id = _cancelling(ctx, inbound)
-    if broadcast_id is None:
-        return _expired(ctx)
-    return await _cancel(ctx, broadcast_id)
+    return await _cancel_answered(ctx, await confirm.pressed(inbound, ctx, CANCEL, yes=True))
 
 
 @router.action("broadcast.cancel_no", roles=STAFF_ROLES)
 async def pressed_cancel_no(inbound: Inbound, ctx: Context) -> Replies:
-    if _cancelling(ctx, inbound) is None:
-        return _expired(ctx)
-    ctx.done()
-    return [Reply(ctx.t("broadcast.cancel_kept"))]
+    return await _cancel_answered(ctx, await confirm.pressed(inbound, ctx, CANCEL, yes=False))
 
 
 @router.step(CANCEL, roles=STAFF_ROLES)
 async def typed_cancel(inbound: Inbound, ctx: Context) -> Replies:
-    word = fold(inbound.text)
-    if word in YES_WORDS:
-        return await _cancel(ctx, int(ctx.data["id"]))
-    if word in NO_WORDS | CANCEL_WORDS:
+    answer = await confirm.typed(inbound, ctx, CANCEL)
+    if answer.kind is not confirm.Kind.OTHER:
+        return await _cancel_answered(ctx, answer)
+    if fold(inbound.text) in CANCEL_WORDS or confirm.pending(ctx, CANCEL) is None:
         ctx.done()
         return [Reply(ctx.t("broadcast.cancel_kept"))]
     return [Reply(ctx.t("broadcast.answer_yes_no"))]
+
+
+async def _cancel_answered(ctx: Context, answer: confirm.Answer) -> Replies:
+    if answer.kind is confirm.Kind.STALE:
+        return _expired(ctx)
+    if answer.kind is confirm.Kind.YES:
+        return await _cancel(ctx, int(answer.data["id"]))
+    if answer.kind is confirm.Kind.NO:
+        return [Reply(ctx.t("broadcast.cancel_kept"))]
+    return answer.replies
 
 
 async def _cancel(ctx: Context, broadcast_id: int) -> Replies:
@@ -399,4 +430,5 @@ def _driver(store: Store, clock: Clock) -> bc.BroadcastDriver:
 
 
 router.outbox_hook(_driver)
+router.personal_data(erasure.export, erasure.erase)
 router.cli("broadcast", broadcast_app, "Announcements: preview, send, follow, cancel.")

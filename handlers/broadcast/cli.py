@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from bot.cli_support import opened_store, plain_console, settings_or_exit
+from bot.cli_support import MAX_ID, opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
@@ -170,7 +170,7 @@ def _follow(settings: Settings, i18n: I18n, broadcast_id: int) -> None:
 @broadcast_app.command("status")
 def status(
     broadcast_id: Annotated[
-        int | None, typer.Argument(help="The announcement's number; without it, the latest ones.")
+        int | None, typer.Argument(help="The announcement's number; without it, the latest ones.", min=1, max=MAX_ID)
     ] = None,
 ) -> None:
     """Where an announcement stands: sent, delivered, failed, skipped and why, cancelled, still waiting."""
@@ -200,7 +200,9 @@ def status(
 
 @broadcast_app.command("cancel")
 def cancel(
-    broadcast_id: Annotated[int, typer.Argument(help="The announcement's number (voisins broadcast status).")],
+    broadcast_id: Annotated[
+        int, typer.Argument(help="The announcement's number (voisins broadcast status).", min=1, max=MAX_ID)
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Stop it without asking (for scripts).")] = False,
 ) -> None:
     """Stop an announcement under way: what is not sent yet is not sent (asks first)."""

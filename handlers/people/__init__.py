@@ -1,20 +1,24 @@
 """Staff register people in the chat: add a person step by step, change roles, attach a phone.
 
 Every command is for staff only (the dispatcher's guard refuses anyone else and changes nothing).
-Nothing is written before the staff member answers OUI to a summary; NON, ANNULER or /cancel at
-any step stops with nothing written. Logs carry person ids only, never a name or a number.
+Nothing is written before the staff member answers OUI to a summary (through ``bot.confirm``:
+by SMS the answer needs the code printed in the summary, since roles and numbers are who may do
+what); NON, ANNULER or /cancel at any step stops with nothing written. Logs carry person ids
+only, never a name or a number.
 
 Commands: /equipe or /staff (the list), /inscrire or /register, /roles CODE, /tel or /phone CODE NUMBER.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 import aiosqlite
 
-from bot import people
+from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
 from bot.messages import Channel, Choice, Inbound, Reply
 from bot.people import PeopleError, Role
@@ -28,7 +32,8 @@ router.menu_entry("people.staff", "people.menu_staff", order=80, visible=lambda 
 
 # "cancel" alone is an opt-out word (account's STOP): staff write /cancel, ANNULER or NON.
 CANCEL_WORDS = frozenset({"non", "no", "n", "annuler", "annule", "annulation", "cancel", "abandon", "abandonner"})
-YES_WORDS = frozenset({"oui", "yes", "o", "y", "ok", "confirmer", "confirm", "valider", "enregistrer", "save"})
+# The summary's own verbs ("Enregistrer ?"), read as OUI (bot.text has the yes words of every question).
+SAVE_WORDS = frozenset({"valider", "enregistrer", "save"})
 DONE_WORDS = frozenset(
     {"ok", "oui", "yes", "fini", "termine", "valider", "continuer", "suivant", "done", "next", "continue"}
 )
@@ -84,9 +89,17 @@ def _is_cancel(text: str) -> bool:
     return fold(text) in CANCEL_WORDS
 
 
-def _confirm(ctx: Context, text: str) -> Reply:
-    return Reply(
-        text, (Choice("people.yes", ctx.t("people.choice_yes")), Choice("people.no", ctx.t("people.choice_no")))
+async def _confirm(ctx: Context, text: str, **data: Any) -> Reply:
+    """The summary, waiting in CONFIRM with the flow's data: nothing is written before its yes."""
+    return await confirm.ask(
+        ctx,
+        CONFIRM,
+        text,
+        yes="people.yes",
+        no="people.no",
+        yes_label=ctx.t("people.choice_yes"),
+        no_label=ctx.t("people.choice_no"),
+        **data,
     )
 
 
@@ -270,14 +283,13 @@ async def _roles_chosen(ctx: Context) -> Replies:
     if ctx.data["person_id"] == ctx.person.id and (before - after) & STAFF_ROLES:
         ctx.done()
         return [Reply(ctx.t("people.not_own_staff"))]
-    ctx.goto(CONFIRM, **ctx.data)
     summary = ctx.t(
         "people.confirm_roles",
         name=label,
         before=_roles_text(ctx, before),
         after=_roles_text(ctx, after),
     )
-    return [_confirm(ctx, summary)]
+    return [await _confirm(ctx, summary, **ctx.data)]
 
 
 # Registration, continued --------------------------------------------------------------------
@@ -295,7 +307,7 @@ async def pressed_language(inbound: Inbound, ctx: Context) -> Replies:
     if ctx.step != LANGUAGE:
         return _expired(ctx)
     code = (inbound.choice or "").partition(":")[2]
-    return _to_summary(ctx, code if code in ctx.i18n.languages else None)
+    return await _to_summary(ctx, code if code in ctx.i18n.languages else None)
 
 
 @router.step(LANGUAGE, roles=STAFF_ROLES)
@@ -304,12 +316,11 @@ async def typed_language(inbound: Inbound, ctx: Context) -> Replies:
         return _cancel(ctx)
     word = fold(inbound.text)
     if word in LANGUAGE_WORDS and (LANGUAGE_WORDS[word] is None or LANGUAGE_WORDS[word] in ctx.i18n.languages):
-        return _to_summary(ctx, LANGUAGE_WORDS[word])
+        return await _to_summary(ctx, LANGUAGE_WORDS[word])
     return [_ask_language(ctx)]
 
 
-def _to_summary(ctx: Context, language: str | None) -> Replies:
-    ctx.goto(CONFIRM, **{**ctx.data, "language": language})
+async def _to_summary(ctx: Context, language: str | None) -> Replies:
     phone = ctx.data["phone"]
     summary = ctx.t(
         "people.confirm_add",
@@ -318,7 +329,7 @@ def _to_summary(ctx: Context, language: str | None) -> Replies:
         roles=_roles_text(ctx, ctx.data["roles"]),
         language_name=_language_text(ctx, language),
     )
-    return [_confirm(ctx, summary)]
+    return [await _confirm(ctx, summary, **{**ctx.data, "language": language})]
 
 
 # The confirmation, shared by every flow -----------------------------------------------------
@@ -326,32 +337,41 @@ def _to_summary(ctx: Context, language: str | None) -> Replies:
 
 @router.action("people.yes", roles=STAFF_ROLES)
 async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
-    if ctx.step != CONFIRM:
-        return _expired(ctx)
-    return await _commit(ctx)
+    return await _answered(ctx, await confirm.pressed(inbound, ctx, CONFIRM, yes=True))
 
 
 @router.action("people.no", roles=STAFF_ROLES)
 async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
-    if ctx.step is None or not ctx.step.startswith("people."):
-        return _expired(ctx)
-    return _cancel(ctx)
+    return await _answered(ctx, await confirm.pressed(inbound, ctx, CONFIRM, yes=False))
 
 
 @router.step(CONFIRM, roles=STAFF_ROLES)
 async def typed_confirmation(inbound: Inbound, ctx: Context) -> Replies:
-    word = fold(inbound.text)
-    if word in CANCEL_WORDS:
+    first, _, rest = fold(inbound.text).partition(" ")
+    if first in SAVE_WORDS:
+        # Read as OUI, so that the engine still checks the SMS code that follows the word.
+        inbound = dataclasses.replace(inbound, text=f"oui {rest}")
+    answer = await confirm.typed(inbound, ctx, CONFIRM)
+    if answer.kind is not confirm.Kind.OTHER:
+        return await _answered(ctx, answer)
+    if _is_cancel(inbound.text) or confirm.pending(ctx, CONFIRM) is None:
         return _cancel(ctx)
-    if word in YES_WORDS:
-        return await _commit(ctx)
     return [Reply(ctx.t("people.answer_yes_no"))]
 
 
-async def _commit(ctx: Context) -> Replies:
+async def _answered(ctx: Context, answer: confirm.Answer) -> Replies:
+    if answer.kind is confirm.Kind.STALE:
+        return _expired(ctx)
+    if answer.kind is confirm.Kind.NO:
+        return _cancel(ctx)
+    if answer.kind is confirm.Kind.YES:
+        return await _commit(ctx, answer.data)
+    return answer.replies
+
+
+async def _commit(ctx: Context, data: dict[str, Any]) -> Replies:
     """The one place a flow writes, in one transaction: all of it or nothing."""
-    data, flow = dict(ctx.data), ctx.data["flow"]
-    ctx.done()
+    flow = data["flow"]
     try:
         async with ctx.store.transaction() as db:
             if flow == "add":
@@ -454,10 +474,9 @@ async def _new_phone(ctx: Context, text: str) -> Replies:
     if owner is not None:
         ctx.done()
         return [Reply(ctx.t("people.phone_taken_by", code=owner_code))]
-    ctx.goto(CONFIRM, **{**ctx.data, "phone": phone})
     if current:
         old = ", ".join(display_phone(address) for address in current)
         summary = ctx.t("people.confirm_phone_replace", phone=display_phone(phone), name=label, old=old)
     else:
         summary = ctx.t("people.confirm_phone", phone=display_phone(phone), name=label)
-    return [_confirm(ctx, summary)]
+    return [await _confirm(ctx, summary, **{**ctx.data, "phone": phone})]

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import people
-from bot.cli_support import opened_store, settings_or_exit
+from bot.cli_support import MAX_ID, opened_store, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
@@ -190,7 +190,7 @@ async def _import_row(
     start, end = _clock(cells["start"]), _clock(cells["end"])
     model.span(day, start, end, settings.tz)  # end before start, a time the clocks skip
     capacity_text = cells["capacity"] or "1"
-    if not capacity_text.isdigit():
+    if not capacity_text.isdecimal():
         raise ShiftError("shifts.error.capacity", capacity=capacity_text[:10])
     person_id = await _person(db, cells["member_code"]) if cells["member_code"] else None
     names = []
@@ -448,7 +448,7 @@ def create_command(
 
 @shifts_app.command("change")
 def change_command(
-    shift_id: Annotated[int, typer.Argument(help="Shift number")],
+    shift_id: Annotated[int, typer.Argument(help="Shift number", min=1, max=MAX_ID)],
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
     start: Annotated[str | None, typer.Option("--start", help="HH:MM")] = None,
     end: Annotated[str | None, typer.Option("--end", help="HH:MM")] = None,
@@ -483,7 +483,7 @@ def _confirmed(question: str, yes: bool) -> None:
 
 @shifts_app.command("cancel")
 def cancel_command(
-    shift_id: Annotated[int, typer.Argument(help="Shift number")],
+    shift_id: Annotated[int, typer.Argument(help="Shift number", min=1, max=MAX_ID)],
     reason: Annotated[str, typer.Option("--reason", help="Told to the workers")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False,
 ) -> None:
@@ -509,7 +509,7 @@ async def _assignment(db: aiosqlite.Connection, shift_id: int, member: str) -> m
 
 @shifts_app.command("assign")
 def assign_command(
-    shift_id: Annotated[int, typer.Argument(help="Shift number")],
+    shift_id: Annotated[int, typer.Argument(help="Shift number", min=1, max=MAX_ID)],
     member: Annotated[str, typer.Argument(help="Member code (GV-XXXX)")],
 ) -> None:
     """Put a worker on a shift (cap, contract and overlaps checked); they are told."""
@@ -529,7 +529,7 @@ def assign_command(
 
 @shifts_app.command("unassign")
 def unassign_command(
-    shift_id: Annotated[int, typer.Argument(help="Shift number")],
+    shift_id: Annotated[int, typer.Argument(help="Shift number", min=1, max=MAX_ID)],
     member: Annotated[str, typer.Argument(help="Member code (GV-XXXX)")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False,
 ) -> None:
@@ -563,7 +563,7 @@ def _mark(shift_id: int, members: list[str], present: bool) -> None:
 
 @shifts_app.command("present")
 def present_command(
-    shift_id: Annotated[int, typer.Argument(help="Shift number")],
+    shift_id: Annotated[int, typer.Argument(help="Shift number", min=1, max=MAX_ID)],
     members: Annotated[list[str] | None, typer.Argument(help="Member codes (everyone unmarked when none)")] = None,
 ) -> None:
     """After the shift: who came (everyone not marked yet when no code is given)."""
@@ -572,7 +572,7 @@ def present_command(
 
 @shifts_app.command("absent")
 def absent_command(
-    shift_id: Annotated[int, typer.Argument(help="Shift number")],
+    shift_id: Annotated[int, typer.Argument(help="Shift number", min=1, max=MAX_ID)],
     members: Annotated[list[str], typer.Argument(help="Member codes")],
 ) -> None:
     """After the shift: who did not come."""
@@ -597,7 +597,9 @@ def _named_command(kind: str, name: str | None, rename: int | None) -> None:
 @shifts_app.command("activity")
 def activity_command(
     name: Annotated[str | None, typer.Argument(help="Name to add (the list when omitted)")] = None,
-    rename: Annotated[int | None, typer.Option("--rename", help="Number of the activity to rename")] = None,
+    rename: Annotated[
+        int | None, typer.Option("--rename", help="Number of the activity to rename", min=1, max=MAX_ID)
+    ] = None,
 ) -> None:
     """List, add or rename the activities."""
     _named_command("activity", name, rename)
@@ -606,7 +608,9 @@ def activity_command(
 @shifts_app.command("place")
 def place_command(
     name: Annotated[str | None, typer.Argument(help="Name to add (the list when omitted)")] = None,
-    rename: Annotated[int | None, typer.Option("--rename", help="Number of the place to rename")] = None,
+    rename: Annotated[
+        int | None, typer.Option("--rename", help="Number of the place to rename", min=1, max=MAX_ID)
+    ] = None,
 ) -> None:
     """List, add or rename the places."""
     _named_command("place", name, rename)
@@ -667,7 +671,7 @@ def template_list() -> None:
 
 
 @template_app.command("remove")
-def template_remove(template_id: Annotated[int, typer.Argument(help="Template number")]) -> None:
+def template_remove(template_id: Annotated[int, typer.Argument(help="Template number", min=1, max=MAX_ID)]) -> None:
     """Stop a weekly pattern; the shifts it made stay."""
 
     async def work(store: Store, settings: Settings, now: datetime) -> None:

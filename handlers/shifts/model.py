@@ -18,7 +18,7 @@ from bot import outbox
 from bot.clock import iso
 from bot.i18n import I18n
 from bot.people import Role
-from bot.text import fold, format_minutes
+from bot.text import FarDate, fold, format_minutes, within_years
 
 # The Premières Heures scheme: never more than 16 hours in a calendar week, whatever the contract.
 MAX_WEEKLY_MINUTES = 16 * 60
@@ -96,7 +96,9 @@ class Assignment:
 
 def parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        return within_years(date.fromisoformat(text.strip()), text)
+    except FarDate as far:
+        raise ShiftError(far.key, **far.params) from None
     except ValueError:
         raise ShiftError("shifts.error.bad_date", value=text.strip()[:20]) from None
 
@@ -107,7 +109,7 @@ def parse_clock(text: str) -> time:
     if cleaned.endswith(":"):
         cleaned += "00"
     hours, _, minutes = cleaned.partition(":")
-    if hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(hours) < 24 and int(minutes) < 60:
+    if hours.isdecimal() and minutes.isdecimal() and len(minutes) == 2 and int(hours) < 24 and int(minutes) < 60:
         return time(int(hours), int(minutes))
     raise ShiftError("shifts.error.bad_time", value=text.strip()[:20])
 
@@ -562,7 +564,9 @@ async def alert_coordinator(
             params["code"] = who.member_code or "?"
         if why_key is not None:
             params["why"] = i18n.t(language, why_key)
-        queued += await outbox.enqueue_for_person(db, now, i18n, person_id, cause=cause, key=key, params=params)
+        queued += await outbox.enqueue_for_person(
+            db, now, i18n, person_id, cause=cause, key=key, params=params, about=who.person_id if who else None
+        )
     return queued
 
 

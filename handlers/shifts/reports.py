@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import aiosqlite
 
-from bot.text import fold
+from bot.text import FarDate, fold, within_years
 from handlers.shifts import model
 from handlers.shifts.model import MAX_WEEKLY_MINUTES, Assignment, Shift, ShiftError
 
@@ -45,7 +45,9 @@ def parse_week(text: str) -> date:
     if match is None:
         raise ShiftError("shifts.staff.bad_week", value=text.strip()[:20])
     try:
-        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        return within_years(date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1), text)
+    except FarDate as far:
+        raise ShiftError(far.key, **far.params) from None
     except ValueError:
         raise ShiftError("shifts.staff.bad_week", value=text.strip()[:20]) from None
 
@@ -59,7 +61,12 @@ def parse_month(text: str) -> date:
     match = _MONTH.match(text.strip())
     if match is None or not 1 <= int(match.group(2)) <= 12:
         raise ShiftError("shifts.staff.bad_month", value=text.strip()[:20])
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    try:
+        return within_years(date(int(match.group(1)), int(match.group(2)), 1), text)
+    except FarDate as far:
+        raise ShiftError(far.key, **far.params) from None
+    except ValueError:  # the year 0000
+        raise ShiftError("shifts.staff.bad_month", value=text.strip()[:20]) from None
 
 
 def week_label(day: date) -> str:

@@ -2,15 +2,16 @@
 
 Each command has a /command (French and English) and a plain word a busy social worker can type on
 a phone ("affecter 12 GV-K7P2"); plain words are read only for staff, so a resident's "absent" goes
-to the other features. Cancelling, changing, unassigning and generating a week are shown first and
-written only on OUI; a change and a week are tried in a transaction that is rolled back, so the
-preview already says what the rules refuse.
+to the other features. Assigning, unassigning, changing, cancelling, marking attendance (the
+payroll's hours) and generating a week are shown first and written only on OUI (by SMS, OUI with
+the code of the prompt: see :mod:`bot.confirm`); each is tried in a transaction that is rolled
+back, so the preview already says what the rules refuse. Creating a shift, a template, an activity
+or a place is written at once: it moves nobody's hours, erases nothing and tells nobody.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timedelta
@@ -20,13 +21,12 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from babel.dates import format_date
 
-from bot import people
-from bot.clock import iso
+from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies
 from bot.i18n import I18n
-from bot.messages import Choice, Inbound, Reply
+from bot.messages import Inbound, Reply
 from bot.store import Store
-from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes
+from bot.text import FarDate, fold, format_minutes, typed_day, typed_number
 from handlers.shifts import model, reports, templates
 from handlers.shifts.cli import shifts_app
 from handlers.shifts.model import Shift, ShiftError
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 router.cli("shifts", shifts_app, "Premières Heures shifts: contracts, import, roster, hours for the payroll.")
 
-CONFIRM_WITHIN = timedelta(minutes=10)
 STEP = "shifts.staff_confirm"
 YES = "shifts.staff_yes"  # shifts.staff_yes:<token>
 NO = "shifts.staff_no"
@@ -115,21 +114,13 @@ def parse_chat_day(text: str, today: date) -> date:
         return today + timedelta(days=1)
     if word in DAY_NAMES:
         return today + timedelta(days=(DAY_NAMES[word] - today.isoweekday()) % 7)
-    parts = text.strip().replace("-", "/").replace(".", "/").split("/")
-    if len(parts) == 3 and len(parts[0]) == 4:
-        return model.parse_day(text)
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
-        day, month = int(parts[0]), int(parts[1])
-        year = int(parts[2]) if len(parts) == 3 else today.year
-        year = year + 2000 if year < 100 else year
-        try:
-            found = date(year, month, day)
-        except ValueError:
-            raise ShiftError("shifts.error.bad_date", value=text[:20]) from None
-        if len(parts) == 2 and found < today - timedelta(days=60):
-            found = date(year + 1, month, day)  # "5/1" typed in December is next January
-        return found
-    raise ShiftError("shifts.error.bad_date", value=text[:20])
+    try:
+        found = typed_day(text, today, recent=timedelta(days=60))  # "5/1" typed in December is next January
+    except FarDate as far:
+        raise ShiftError(far.key, **far.params) from None
+    if found is None:
+        raise ShiftError("shifts.error.bad_date", value=text[:20])
+    return found
 
 
 def _is_day(text: str, today: date) -> bool:
@@ -161,7 +152,7 @@ def _clock_like(text: str) -> bool:
 
 def _number(text: str) -> int | None:
     cleaned = text.lstrip("#").removeprefix("n°").removeprefix("no")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 9 else None
+    return typed_number(cleaned, digits=8)
 
 
 def _shift_id(args: list[str], usage: str) -> int:
@@ -233,11 +224,10 @@ async def _trial(db: aiosqlite.Connection) -> AsyncIterator[None]:
         await db.execute("RELEASE shifts_preview")
 
 
-def _ask(ctx: Context, text: str, **data: Any) -> Replies:
-    token = secrets.token_hex(5)
-    ctx.goto(STEP, token=token, expires=iso(ctx.now() + CONFIRM_WITHIN), **data)
-    choices = (Choice(f"{YES}:{token}", ctx.t("shifts.staff.yes")), Choice(f"{NO}:{token}", ctx.t("shifts.staff.no")))
-    return [Reply(text, choices)]
+async def _ask(ctx: Context, text: str, **data: Any) -> Replies:
+    """Every staff change to shifts moves someone's hours or tells someone: guarded on SMS."""
+    yes, no = ctx.t("shifts.staff.yes"), ctx.t("shifts.staff.no")
+    return [await confirm.ask(ctx, STEP, text, yes=YES, no=NO, yes_label=yes, no_label=no, **data)]
 
 
 async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> str:
@@ -255,6 +245,11 @@ async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any])
         changed = await _change(db, ctx, data)
         told = len(await model.assignments_of(db, changed.id, live_only=True))
         return ctx.t("shifts.staff.changed", id=changed.id, shift=model.describe(changed, ctx.language), told=told)
+    if op == "assign":
+        workers = [(str(code), int(person)) for code, person in data["workers"]]
+        return "\n".join(await _assign_each(db, ctx, data["shift"], workers))
+    if op == "attendance":
+        return await _mark(db, ctx, data["shift"], [int(a) for a in data["assignments"]], bool(data["present"]))
     if op == "generate":
         made = await templates.generate_week(
             db, now, ctx.settings.tz, date.fromisoformat(data["monday"]), include_holidays=data["holidays"],
@@ -269,46 +264,41 @@ async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any])
     raise ShiftError("shifts.staff.nothing_pending")
 
 
-async def _confirm(ctx: Context, token: str) -> Replies:
-    data = dict(ctx.data) if ctx.step == STEP else {}
-    if not token or data.get("token") != token:
+async def _answered(ctx: Context, answer: confirm.Answer) -> Replies:
+    """YES writes (the rules are checked again inside the transaction); anything else writes nothing."""
+    if answer.kind is confirm.Kind.OTHER:
+        return None  # not an answer: the other handlers try, the question stays
+    if answer.kind is confirm.Kind.HANDLED:
+        return answer.replies
+    if answer.kind is confirm.Kind.STALE:
         return [Reply(ctx.t("shifts.staff.nothing_pending"))]
-    ctx.done()
-    if iso(ctx.now()) > data["expires"]:
+    if answer.kind is confirm.Kind.EXPIRED:
         return [Reply(ctx.t("shifts.staff.too_late"))]
+    if answer.kind is confirm.Kind.NO:
+        return [Reply(ctx.t("shifts.staff.not_done"))]
     try:
         async with ctx.store.transaction() as db:
-            answer = await _execute(db, ctx, data)
+            text = await _execute(db, ctx, answer.data)
     except ShiftError as error:
         return [Reply(error.text(ctx.i18n, ctx.language))]
     _wake(ctx)
-    log.info("shifts: staff %s confirmed %s", ctx.person.id, data["op"])
-    return [Reply(answer)]
+    log.info("shifts: staff %s confirmed %s", ctx.person.id, answer.data["op"])
+    return [Reply(text)]
 
 
 @router.action(YES, roles=STAFF_ROLES)
 async def yes_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    return await _confirm(ctx, (inbound.choice or "").partition(":")[2])
+    return await _answered(ctx, await confirm.pressed(inbound, ctx, STEP, yes=True))
 
 
 @router.action(NO, roles=STAFF_ROLES)
 async def no_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    token = (inbound.choice or "").partition(":")[2]
-    if ctx.step != STEP or ctx.data.get("token") != token:
-        return [Reply(ctx.t("shifts.staff.nothing_pending"))]
-    ctx.done()
-    return [Reply(ctx.t("shifts.staff.not_done"))]
+    return await _answered(ctx, await confirm.pressed(inbound, ctx, STEP, yes=False))
 
 
 @router.step(STEP, roles=STAFF_ROLES)
 async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
-    word = fold(inbound.text)
-    if word in YES_WORDS:
-        return await _confirm(ctx, str(ctx.data.get("token", "")))
-    if word in NO_WORDS:
-        ctx.done()
-        return [Reply(ctx.t("shifts.staff.not_done"))]
-    return None
+    return await _answered(ctx, await confirm.typed(inbound, ctx, STEP))
 
 
 # --- Help ----------------------------------------------------------------------------------------
@@ -336,7 +326,7 @@ async def create(ctx: Context, args: list[str]) -> Replies:
     start, end, used = times
     rest = args[1 + used :]
     capacity = 1
-    if len(rest) >= 2 and rest[-1].isdigit():
+    if len(rest) >= 2 and rest[-1].isdecimal():
         capacity = int(rest[-1]) if len(rest[-1]) < 4 else 0
         rest = rest[:-1]
     if not rest:
@@ -382,7 +372,7 @@ async def change(ctx: Context, args: list[str]) -> Replies:
             if times is not None:
                 data["start"], data["end"] = times[0].strftime("%H:%M"), times[1].strftime("%H:%M")
                 index += times[2]
-            elif word in CAPACITY_WORDS and index + 1 < len(rest) and rest[index + 1].isdigit():
+            elif word in CAPACITY_WORDS and index + 1 < len(rest) and rest[index + 1].isdecimal():
                 data["capacity"] = int(rest[index + 1][:4])
                 index += 2
             elif word in PLACE_WORDS and index + 1 < len(rest):
@@ -409,7 +399,7 @@ async def change(ctx: Context, args: list[str]) -> Replies:
         async with _trial(db):
             after = await _change(db, ctx, data)
             told = len(await model.assignments_of(db, shift_id, live_only=True))
-    return _ask(
+    return await _ask(
         ctx,
         ctx.t(
             "shifts.staff.change_preview",
@@ -438,7 +428,7 @@ async def cancel(ctx: Context, args: list[str]) -> Replies:
     text = ctx.t(
         "shifts.staff.cancel_preview", id=shift_id, shift=model.describe(shift, ctx.language), told=live, reason=reason
     )
-    return _ask(ctx, text, op="cancel", shift=shift_id, reason=reason[:200])
+    return await _ask(ctx, text, op="cancel", shift=shift_id, reason=reason[:200])
 
 
 async def _plain_cancel(ctx: Context, args: list[str]) -> Replies:
@@ -455,34 +445,78 @@ PLAIN[("cancel", "shift")] = _plain_cancel
 # --- Assigning -----------------------------------------------------------------------------------
 
 
+async def _assign_each(
+    db: aiosqlite.Connection, ctx: Context, shift_id: int, workers: list[tuple[str, int]]
+) -> list[str]:
+    """Assign each worker in turn, so the rules see the ones before; a refusal is a line, not an error.
+
+    ``model.assign`` checks everything before it writes, so a refused worker leaves nothing behind.
+    """
+    lines = []
+    for code, person_id in workers:
+        try:
+            done = await model.assign(db, ctx.now(), ctx.i18n, shift_id, person_id, actor_id=ctx.person.id)
+        except ShiftError as error:
+            lines.append(ctx.t("shifts.staff.not_assigned", code=code, why=error.text(ctx.i18n, ctx.language)))
+            continue
+        shift = await _shift(db, shift_id)
+        planned = await model.planned_minutes(db, person_id, shift.local_date)
+        lines.append(
+            ctx.t(
+                "shifts.staff.assigned",
+                who=_label(done.name, done.member_code),
+                id=shift_id,
+                taken=shift.taken,
+                capacity=shift.capacity,
+                planned=format_minutes(planned),
+            )
+        )
+    return lines
+
+
 @staff_command(("/affecter", "/assign"), ("affecter", "assign"))
 async def assign(ctx: Context, args: list[str]) -> Replies:
-    """/affecter 12 GV-K7P2 [GV-XXXX...]: each worker is checked (cap, contract, overlap) and told."""
+    """/affecter 12 GV-K7P2 [GV-XXXX...]: each worker is checked (cap, contract, overlap), shown with the
+    week's hours it makes, and assigned and told after OUI."""
     shift_id = _shift_id(args, "shifts.staff.assign_usage")
     if len(args) < 2:
         raise Usage("shifts.staff.assign_usage")
-    lines = []
-    for code in args[1:]:
-        try:
-            async with ctx.store.transaction() as db:
-                person_id = await _member(db, code)
-                done = await model.assign(db, ctx.now(), ctx.i18n, shift_id, person_id, actor_id=ctx.person.id)
-                shift = await _shift(db, shift_id)
+    lines: list[str] = []
+    workers: list[tuple[str, int]] = []
+    async with ctx.store.transaction() as db:
+        shift = await _shift(db, shift_id)
+        async with _trial(db):
+            for code in args[1:]:
+                try:
+                    person_id = await _member(db, code)
+                    done = await model.assign(db, ctx.now(), ctx.i18n, shift_id, person_id, actor_id=ctx.person.id)
+                except ShiftError as error:
+                    why = error.text(ctx.i18n, ctx.language)
+                    lines.append(ctx.t("shifts.staff.not_assigned", code=code[:20], why=why))
+                    continue
+                workers.append((code[:20], person_id))
                 planned = await model.planned_minutes(db, person_id, shift.local_date)
-            lines.append(
-                ctx.t(
-                    "shifts.staff.assigned",
-                    who=_label(done.name, done.member_code),
-                    id=shift_id,
-                    taken=shift.taken,
-                    capacity=shift.capacity,
-                    planned=format_minutes(planned),
+                contract = await model.contract_minutes_on(db, person_id, shift.local_date)
+                lines.append(
+                    ctx.t(
+                        "shifts.staff.assign_preview_line",
+                        who=_label(done.name, done.member_code),
+                        planned=format_minutes(planned),
+                        contract=format_minutes(contract or 0),
+                    )
                 )
-            )
-        except ShiftError as error:
-            lines.append(ctx.t("shifts.staff.not_assigned", code=code[:20], why=error.text(ctx.i18n, ctx.language)))
-    _wake(ctx)
-    return [Reply("\n".join(lines))]
+    if not workers:
+        ctx.done()
+        return [Reply("\n".join(lines))]
+    text = ctx.t(
+        "shifts.staff.assign_preview",
+        id=shift_id,
+        shift=model.describe(shift, ctx.language),
+        taken=shift.taken + len(workers),
+        capacity=shift.capacity,
+        lines="\n".join(lines),
+    )
+    return await _ask(ctx, text, op="assign", shift=shift_id, workers=workers)
 
 
 @staff_command(("/retirer", "/unassign"), ("retirer", "unassign"))
@@ -503,7 +537,7 @@ async def unassign(ctx: Context, args: list[str]) -> Replies:
         id=shift_id,
         shift=model.describe(shift, ctx.language),
     )
-    return _ask(ctx, text, op="unassign", assignment=live.id)
+    return await _ask(ctx, text, op="unassign", assignment=live.id)
 
 
 # --- Roster and attendance -----------------------------------------------------------------------
@@ -577,13 +611,27 @@ async def roster(ctx: Context, args: list[str]) -> Replies:
     return [Reply("\n".join(lines))]
 
 
+async def _mark_lines(db: aiosqlite.Connection, ctx: Context, assignment_ids: list[int], present: bool) -> list[str]:
+    lines = []
+    for assignment_id in assignment_ids:
+        marked = await model.mark_attendance(db, ctx.now(), assignment_id, present)
+        lines.append(f"{_label(marked.name, marked.member_code)} {ctx.t(f'shifts.staff.mark_{marked.attendance}')}")
+    return lines
+
+
+async def _mark(db: aiosqlite.Connection, ctx: Context, shift_id: int, assignment_ids: list[int], present: bool) -> str:
+    shift = await _shift(db, shift_id)
+    lines = await _mark_lines(db, ctx, assignment_ids, present)
+    return "\n".join([ctx.t("shifts.staff.marked", id=shift_id, shift=model.when(shift, ctx.language)), *lines])
+
+
 async def _attendance(ctx: Context, args: list[str], present: bool) -> Replies:
+    """Attendance is the payroll's hours: shown first, marked after OUI."""
     usage = "shifts.staff.present_usage" if present else "shifts.staff.absent_usage"
     shift_id = _shift_id(args, usage)
     codes = args[1:]
     if not codes and not present:
         raise Usage(usage)
-    lines = []
     async with ctx.store.transaction() as db:
         shift = await _shift(db, shift_id)
         if codes:
@@ -597,16 +645,16 @@ async def _attendance(ctx: Context, args: list[str], present: bool) -> Replies:
         else:
             # "present 12": everyone not marked yet came; absences are then marked one by one.
             targets = [a for a in await model.assignments_of(db, shift_id, live_only=True) if a.attendance is None]
-        for target in targets:
-            marked = await model.mark_attendance(db, ctx.now(), target.id, present)
-            lines.append(f"{_label(marked.name, marked.member_code)} {ctx.t(f'shifts.staff.mark_{marked.attendance}')}")
+        ids = list(dict.fromkeys(target.id for target in targets))
+        async with _trial(db):
+            lines = await _mark_lines(db, ctx, ids, present)
     if not lines:
+        ctx.done()
         return [Reply(ctx.t("shifts.staff.nobody_to_mark", id=shift_id))]
-    return [
-        Reply(
-            ctx.t("shifts.staff.marked", id=shift_id, shift=model.when(shift, ctx.language)) + "\n" + "\n".join(lines)
-        )
-    ]
+    text = ctx.t(
+        "shifts.staff.mark_preview", id=shift_id, shift=model.when(shift, ctx.language), lines="\n".join(lines)
+    )
+    return await _ask(ctx, text, op="attendance", shift=shift_id, assignments=ids, present=present)
 
 
 @staff_command(("/present",), ("present", "presents"))
@@ -669,7 +717,7 @@ async def template(ctx: Context, args: list[str]) -> Replies:
         days = templates.parse_weekdays(rest[0])
         rest = rest[1 + times[2] :]
         capacity = 1
-        if len(rest) >= 2 and rest[-1].isdigit():
+        if len(rest) >= 2 and rest[-1].isdecimal():
             capacity = int(rest[-1][:4])
             rest = rest[:-1]
         activity_id, place_id = await _activity_and_place(db, rest)
@@ -724,7 +772,7 @@ async def generate(ctx: Context, args: list[str]) -> Replies:
         existing=len(made.existing),
         skipped=skipped or "-",
     )
-    return _ask(ctx, text, op="generate", monday=monday.isoformat(), holidays=holidays)
+    return await _ask(ctx, text, op="generate", monday=monday.isoformat(), holidays=holidays)
 
 
 # --- Demo ----------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class Generated:
 
 
 def _day(word: str) -> int:
-    if word.isdigit() and len(word) == 1:
+    if word.isdecimal() and len(word) == 1:
         return int(word)
     number = DAY_WORDS.get(word)
     if number is None:

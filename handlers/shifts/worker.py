@@ -4,9 +4,11 @@ Only the worker's own shifts are ever read (by ``ctx.person.id``); a button or a
 naming another person's assignment changes nothing. The reminder's OUI/NON comes back as a button
 (Telegram), a digit (SMS: the outbox remembered the numbered choices) or a typed word; a typed
 answer applies to the one question still open (the reminder hour has come, the shift is ahead).
-Cancelling from chat is asked first (OUI/NON), since it frees the seat and alerts the coordinator.
-Single-word STOP and CANCEL stay the channel's opt-out (the account feature), so the words here are
-"annuler", "je peux pas venir", "cancel my shift"...
+Cancelling from chat is asked first (OUI/NON; by SMS, OUI with the prompt's code: see
+:mod:`bot.confirm`), since it frees the seat and alerts the coordinator. The reminder's own OUI/NON
+is not such a prompt (it stays one short SMS answered by a digit or a word). Single-word STOP and
+CANCEL stay the channel's opt-out (the account feature), so the words here are "annuler", "je peux
+pas venir", "cancel my shift"...
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Any
 import aiosqlite
 from rapidfuzz import fuzz
 
+from bot import confirm, privacy
 from bot.clock import iso
 from bot.dispatch import Context, Replies
 from bot.messages import Choice, Inbound, Reply
 from bot.people import Person, Role
-from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes
+from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes, typed_number
 from handlers.shifts import model, reminders
 from handlers.shifts.model import Assignment, Shift
 from handlers.shifts.reminders import ANSWER, answer_key
@@ -34,7 +37,8 @@ MENU = "shifts.my_menu"
 PLANNING = "shifts.my_planning"
 NEXT = "shifts.my_next"
 DROP = "shifts.my_drop"  # shifts.my_drop[:<assignment>]
-DROP_OK = "shifts.my_drop_ok"  # shifts.my_drop_ok:<assignment>:yes|no
+DROP_YES = "shifts.my_drop_yes"  # shifts.my_drop_yes:<token>
+DROP_NO = "shifts.my_drop_no"  # shifts.my_drop_no:<token>
 STEP_PICK = "shifts.my_drop_pick"
 STEP_CONFIRM = "shifts.my_drop_confirm"
 MAX_CHOICES = 6
@@ -117,12 +121,8 @@ def _refusal(ctx: Context) -> Replies:
     return [Reply(ctx.t("shifts.worker.not_worker"))]
 
 
-def _yes_no(ctx: Context, key: str) -> tuple[Choice, ...]:
-    return (Choice(f"{key}:yes", ctx.t("shifts.reminder.yes")), Choice(f"{key}:no", ctx.t("shifts.reminder.no")))
-
-
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return typed_number(text, digits=11)
 
 
 # --- Planning and next shift ---------------------------------------------------------------------
@@ -328,7 +328,7 @@ async def _settled(ctx: Context, shift: Shift, assignment: Assignment, *, yes: b
     """A typed answer when the last question was already settled: say so, change nothing. NON
     after OUI is a cancellation, asked first."""
     if not yes and assignment.live and assignment.answer == "yes" and _open_for_drop(shift, assignment, ctx.now()):
-        return [_confirm(ctx, shift, assignment)]
+        return [await _confirm(ctx, shift, assignment)]
     return await _answer(ctx, assignment.id, shift.version, yes)
 
 
@@ -353,11 +353,12 @@ async def _upcoming(ctx: Context) -> list[tuple[Shift, Assignment]]:
         return await model.shifts_of_person(db, ctx.person.id, now, now + timedelta(days=366))
 
 
-def _confirm(ctx: Context, shift: Shift, assignment: Assignment) -> Reply:
-    ctx.goto(STEP_CONFIRM, assignment=assignment.id)
-    return Reply(
-        ctx.t("shifts.worker.drop_confirm", shift=model.describe(shift, ctx.language)),
-        _yes_no(ctx, f"{DROP_OK}:{assignment.id}"),
+async def _confirm(ctx: Context, shift: Shift, assignment: Assignment) -> Reply:
+    """Guarded: a forged SMS must not free the worker's seat (and alert the coordinator)."""
+    text = ctx.t("shifts.worker.drop_confirm", shift=model.describe(shift, ctx.language))
+    yes, no = ctx.t("shifts.reminder.yes"), ctx.t("shifts.reminder.no")
+    return await confirm.ask(
+        ctx, STEP_CONFIRM, text, yes=DROP_YES, no=DROP_NO, yes_label=yes, no_label=no, assignment=assignment.id
     )
 
 
@@ -370,7 +371,7 @@ async def _start_drop(ctx: Context) -> Replies:
     if not upcoming:
         return [Reply(ctx.t("shifts.worker.drop_none"))]
     if len(upcoming) == 1:
-        return [_confirm(ctx, *upcoming[0])]
+        return [await _confirm(ctx, *upcoming[0])]
     ctx.goto(STEP_PICK)
     choices = tuple(Choice(f"{DROP}:{a.id}", model.describe(s, ctx.language)) for s, a in upcoming[:MAX_CHOICES])
     return [Reply(ctx.t("shifts.worker.drop_which"), choices)]
@@ -406,7 +407,7 @@ async def drop_pressed(inbound: Inbound, ctx: Context) -> Replies:
         return [Reply(ctx.t("shifts.worker.answer_unknown"))]
     if not _open_for_drop(shift, assignment, now):
         return [Reply(ctx.t(_why_not_droppable(shift, assignment, now), shift=model.describe(shift, ctx.language)))]
-    return [_confirm(ctx, shift, assignment)]
+    return [await _confirm(ctx, shift, assignment)]
 
 
 def _open_for_drop(shift: Shift, assignment: Assignment, now: datetime) -> bool:
@@ -428,10 +429,20 @@ async def drop_pick(inbound: Inbound, ctx: Context) -> Replies:
     return None
 
 
-async def _finish_drop(ctx: Context, assignment_id: int, yes: bool) -> Replies:
-    ctx.done()
-    if not yes:
+async def _finish_drop(ctx: Context, answer: confirm.Answer) -> Replies:
+    """YES frees the seat if it is still the worker's and still ahead; anything else changes nothing."""
+    if answer.kind is confirm.Kind.HANDLED:
+        return answer.replies
+    if answer.kind is confirm.Kind.STALE:
+        return [Reply(ctx.t("shifts.worker.answer_unknown"))]
+    if answer.kind is confirm.Kind.EXPIRED:
+        return answer.replies
+    if answer.kind is not confirm.Kind.YES:
         return [Reply(ctx.t("shifts.worker.drop_kept"))]
+    refused = _refusal(ctx)  # no longer a worker since the question
+    if refused:
+        return refused
+    assignment_id = int(answer.data["assignment"])
     now = ctx.now()
     async with ctx.store.transaction() as db:
         assignment = await model.get_assignment(db, assignment_id)
@@ -447,30 +458,26 @@ async def _finish_drop(ctx: Context, assignment_id: int, yes: bool) -> Replies:
     return [Reply(ctx.t(key, shift=model.describe(shift, ctx.language)))]
 
 
-@router.action(DROP_OK)
+@router.action(DROP_YES)
 async def drop_confirmed(inbound: Inbound, ctx: Context) -> Replies:
-    """shifts.my_drop_ok:<assignment>:yes|no"""
-    refused = _refusal(ctx)
-    if refused:
-        return refused
-    _, assignment, value = [*(inbound.choice or "").split(":"), "", ""][:3]
-    assignment_id = _int(assignment)
-    if assignment_id is None or value not in ("yes", "no"):
-        return [Reply(ctx.t("shifts.worker.answer_unknown"))]
-    return await _finish_drop(ctx, assignment_id, value == "yes")
+    """shifts.my_drop_yes:<token>: the OUI button of the pending cancellation."""
+    return await _finish_drop(ctx, await confirm.pressed(inbound, ctx, STEP_CONFIRM, yes=True))
+
+
+@router.action(DROP_NO)
+async def drop_kept(inbound: Inbound, ctx: Context) -> Replies:
+    return await _finish_drop(ctx, await confirm.pressed(inbound, ctx, STEP_CONFIRM, yes=False))
 
 
 @router.step(STEP_CONFIRM)
 async def drop_typed(inbound: Inbound, ctx: Context) -> Replies:
-    """OUI cancels the shift, NON keeps it; anything else keeps it too and is answered as usual."""
-    word = fold(inbound.text)
-    assignment_id = ctx.data.get("assignment")
-    if word in YES_WORDS and isinstance(assignment_id, int):
-        return await _finish_drop(ctx, assignment_id, True)
-    if word in NO_WORDS:
-        return await _finish_drop(ctx, 0, False)
-    ctx.done()
-    return None
+    """OUI (by SMS with the code) cancels the shift, NON keeps it; anything else keeps it too and is
+    answered as usual."""
+    answer = await confirm.typed(inbound, ctx, STEP_CONFIRM)
+    if answer.kind is confirm.Kind.OTHER:
+        ctx.done()
+        return None
+    return await _finish_drop(ctx, answer)
 
 
 # --- Free text with typos ------------------------------------------------------------------------
@@ -536,11 +543,16 @@ async def export(db: aiosqlite.Connection, person_id: int) -> dict[str, Any]:
 
 async def erase(db: aiosqlite.Connection, person_id: int) -> None:
     """The payroll's rows stay (shifts worked, contract hours), pointing to the anonymous person;
-    a forgotten staff member stops being a coordinator, so alerts reach the team instead."""
+    a forgotten staff member stops being a coordinator, so alerts reach the team instead. A reason
+    staff gave for a change that names the person ("Nadia Exemple malade") becomes a neutral text."""
     await db.execute("UPDATE shifts SET coordinator_person_id = NULL WHERE coordinator_person_id = ?", (person_id,))
     await db.execute(
         "UPDATE shift_templates SET coordinator_person_id = NULL WHERE coordinator_person_id = ?", (person_id,)
     )
+    erasure = privacy.erasure()
+    async with db.execute("SELECT id, reason FROM shifts WHERE reason IS NOT NULL") as cursor:
+        naming = [(erasure.neutral, row[0]) async for row in cursor if erasure.mentions.found(row[1])]
+    await db.executemany("UPDATE shifts SET reason = ? WHERE id = ?", naming)
 
 
 router.personal_data(export, erase)

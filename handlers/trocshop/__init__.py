@@ -3,26 +3,31 @@
 Nothing is written until the person answers OUI to a preview that says who receives what; the
 preview's token becomes the entry's idempotency key, so a double tap, a repeated SMS or a retried
 request writes once. A preview older than ten minutes is refused: balances may have moved since.
+Every one of them moves time, so by SMS only the code printed in the preview confirms
+(``bot.confirm``): a sender's number proves nothing, and a forger never sees the prompt.
+
+A payment's preview names a person only by what the payer typed (member code or phone number), so
+it tells nobody who is registered; the payee's name, or "nobody has this code", comes after OUI,
+and that second answer is rationed (``MISSES_PER_PERSON``, ``MISSES_OVERALL`` an hour).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
+import phonenumbers
 
-from bot import outbox, people
+from bot import confirm, outbox, people, privacy
 from bot.clock import iso
 from bot.dispatch import REGISTERED, STAFF_ROLES, Context, Replies, Router, guard
-from bot.messages import Choice, Inbound, Reply
+from bot.messages import Inbound, Reply
 from bot.store import Store
-from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes
+from bot.text import YES_WORDS, fold, format_minutes
 from handlers.trocshop import ledger
-from handlers.trocshop.amounts import find_amount, parse_minutes
+from handlers.trocshop.amounts import leading_amount, read_entry, read_notes, search_amount
 from handlers.trocshop.cli import troc_app
 from handlers.trocshop.ledger import LedgerError
 
@@ -31,7 +36,15 @@ log = logging.getLogger(__name__)
 router = Router("trocshop")
 router.cli("troc", troc_app, "Trocshop time ledger: credit, balance, export, check.")
 
-CONFIRM_WITHIN = timedelta(minutes=10)
+CONFIRM = "trocshop.confirm"  # a preview waiting for its answer (``bot.confirm``)
+DONE = "trocshop.done"  # just confirmed: the same answer again is told "already done"
+YES = "trocshop.yes"
+NO = "trocshop.no"
+# A payment to a member code or phone number that matches nobody tells the payer so, once they have
+# confirmed: that answer is rationed, so nobody can sweep numbers to learn who is registered.
+MISS_WINDOW = timedelta(hours=1)
+MISSES_PER_PERSON = 5
+MISSES_OVERALL = 30
 BALANCE_LINES = 3
 HISTORY_LINES = 10
 
@@ -53,23 +66,60 @@ CATEGORY_WORDS = {
     "notes": "notes",
     "correction": "correction",
 }
-_NOTE = re.compile(r"^(\d{1,3})\s*[x*]\s*(15|30|60)$|^(15|30|60)(?:min|mn|m)?$")
-_NEGATIVE = re.compile(r"(?:^|\s)-\s*\d")
 
 
 # --- Who and what --------------------------------------------------------------------------------
 
 
-async def _person_by_text(db: aiosqlite.Connection, text: str) -> int | None:
-    """A registered person by member code or phone number, as typed."""
+def _person_key(text: str) -> str | None:
+    """A member code ("GV-K7P2") or an E.164 phone number ("+33..."), as typed; nobody is looked up."""
     code = people.normalise_member_code(text)
     if code is not None:
-        return await people.find_person_id(db, member_code=code)
+        return code
     if sum(ch.isdigit() for ch in text) >= 8:
-        phone = people.normalise_phone(text)
-        if phone is not None:
-            return await people.find_person_id(db, phone=phone)
+        return people.normalise_phone(text)
     return None
+
+
+async def _person_by_key(db: aiosqlite.Connection, key: str) -> int | None:
+    if key.startswith("+"):
+        return await people.find_person_id(db, phone=key)
+    return await people.find_person_id(db, member_code=key)
+
+
+async def _person_by_text(db: aiosqlite.Connection, text: str) -> int | None:
+    """A registered person by member code or phone number, as typed."""
+    key = _person_key(text)
+    return None if key is None else await _person_by_key(db, key)
+
+
+def _typed_label(key: str) -> str:
+    """A payee as the payer typed it, tidied: "GV-K7P2", "06 39 98 00 03" (abroad "+44 7911 123456")."""
+    if not key.startswith("+"):
+        return key
+    number = phonenumbers.parse(key)
+    style = phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    if phonenumbers.region_code_for_number(number) == "FR":
+        style = phonenumbers.PhoneNumberFormat.NATIONAL
+    return phonenumbers.format_number(number, style)
+
+
+async def _misses_exhausted(db: aiosqlite.Connection, ctx: Context) -> bool:
+    """Whether this person, or everyone together, has had too many payees that matched nobody lately."""
+    rows = await db.execute_fetchall(
+        "SELECT COUNT(*), COALESCE(SUM(person_id = ?), 0) FROM troc_payee_misses WHERE missed_at > ?",
+        (ctx.person.id, iso(ctx.now() - MISS_WINDOW)),
+    )
+    overall, mine = next(iter(rows))
+    return int(mine) >= MISSES_PER_PERSON or int(overall) >= MISSES_OVERALL
+
+
+async def _record_miss(db: aiosqlite.Connection, ctx: Context) -> None:
+    """Count one payee that matched nobody; what is older than the window is of no use any more."""
+    await db.execute("DELETE FROM troc_payee_misses WHERE missed_at <= ?", (iso(ctx.now() - MISS_WINDOW),))
+    await db.execute(
+        "INSERT INTO troc_payee_misses (person_id, missed_at) VALUES (?, ?)", (ctx.person.id, iso(ctx.now()))
+    )
 
 
 def _person_label(person: people.Person) -> str:
@@ -78,25 +128,16 @@ def _person_label(person: people.Person) -> str:
     return f"{first[0]} ({code})" if first else code
 
 
-def _token() -> str:
-    return secrets.token_hex(6)
+async def _ask(ctx: Context, text: str, **data: Any) -> Replies:
+    """Keep the operation pending until OUI, NON or ten minutes (the engine's default).
 
-
-def _confirm_reply(ctx: Context, text: str, token: str) -> Reply:
-    return Reply(
-        text,
-        (
-            Choice(f"trocshop.yes:{token}", ctx.t("trocshop.yes")),
-            Choice(f"trocshop.no:{token}", ctx.t("trocshop.no")),
-        ),
-    )
-
-
-def _ask(ctx: Context, text: str, **data: Any) -> Replies:
-    """Keep the operation pending until OUI, NON or ten minutes."""
-    token = _token()
-    ctx.goto("trocshop.confirm", token=token, expires=iso(ctx.now() + CONFIRM_WITHIN), **data)
-    return [_confirm_reply(ctx, text, token)]
+    Guarded, as every Trocshop operation moves time: by SMS the prompt carries its code.
+    """
+    return [
+        await confirm.ask(
+            ctx, CONFIRM, text, yes=YES, no=NO, yes_label=ctx.t("trocshop.yes"), no_label=ctx.t("trocshop.no"), **data
+        )
+    ]
 
 
 def _error(ctx: Context, exc: LedgerError) -> Reply:
@@ -188,29 +229,33 @@ async def show_history(inbound: Inbound, ctx: Context) -> Replies:
 
 
 async def _pay(inbound: Inbound, ctx: Context) -> Replies:
+    """The preview names a person only as the payer typed them (code or number), never who has it:
+    whether anyone is registered under it is answered after OUI, and rationed. Places are public."""
     text = inbound.text.split(maxsplit=1)[1] if inbound.text.startswith("/") and " " in inbound.text else inbound.text
-    words = fold(text).split()
-    if words and words[0] in PAY_VERBS:
-        words = words[1:]
-    found = find_amount(words)
+    try:
+        found = search_amount(text)
+    except LedgerError as exc:
+        return [_error(ctx, exc)]
     if found is None:
         return [Reply(ctx.t("trocshop.pay_usage"))]
-    minutes, start, end = found
-    if _NEGATIVE.search(text) or minutes <= 0:
-        return [Reply(ctx.t("trocshop.amount_positive"))]
-    rest = [w for w in words[:start] + words[end:]]
+    minutes = found.minutes
+    rest = fold(text[: found.start] + " " + text[found.end :]).split()
+    if rest and rest[0] in PAY_VERBS:
+        rest = rest[1:]
     while rest and rest[0] in CONNECTORS:
         rest = rest[1:]
     target_text = " ".join(rest)
     if not target_text:
         return [Reply(ctx.t("trocshop.pay_usage"))]
+    payee = _person_key(target_text)
+    target: int | None = None
     async with ctx.store.transaction() as db:
-        target_person = await _person_by_text(db, target_text)
-        if target_person is not None:
-            if target_person == ctx.person.id:
+        if payee is not None:
+            if payee == ctx.person.member_code:
                 return [Reply(ctx.t("trocshop.pay_self"))]
-            target = await ledger.person_account(db, target_person, ctx.now())
-            label = _person_label(await people.get_person(db, target_person))
+            if await _misses_exhausted(db, ctx):
+                return [Reply(ctx.t("trocshop.payee_limit"))]
+            label = _typed_label(payee)
         else:
             place = await ledger.find_place(db, target_text)
             if place is None:
@@ -226,10 +271,18 @@ async def _pay(inbound: Inbound, ctx: Context) -> Replies:
         who=label,
         after=format_minutes(balance - minutes),
     )
-    return _ask(ctx, text, op="pay", minutes=minutes, target=target, target_person=target_person, label=label)
+    return await _ask(ctx, text, op="pay", minutes=minutes, target=target, payee=payee, label=label)
 
 
 _guarded_pay = guard(_pay, REGISTERED)
+
+
+def _mentions_amount(text: str) -> bool:
+    """ "payer" with an amount is a payment, even a refused one ("payer -30 lingerie" is answered)."""
+    try:
+        return search_amount(text) is not None
+    except LedgerError:
+        return True
 
 
 @router.command(*PAY_COMMANDS, roles=REGISTERED)
@@ -243,7 +296,7 @@ async def pay_text(inbound: Inbound, ctx: Context) -> Replies:
     words = fold(inbound.text).split()
     if not words:
         return None
-    if words[0] in PAY_VERBS and find_amount(words[1:]) is not None:
+    if words[0] in PAY_VERBS and _mentions_amount(inbound.text):
         return await _guarded_pay(inbound, ctx)
     if words[0] in {fold(w) for w in BALANCE_WORDS} and len(words) > 1:
         return await guard(show_balance, REGISTERED)(inbound, ctx)
@@ -255,22 +308,39 @@ async def pay_text(inbound: Inbound, ctx: Context) -> Replies:
 # --- Confirming -----------------------------------------------------------------------------------
 
 
-async def _execute(db: aiosqlite.Connection, ctx: Context, key: str, data: dict[str, Any]) -> tuple[str, int]:
-    """Write the pending operation and queue the news for the other side; returns (answer key, entry)."""
+async def _execute(
+    db: aiosqlite.Connection, ctx: Context, key: str, data: dict[str, Any]
+) -> tuple[str, int | None, str]:
+    """Write the pending operation and queue the news for the other side.
+
+    Returns the answer's key, the entry (None when nothing was written) and who the answer names.
+    """
     now = ctx.now()
     op = data["op"]
     actor = ctx.person.id
+    who = str(data.get("label", ""))
     if op == "pay":
+        target, target_person = data["target"], data.get("target_person")
+        if data.get("payee") is not None:
+            # Who has this code or number is looked up only now, once the payer has confirmed.
+            if await _misses_exhausted(db, ctx):
+                return "trocshop.payee_limit", None, who
+            target_person = await _person_by_key(db, data["payee"])
+            if target_person is None:
+                await _record_miss(db, ctx)
+                return "trocshop.payee_unknown", None, who
+            target = await ledger.person_account(db, target_person, now)
+            who = _person_label(await people.get_person(db, target_person))
         source = await ledger.person_account(db, ctx.person.id, now)
-        category = "exchange" if data["target_person"] is not None else "purchase"
+        category = "exchange" if target_person is not None else "purchase"
         written = await ledger.transfer(
-            db, now, key=key, source=source, target=data["target"], minutes=data["minutes"], actor=actor,
+            db, now, key=key, source=source, target=target, minutes=data["minutes"], actor=actor,
             category=category,
         )  # fmt: skip
-        if written.created and data["target_person"] is not None:
+        if written.created and target_person is not None:
             payer = await people.get_person(db, ctx.person.id)
-            await _tell(db, ctx, data["target_person"], written.entry_id, "trocshop.told_received",
-                        amount=format_minutes(data["minutes"]), who=_person_label(payer))  # fmt: skip
+            await _tell(db, ctx, target_person, written.entry_id, "trocshop.told_received",
+                        amount=format_minutes(data["minutes"]), who=_person_label(payer), about=payer.id)  # fmt: skip
         answer = "trocshop.paid"
     elif op == "credit":
         written = await ledger.credit(
@@ -301,52 +371,73 @@ async def _execute(db: aiosqlite.Connection, ctx: Context, key: str, data: dict[
     else:
         raise LedgerError("trocshop.nothing_pending")
     if not written.created:
-        return "trocshop.already_done", written.entry_id
-    return answer, written.entry_id
+        return "trocshop.already_done", written.entry_id, who
+    return answer, written.entry_id, who
 
 
 async def _tell(
-    db: aiosqlite.Connection, ctx: Context, person_id: int, entry_id: int, key: str, **params: object
+    db: aiosqlite.Connection,
+    ctx: Context,
+    person_id: int,
+    entry_id: int,
+    key: str,
+    about: int | None = None,
+    **params: object,
 ) -> None:
-    """The other side learns of the movement, in the same transaction as the movement itself."""
+    """The other side learns of the movement, in the same transaction as the movement itself.
+
+    ``about`` is the person the text names (the payer), whose erasure neutralises it.
+    """
     account = await ledger.person_account(db, person_id, ctx.now())
     params["balance"] = format_minutes(await ledger.balance(db, account))
     await outbox.enqueue_for_person(
-        db, ctx.now(), ctx.i18n, person_id, cause=f"troc:{entry_id}:{person_id}", key=key, params=params
+        db, ctx.now(), ctx.i18n, person_id, cause=f"troc:{entry_id}:{person_id}", key=key, params=params, about=about
     )
 
 
-async def _confirm(ctx: Context, token: str) -> Replies:
-    key = f"chat:{ctx.person.id}:{token}"
-    if await ctx.store.fetchone("SELECT 1 FROM troc_entries WHERE idem_key = ?", (key,)) is not None:
+def _key(ctx: Context, token: str) -> str:
+    """The ledger entry's idempotency key: the preview's token, so one preview writes at most once."""
+    return f"chat:{ctx.person.id}:{token}"
+
+
+async def _written(ctx: Context, token: str) -> bool:
+    if not token:
+        return False
+    row = await ctx.store.fetchone("SELECT 1 FROM troc_entries WHERE idem_key = ?", (_key(ctx, token),))
+    return row is not None
+
+
+async def _again(ctx: Context, token: str) -> Replies:
+    """A yes for nothing pending: "already done" if that preview was written, else nothing to confirm."""
+    return [Reply(ctx.t("trocshop.already_done" if await _written(ctx, token) else "trocshop.nothing_pending"))]
+
+
+async def _confirm(ctx: Context, data: dict[str, Any]) -> Replies:
+    """Write what the person confirmed (the engine has checked the token, the expiry and the SMS code)."""
+    token = str(data["token"])
+    key = _key(ctx, token)
+    if await _written(ctx, token):  # confirmed before a crash lost the answer: never written twice
         return [Reply(ctx.t("trocshop.already_done"))]
-    data = ctx.data if ctx.step == "trocshop.confirm" else {}
-    if data.get("token") != token:
-        return [Reply(ctx.t("trocshop.nothing_pending"))]
-    if iso(ctx.now()) > data["expires"]:
-        ctx.done()
-        return [Reply(ctx.t("trocshop.too_late"))]
-    if data["op"] != "pay" and not ctx.person.is_staff:
-        ctx.done()
+    if data["op"] != "pay" and not ctx.person.is_staff:  # the role may have gone since the preview
         return [Reply(ctx.t("core.not_allowed"))]
     try:
         async with ctx.store.transaction() as db:
-            answer, entry_id = await _execute(db, ctx, key, data)
+            answer, entry_id, who = await _execute(db, ctx, key, data)
             mine = await ledger.person_account(db, ctx.person.id, ctx.now())
             balance = await ledger.balance(db, mine)
     except LedgerError as exc:
-        ctx.done()
         return [_error(ctx, exc)]
     if ctx.outbox is not None:
         ctx.outbox.wake()
-    log.info("trocshop entry %s written (op %s, person %s)", entry_id, data["op"], ctx.person.id)
-    ctx.goto("trocshop.done", token=token)
+    if entry_id is not None:
+        log.info("trocshop entry %s written (op %s, person %s)", entry_id, data["op"], ctx.person.id)
+    ctx.goto(DONE, token=token)
     return [
         Reply(
             ctx.t(
                 answer,
                 amount=format_minutes(data.get("minutes", 0)),
-                who=data.get("label", ""),
+                who=who,
                 balance=format_minutes(balance),
                 entry=entry_id,
             )
@@ -354,41 +445,55 @@ async def _confirm(ctx: Context, token: str) -> Replies:
     ]
 
 
-def _cancel(ctx: Context, token: str | None) -> Replies:
-    if ctx.step != "trocshop.confirm" or (token is not None and ctx.data.get("token") != token):
-        return [Reply(ctx.t("trocshop.nothing_pending"))]
-    ctx.done()
-    return [Reply(ctx.t("trocshop.cancelled"))]
-
-
-@router.action("trocshop.yes", roles=REGISTERED)
-async def yes_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    token = (inbound.choice or "").partition(":")[2]
-    return await _confirm(ctx, token)
-
-
-@router.action("trocshop.no", roles=REGISTERED)
-async def no_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    return _cancel(ctx, (inbound.choice or "").partition(":")[2])
-
-
-@router.step("trocshop.confirm", roles=REGISTERED)
-async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
-    folded = fold(inbound.text)
-    if folded in YES_WORDS:
-        return await _confirm(ctx, str(ctx.data.get("token", "")))
-    if folded in NO_WORDS:
-        return _cancel(ctx, None)
+async def _answered(ctx: Context, answer: confirm.Answer, token: str) -> Replies:
+    """The engine's reading of an answer, in the Trocshop's words; ``token`` names a pressed button."""
+    if answer.kind is confirm.Kind.YES:
+        return await _confirm(ctx, answer.data)
+    if answer.kind is confirm.Kind.NO:
+        return [Reply(ctx.t("trocshop.cancelled"))]
+    if answer.kind is confirm.Kind.STALE:  # a double tap lands here once the first one has written
+        return await _again(ctx, token)
+    if answer.kind is confirm.Kind.EXPIRED:
+        if await _written(ctx, str(answer.data.get("token", ""))):
+            return [Reply(ctx.t("trocshop.already_done"))]
+        return [Reply(ctx.t("trocshop.too_late"))]
+    if answer.kind is confirm.Kind.HANDLED:  # by SMS: the code asked again, or the operation dropped
+        return answer.replies
     return None
 
 
-@router.step("trocshop.done", roles=REGISTERED)
+def _said_yes(text: str) -> bool:
+    """OUI, with or without a code ("OUI 4721"): how a confirmation is answered on every channel."""
+    words = "".join(" " if ch.isdigit() else ch for ch in fold(text)).split()
+    return bool(words) and all(word in YES_WORDS for word in words)
+
+
+@router.action(YES, roles=REGISTERED)
+async def yes_pressed(inbound: Inbound, ctx: Context) -> Replies:
+    answer = await confirm.pressed(inbound, ctx, CONFIRM, yes=True)
+    return await _answered(ctx, answer, (inbound.choice or "").partition(":")[2])
+
+
+@router.action(NO, roles=REGISTERED)
+async def no_pressed(inbound: Inbound, ctx: Context) -> Replies:
+    answer = await confirm.pressed(inbound, ctx, CONFIRM, yes=False)
+    key = "trocshop.cancelled" if answer.kind is confirm.Kind.NO else "trocshop.nothing_pending"
+    return [Reply(ctx.t(key))]
+
+
+@router.step(CONFIRM, roles=REGISTERED)
+async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
+    """OUI or NON; by SMS only OUI with the preview's code confirms. Other text is left to others."""
+    return await _answered(ctx, await confirm.typed(inbound, ctx, CONFIRM), "")
+
+
+@router.step(DONE, roles=REGISTERED)
 async def typed_again(inbound: Inbound, ctx: Context) -> Replies:
-    """A second OUI (the same SMS twice, a double tap) is answered, never written again."""
+    """A second OUI (the same SMS twice, "OUI 4721" again, a double tap) is answered, never written again."""
     token = str(ctx.data.get("token", ""))
     ctx.done()
-    if fold(inbound.text) in YES_WORDS:
-        return await _confirm(ctx, token)
+    if _said_yes(inbound.text):
+        return await _again(ctx, token)
     return None
 
 
@@ -399,13 +504,10 @@ def _args(inbound: Inbound) -> list[str]:
     return inbound.text.split()[1:]
 
 
-def _amount_at_start(tokens: list[str]) -> tuple[int, int] | None:
-    for length in (3, 2, 1):
-        if len(tokens) >= length:
-            minutes = parse_minutes(" ".join(tokens[:length]))
-            if minutes is not None and not _NEGATIVE.search(" ".join(tokens[:length])):
-                return minutes, length
-    return None
+def _target_and_rest(inbound: Inbound) -> tuple[str, str]:
+    """The person a staff command names (its first word) and what follows: "/crediter GV-K7P2 1h atelier"."""
+    parts = inbound.text.split(maxsplit=2)
+    return (parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else "")
 
 
 async def _staff_target(ctx: Context, text: str) -> tuple[int, str] | None:
@@ -419,17 +521,18 @@ async def _staff_target(ctx: Context, text: str) -> tuple[int, str] | None:
 @router.command("/crediter", "/credit", roles=STAFF_ROLES)
 async def staff_credit(inbound: Inbound, ctx: Context) -> Replies:
     """Staff credit someone for taking part: /crediter GV-K7P2 1h activite atelier jardin."""
-    tokens = _args(inbound)
-    amount = _amount_at_start(tokens[1:]) if tokens else None
-    if amount is None:
+    who, typed = _target_and_rest(inbound)
+    try:
+        amount = leading_amount(typed)
+    except LedgerError as exc:
+        return [_error(ctx, exc)]
+    if not who or amount is None:
         return [Reply(ctx.t("trocshop.credit_usage"))]
-    minutes, used = amount
-    if minutes <= 0:
-        return [Reply(ctx.t("trocshop.amount_positive"))]
-    target = await _staff_target(ctx, tokens[0])
+    minutes = amount.minutes
+    target = await _staff_target(ctx, who)
     if target is None:
         return [Reply(ctx.t("trocshop.unknown_target"))]
-    rest = tokens[1 + used :]
+    rest = typed[amount.end :].split()
     category = "activity"
     if rest and fold(rest[0]) in CATEGORY_WORDS:
         category = CATEGORY_WORDS[fold(rest[0])]
@@ -441,36 +544,26 @@ async def staff_credit(inbound: Inbound, ctx: Context) -> Replies:
         who=target[1],
         category=ctx.t(f"trocshop.cat_{category}"),
     )
-    return _ask(
+    return await _ask(
         ctx, text, op="credit", person=target[0], minutes=minutes, category=category, memo=memo, label=target[1]
     )
 
 
-def _notes(tokens: list[str]) -> dict[str, int] | None:
-    notes: dict[str, int] = {}
-    for token in tokens:
-        match = _NOTE.match(token.lower())
-        if match is None:
-            return None
-        if match.group(3):
-            notes[match.group(3)] = notes.get(match.group(3), 0) + 1
-        else:
-            notes[match.group(2)] = notes.get(match.group(2), 0) + int(match.group(1))
-    return notes if notes and sum(notes.values()) > 0 else None
-
-
 async def _notes_command(inbound: Inbound, ctx: Context, op: str) -> Replies:
-    tokens = _args(inbound)
-    notes = _notes(tokens[1:]) if len(tokens) > 1 else None
-    if notes is None:
+    who, typed = _target_and_rest(inbound)
+    try:
+        notes = read_notes(typed)
+    except LedgerError as exc:
+        return [_error(ctx, exc)]
+    if not who or notes is None:
         return [Reply(ctx.t("trocshop.notes_usage"))]
-    target = await _staff_target(ctx, tokens[0])
+    target = await _staff_target(ctx, who)
     if target is None:
         return [Reply(ctx.t("trocshop.unknown_target"))]
-    total = sum(int(d) * c for d, c in notes.items())
-    listed = ", ".join(f"{c} x {d} min" for d, c in sorted(notes.items(), key=lambda i: int(i[0])))
+    total = ledger.notes_total(notes)
+    listed = ", ".join(f"{c} x {d} min" for d, c in sorted(notes.items()))
     text = ctx.t(f"trocshop.{op}_preview", who=target[1], notes=listed, amount=format_minutes(total))
-    return _ask(ctx, text, op=op, person=target[0], notes=notes, minutes=total, label=target[1])
+    return await _ask(ctx, text, op=op, person=target[0], notes=notes, minutes=total, label=target[1])
 
 
 @router.command("/retrait", "/withdraw", roles=STAFF_ROLES)
@@ -489,14 +582,17 @@ async def staff_deposit(inbound: Inbound, ctx: Context) -> Replies:
 async def staff_reverse(inbound: Inbound, ctx: Context) -> Replies:
     """A mistake is undone by a reversing entry: /corriger 12 erreur de saisie."""
     tokens = _args(inbound)
-    if len(tokens) < 2 or not tokens[0].lstrip("#").isdigit():
+    try:
+        entry = read_entry(tokens[0]) if len(tokens) >= 2 else None
+    except LedgerError as exc:
+        return [_error(ctx, exc)]
+    if entry is None:
         return [Reply(ctx.t("trocshop.reverse_usage"))]
-    entry = int(tokens[0].lstrip("#"))
     row = await ctx.store.fetchone("SELECT id FROM troc_entries WHERE id = ?", (entry,))
     if row is None:
         return [Reply(ctx.t("trocshop.no_entry", entry=entry))]
     text = ctx.t("trocshop.reverse_preview", entry=entry, reason=" ".join(tokens[1:]))
-    return _ask(ctx, text, op="reverse", entry=entry, reason=" ".join(tokens[1:]))
+    return await _ask(ctx, text, op="reverse", entry=entry, reason=" ".join(tokens[1:]))
 
 
 @router.command("/billets", "/notes", roles=STAFF_ROLES)
@@ -551,8 +647,25 @@ async def _export(db: aiosqlite.Connection, person_id: int) -> dict[str, Any]:
 
 
 async def _erase(db: aiosqlite.Connection, person_id: int) -> None:
-    """The journal stays (the books must balance); it now points to an anonymous person."""
-    await db.execute("UPDATE troc_accounts SET label = NULL WHERE person_id = ?", (person_id,))
+    """The journal stays (the books must balance); it now points to an anonymous person.
+
+    What staff typed in a memo of the person's own movements, or in any memo that names them, is
+    replaced by a neutral text, once (``memo_erased_at``); entries and amounts stay. The memos
+    of note moves are the ledger's own words ("withdrawal") and stay.
+    """
+    erasure = privacy.erasure()
+    await db.execute("UPDATE troc_accounts SET label = NULL, folded = NULL WHERE person_id = ?", (person_id,))
+    async with db.execute(
+        "SELECT e.id, e.memo, EXISTS (SELECT 1 FROM troc_postings p JOIN troc_accounts a ON a.id = p.account_id"
+        " WHERE p.entry_id = e.id AND a.person_id = ?) FROM troc_entries e"
+        " WHERE e.memo != '' AND e.category != 'notes' AND e.memo_erased_at IS NULL",
+        (person_id,),
+    ) as cursor:
+        naming = [row[0] async for row in cursor if row[2] or erasure.mentions.found(row[1])]
+    await db.executemany(
+        "UPDATE troc_entries SET memo = ?, memo_erased_at = ? WHERE id = ?",
+        [(erasure.neutral, iso(erasure.at), entry_id) for entry_id in naming],
+    )
 
 
 router.personal_data(_export, _erase)

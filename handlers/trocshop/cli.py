@@ -22,7 +22,7 @@ from bot.people import find_person_id, normalise_member_code, normalise_phone
 from bot.store import Store
 from bot.text import format_minutes
 from handlers.trocshop import ledger
-from handlers.trocshop.amounts import parse_minutes
+from handlers.trocshop.amounts import MAX_MINUTES, read_amount
 from handlers.trocshop.ledger import LedgerError
 
 troc_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -47,15 +47,19 @@ def _fail(settings: Settings, exc: LedgerError) -> None:
 @troc_app.command("credit")
 def credit(
     member: Annotated[str, typer.Argument(help="Member code (GV-XXXX) or registered phone number.")],
-    minutes: Annotated[str, typer.Argument(help="30, 45min, 1h30...")],
+    minutes: Annotated[str, typer.Argument(help="30, 45min, 1h30, 1,5h... (the chat's own reading)")],
     reason: Annotated[str, typer.Option("--reason", help="Why: what the person took part in.")],
     category: Annotated[str, typer.Option("--category", help="activity, exchange, purchase, correction")] = "activity",
     key: Annotated[str | None, typer.Option("--key", help="Idempotency key: the same key is written once.")] = None,
 ) -> None:
     """Credit a person for taking part, from the Trocshop's issuing account."""
     settings = settings_or_exit()
-    amount = parse_minutes(minutes)
-    if amount is None or minutes.strip().startswith("-"):
+    try:
+        amount = read_amount(minutes)
+    except LedgerError as exc:
+        _fail(settings, exc)
+        return
+    if amount is None:
         typer.echo(f"Not an amount of time: {minutes}", err=True)
         raise typer.Exit(2)
 
@@ -93,7 +97,12 @@ def credit(
 def floor(
     member: Annotated[str, typer.Argument(help="Member code (GV-XXXX) or registered phone number.")],
     minutes: Annotated[
-        int, typer.Argument(help="The lowest balance allowed, in minutes (-60 lets it go 1 h below zero).")
+        int,
+        typer.Argument(
+            help="The lowest balance allowed, in minutes (-60 lets it go 1 h below zero).",
+            min=-MAX_MINUTES,
+            max=MAX_MINUTES,
+        ),
     ],
 ) -> None:
     """Set how low a person's balance may go (0 unless staff decide otherwise)."""

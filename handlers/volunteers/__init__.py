@@ -3,27 +3,27 @@
 Anyone may sign up, a guest included: a would-be volunteer has no account and should not need one.
 Four questions (name, activities, when free, may we contact you), one message each, answerable by
 SMS from a basic phone: activities by their numbers ("1 3") or in words ("jardin, cuisine"). Then
-they can review, change one answer, or withdraw. Staff are told of each new sign-up through the
-outbox, list sign-ups (/benevoles) and change the meeting calendar, each change after OUI.
+they can review, change one answer, or withdraw (after OUI: it erases the sign-up). Staff are told
+of each new sign-up through the outbox, list sign-ups (/benevoles) and change the meeting calendar,
+each change after OUI (it tells every volunteer). Both OUI are guarded: by SMS, OUI with the
+prompt's code (see :mod:`bot.confirm`). The consent question is an answer, not such a prompt.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import secrets
 from datetime import date, datetime, timedelta
 
 import aiosqlite
 from rapidfuzz import fuzz
 
-from bot import people
-from bot.clock import iso
+from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
 from bot.messages import Choice, Inbound, Reply
 from bot.roster import display_phone
 from bot.store import Store
-from bot.text import NO_WORDS, YES_WORDS, fold
+from bot.text import NO_WORDS, YES_WORDS, FarDate, fold, typed_day
 from handlers.volunteers import calendar, ics, reminders, signups, staff, texts
 from handlers.volunteers.calendar import CalendarError
 from handlers.volunteers.cli import permanence_app, volunteers_app
@@ -108,8 +108,11 @@ STEP_AVAILABILITY = "volunteers.availability"
 STEP_CONSENT = "volunteers.consent"
 STEP_WITHDRAW = "volunteers.withdraw"
 STEP_STAFF = "volunteers.staff_confirm"
+STAFF_YES = "volunteers.staff_yes"  # volunteers.staff_yes:<token>
+STAFF_NO = "volunteers.staff_no"
+WITHDRAW_YES = "volunteers.withdraw_yes"  # volunteers.withdraw_yes:<token>
+WITHDRAW_NO = "volunteers.withdraw_no"
 FIELDS = {"name": STEP_NAME, "activities": STEP_ACTIVITIES, "availability": STEP_AVAILABILITY, "consent": STEP_CONSENT}
-CONFIRM_WITHIN = timedelta(minutes=10)
 STAFF_LIST_MEETINGS = 8
 
 
@@ -365,7 +368,9 @@ async def _tell_staff(ctx: Context, db: aiosqlite.Connection, signup: Signup) ->
         )
 
     for staff_id in staff_ids:
-        await reminders.tell(db, ctx.now(), ctx.i18n, staff_id, f"volunteer-signup:{signup.id}", text_of, ctx.now())
+        await reminders.tell(
+            db, ctx.now(), ctx.i18n, staff_id, f"volunteer-signup:{signup.id}", text_of, ctx.now(), about=ctx.person.id
+        )
 
 
 async def _save_field(ctx: Context, **changed: object) -> Replies:
@@ -417,20 +422,37 @@ async def withdraw(inbound: Inbound, ctx: Context) -> Replies:
         return [
             Reply(ctx.t("volunteers.not_signed_up"), (Choice("volunteers.signup", ctx.t("volunteers.menu_label")),))
         ]
-    ctx.goto(STEP_WITHDRAW)
-    return [Reply(ctx.t("volunteers.withdraw_ask"), _yes_no(ctx, "volunteers.withdraw_answer"))]
+    yes, no = ctx.t("volunteers.yes"), ctx.t("volunteers.no")
+    text = ctx.t("volunteers.withdraw_ask")
+    return [await confirm.ask(ctx, STEP_WITHDRAW, text, yes=WITHDRAW_YES, no=WITHDRAW_NO, yes_label=yes, no_label=no)]
+
+
+@router.action(WITHDRAW_YES)
+async def withdraw_yes(inbound: Inbound, ctx: Context) -> Replies:
+    return await _withdrawn(ctx, await confirm.pressed(inbound, ctx, STEP_WITHDRAW, yes=True))
+
+
+@router.action(WITHDRAW_NO)
+async def withdraw_no(inbound: Inbound, ctx: Context) -> Replies:
+    return await _withdrawn(ctx, await confirm.pressed(inbound, ctx, STEP_WITHDRAW, yes=False))
 
 
 @router.step(STEP_WITHDRAW)
-@router.action("volunteers.withdraw_answer")
-async def withdraw_answer(inbound: Inbound, ctx: Context) -> Replies:
-    if ctx.step != STEP_WITHDRAW:
+async def withdraw_typed(inbound: Inbound, ctx: Context) -> Replies:
+    """OUI (by SMS with the code) or NON; other text goes to the other handlers and the question stays
+    (asking again would give a forger a fresh code and a fresh count of tries)."""
+    return await _withdrawn(ctx, await confirm.typed(inbound, ctx, STEP_WITHDRAW))
+
+
+async def _withdrawn(ctx: Context, answer: confirm.Answer) -> Replies:
+    """The sign-up is erased only on a confirmed OUI."""
+    if answer.kind is confirm.Kind.OTHER:
+        return None
+    if answer.kind in (confirm.Kind.HANDLED, confirm.Kind.EXPIRED):
+        return answer.replies
+    if answer.kind is confirm.Kind.STALE:
         return [Reply(ctx.t("volunteers.nothing_pending"))]
-    answer = _answer(inbound)
-    if answer is None:
-        return [Reply(ctx.t("volunteers.withdraw_ask"), _yes_no(ctx, "volunteers.withdraw_answer"))]
-    ctx.done()
-    if not answer:
+    if answer.kind is confirm.Kind.NO:
         return [Reply(ctx.t("volunteers.withdraw_kept"))]
     async with ctx.store.transaction() as db:
         await signups.withdraw(db, ctx.person.id)
@@ -487,22 +509,15 @@ async def staff_meetings(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply("\n".join(lines))]
 
 
-_DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
-
-
 def _chat_day(text: str, today: date) -> date:
     """Staff type 2026-12-02, 02/12/2026 or 2/12 (the next such date)."""
-    match = _DAY_MONTH.match(text.strip())
-    if match is None:
-        return calendar.parse_iso_day(text)
-    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
     try:
-        if year is None:
-            found = date(today.year, month, day)
-            return found if found >= today else date(today.year + 1, month, day)
-        return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-    except ValueError:
-        raise CalendarError("volunteers.err_date", text=text[:20]) from None
+        found = typed_day(text, today)
+    except FarDate as far:
+        raise CalendarError(far.key, **far.params) from None
+    if found is None:
+        raise CalendarError("volunteers.err_date", text=text[:20])
+    return found
 
 
 def _parse_staff(inbound: Inbound, op: str, today: date) -> staff.Change:
@@ -532,10 +547,13 @@ async def _staff_ask(inbound: Inbound, ctx: Context, op: str) -> Replies:
             count = await staff.recipients(db)
     except CalendarError as exc:
         return [Reply(ctx.t(exc.key, **exc.params))]
-    token = secrets.token_hex(6)
-    ctx.goto(STEP_STAFF, token=token, expires=iso(ctx.now() + CONFIRM_WITHIN), change=change.as_data())
     text = staff.preview(ctx.i18n, ctx.language, tz, change, count)
-    return [Reply(text, _yes_no(ctx, f"volunteers.staff_answer:{token}"))]
+    yes, no = ctx.t("volunteers.yes"), ctx.t("volunteers.no")
+    return [
+        await confirm.ask(
+            ctx, STEP_STAFF, text, yes=STAFF_YES, no=STAFF_NO, yes_label=yes, no_label=no, change=change.as_data()
+        )
+    ]
 
 
 @router.command("/permanence_reference", "/meeting_reference", roles=STAFF_ROLES)
@@ -559,26 +577,34 @@ async def staff_add(inbound: Inbound, ctx: Context) -> Replies:
     return await _staff_ask(inbound, ctx, "add")
 
 
+@router.action(STAFF_YES, roles=STAFF_ROLES)
+async def staff_yes(inbound: Inbound, ctx: Context) -> Replies:
+    return await staff_answer(ctx, await confirm.pressed(inbound, ctx, STEP_STAFF, yes=True))
+
+
+@router.action(STAFF_NO, roles=STAFF_ROLES)
+async def staff_no(inbound: Inbound, ctx: Context) -> Replies:
+    return await staff_answer(ctx, await confirm.pressed(inbound, ctx, STEP_STAFF, yes=False))
+
+
 @router.step(STEP_STAFF, roles=STAFF_ROLES)
-@router.action("volunteers.staff_answer", roles=STAFF_ROLES)
-async def staff_answer(inbound: Inbound, ctx: Context) -> Replies:
+async def staff_typed(inbound: Inbound, ctx: Context) -> Replies:
+    return await staff_answer(ctx, await confirm.typed(inbound, ctx, STEP_STAFF))
+
+
+async def staff_answer(ctx: Context, answer: confirm.Answer) -> Replies:
     """OUI makes the change (checked again) and queues its notices; NON, or ten minutes, changes nothing."""
-    if inbound.choice is not None:
-        parts = inbound.choice.split(":")
-        token, answer = (parts[1], parts[2] == "yes") if len(parts) == 3 else ("", None)
-    else:
-        token, answer = ctx.data.get("token", ""), _answer(inbound)
-        if answer is None:
-            return None  # something else: let the other handlers try, the question stays
-    data = ctx.data if ctx.step == STEP_STAFF else {}
-    if not token or data.get("token") != token:
+    if answer.kind is confirm.Kind.OTHER:
+        return None  # something else: let the other handlers try, the question stays
+    if answer.kind is confirm.Kind.HANDLED:
+        return answer.replies
+    if answer.kind is confirm.Kind.STALE:
         return [Reply(ctx.t("volunteers.nothing_pending"))]
-    ctx.done()
-    if not answer:
+    if answer.kind is confirm.Kind.NO:
         return [Reply(ctx.t("volunteers.staff_kept"))]
-    if iso(ctx.now()) > data["expires"]:
+    if answer.kind is confirm.Kind.EXPIRED:
         return [Reply(ctx.t("volunteers.too_late"))]
-    change = staff.Change.of(data["change"])
+    change = staff.Change.of(answer.data["change"])
     try:
         async with ctx.store.transaction() as db:
             meeting, notified = await staff.apply(db, ctx.settings.tz, ctx.now(), ctx.i18n, change, ctx.person.id)

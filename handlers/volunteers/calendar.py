@@ -23,6 +23,7 @@ from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger
 
 from bot.clock import iso
 from bot.store import Store
+from bot.text import FarDate, typed_number, within_years
 
 WEDNESDAY = 2
 STARTS = time(18, 30)
@@ -90,7 +91,9 @@ def parse_iso_day(text: str) -> date:
     if not _ISO_DAY.match(text):
         raise CalendarError("volunteers.err_date", text=text[:20])
     try:
-        return date.fromisoformat(text)
+        return within_years(date.fromisoformat(text), text)
+    except FarDate as far:
+        raise CalendarError(far.key, **far.params) from None
     except ValueError:
         raise CalendarError("volunteers.err_date", text=text) from None
 
@@ -230,8 +233,9 @@ async def coming(db: Source, tz: ZoneInfo, now: datetime, live: int) -> list[Mee
 
 async def find(db: Source, tz: ZoneInfo, key: str) -> Meeting | None:
     """A meeting by its key, as it stands now; None when the rhythm no longer has that date."""
-    if key.startswith("x") and key[1:].isdigit():
-        extra = await _extra_by_id(db, tz, int(key[1:]))
+    extra_id = typed_number(key[1:], digits=12) if key.startswith("x") else None
+    if extra_id is not None:
+        extra = await _extra_by_id(db, tz, extra_id)
         return (await _with_changes(db, tz, [extra]))[0] if extra else None
     day = _day_of_key(key)
     if day is None:

@@ -93,11 +93,23 @@ async def tell(
     cause: str,
     text_of: Callable[[str], str],
     due: datetime,
+    about: int | None = None,
 ) -> int:
-    """Queue one text, written in the person's own language, on their preferred channel."""
+    """Queue one text, written in the person's own language, on their preferred channel.
+
+    ``about``: the person the text names (a new volunteer told to staff), whose erasure neutralises it.
+    """
     language = await language_of(db, i18n, person_id)
     return await ob.enqueue_for_person(
-        db, now, i18n, person_id, cause=cause, key="volunteers.message", params={"text": text_of(language)}, due_at=due
+        db,
+        now,
+        i18n,
+        person_id,
+        cause=cause,
+        key="volunteers.message",
+        params={"text": text_of(language)},
+        due_at=due,
+        about=about,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 from rapidfuzz import fuzz, process
 
+from bot import privacy
 from bot.clock import iso
 from bot.i18n import I18n
 from bot.text import clean, fold
@@ -183,4 +184,19 @@ async def export(db: aiosqlite.Connection, person_id: int) -> dict[str, Any]:
 
 
 async def erase(db: aiosqlite.Connection, person_id: int) -> None:
+    """The sign-up goes; a meeting's reason that staff wrote naming the person becomes a neutral text."""
     await withdraw(db, person_id)
+    erasure = privacy.erasure()
+    for select, update in (
+        (
+            "SELECT id, reason FROM meeting_extras WHERE reason IS NOT NULL",
+            "UPDATE meeting_extras SET reason = ? WHERE id = ?",
+        ),
+        (
+            "SELECT meeting, reason FROM meeting_cancellations WHERE reason IS NOT NULL",
+            "UPDATE meeting_cancellations SET reason = ? WHERE meeting = ?",
+        ),
+    ):
+        async with db.execute(select) as cursor:
+            naming = [(erasure.neutral, row[0]) async for row in cursor if erasure.mentions.found(row[1])]
+        await db.executemany(update, naming)

@@ -482,7 +482,7 @@ class FakeTelegram:
         """The command list set for a scope and language, as ``getMyCommands`` answers it."""
         return list(self.commands.get(self._commands_key(scope, language_code), []))
 
-    async def wait_sent(self, chat_id: int, count: int = 1, timeout: float = 5.0) -> list[JSONDict]:  # noqa: ASYNC109
+    async def wait_sent(self, chat_id: int, count: int = 1, timeout: float = 120.0) -> list[JSONDict]:  # noqa: ASYNC109
         """Wait until at least ``count`` messages were sent to (or edited in) ``chat_id``; return them all."""
         try:
             async with asyncio.timeout(timeout):
@@ -498,7 +498,7 @@ class FakeTelegram:
             ) from None
         return got
 
-    async def wait_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[JSONDict]:  # noqa: ASYNC109
+    async def wait_calls(self, method: str, count: int = 1, timeout: float = 120.0) -> list[JSONDict]:  # noqa: ASYNC109
         """Wait until ``method`` was called at least ``count`` times; return every call's parameters."""
         try:
             async with asyncio.timeout(timeout):

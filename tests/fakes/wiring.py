@@ -10,6 +10,7 @@ from telegram import Bot
 from bot.app import Core
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
+from tests.conftest import patient_request
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -18,7 +19,12 @@ from tests.fakes.twilio_api import FakeTwilio
 async def wired(core: Core) -> AsyncIterator[tuple[FakeTwilio, FakeTelegram]]:
     """The core's outbox sending to the fake Twilio and the fake Telegram."""
     async with FakeTwilio() as twilio, FakeTelegram() as telegram:
-        bot = Bot(telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot")
+        bot = Bot(
+            telegram.token,
+            base_url=f"{telegram.url}/bot",
+            base_file_url=f"{telegram.url}/file/bot",
+            request=patient_request(),
+        )
         settings = core.settings.model_copy(update={"twilio_api_url": twilio.url, "sms_max_per_second": 50})
         async with bot:
             core.outbox.add_sender(TelegramSender(bot, 30))
