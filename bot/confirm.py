@@ -91,9 +91,12 @@ async def ask(
         return Reply(f"{text}\n{ctx.t('core.confirm_locked')}")
     token = secrets.token_hex(8)
     code = _new_code() if guarded and _by_sms(ctx) else None
-    ctx.goto(step, **data, token=token, expires=iso(ctx.now() + within), guarded=guarded, sms_code=code, wrong=0)
+    # Asked again (a preview changed, the same operation started over): the wrong codes already
+    # typed still count, or each new prompt would give a forger three more guesses.
+    wrong = int((pending(ctx, step) or {}).get("wrong", 0))
+    ctx.goto(step, **data, token=token, expires=iso(ctx.now() + within), guarded=guarded, sms_code=code, wrong=wrong)
     if code is not None:
-        return Reply(f"{text}\n{ctx.t('core.confirm_sms', code=code)}")
+        return Reply(text, pin=ctx.t("core.confirm_sms", code=code))
     choices = (
         Choice(f"{yes}:{token}", yes_label or ctx.t("core.yes")),
         Choice(f"{no}:{token}", no_label or ctx.t("core.no")),
@@ -104,6 +107,12 @@ async def ask(
 def pending(ctx: Context, step: str) -> dict[str, Any] | None:
     """The data of the operation waiting in ``step``, if any."""
     return dict(ctx.data) if ctx.step == step and "token" in ctx.data else None
+
+
+def code(ctx: Context, step: str) -> str | None:
+    """The SMS code the pending prompt of ``step`` asks for, if it asks for one."""
+    data = pending(ctx, step)
+    return None if data is None else data.get("sms_code")
 
 
 def _expired(ctx: Context, data: dict[str, Any]) -> bool:

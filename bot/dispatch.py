@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -339,8 +339,9 @@ class Dispatcher:
 
     def _page_for_sms(self, replies: list[Reply], ctx: Context) -> tuple[list[Reply], list[str]]:
         """One SMS per answer, of at most two segments; the rest waits for SUITE."""
-        body = "\n\n".join(render_reply(reply) for reply in replies)
-        pages = paginate(body, ctx.t("core.more"))
+        body = "\n\n".join(render_reply(replace(reply, pin="")) for reply in replies)
+        pinned = "\n".join(reply.pin for reply in replies if reply.pin)
+        pages = paginate(body, ctx.t("core.more"), pinned=pinned)
         return [Reply(pages[0])], pages[1:]
 
     async def _route(self, inbound: Inbound, ctx: Context, conv: _Conversation) -> list[Reply] | None:

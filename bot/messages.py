@@ -53,3 +53,11 @@ class Reply:
 
     text: str
     choices: tuple[Choice, ...] = field(default_factory=tuple)
+    # A last line that must stay on the first SMS page (a confirmation code): a long preview is
+    # paged, and a code behind SUITE would be a prompt the person cannot answer.
+    pin: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The text as every channel shows it, the pinned line last."""
+        return f"{self.text}\n{self.pin}" if self.text and self.pin else self.text or self.pin

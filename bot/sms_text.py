@@ -109,29 +109,38 @@ def segments(text: str) -> Segments:
 
 def render_reply(reply: Reply) -> str:
     """A reply as SMS text: choices become numbered lines the person answers with a digit."""
-    lines = [reply.text] if reply.text else []
+    lines = [reply.shown] if reply.shown else []
     lines.extend(f"{i} {choice.label}" for i, choice in enumerate(reply.choices, start=1))
     return to_gsm("\n".join(lines))
 
 
-def paginate(text: str, more_footer: str, limit: int = PAGE_SEPTETS) -> list[str]:
-    """Cut ``text`` into pages of at most ``limit`` septets, each but the last ending with ``more_footer``."""
+def paginate(text: str, more_footer: str, limit: int = PAGE_SEPTETS, pinned: str = "") -> list[str]:
+    """Cut ``text`` into pages of at most ``limit`` septets, each but the last ending with ``more_footer``.
+
+    ``pinned`` ends the first page, whatever follows: the code a confirmation asks for must be read
+    without SUITE.
+    """
     text = to_gsm(text)
+    pin = "\n" + to_gsm(pinned) if pinned else ""
     footer = "\n" + to_gsm(more_footer)
-    if septets(text) <= limit:
-        return [text]
+    if septets(text + pin) <= limit:
+        return [text + pin]
     room = limit - septets(footer)
+    first_room = room - septets(pin)
     pages: list[str] = []
     current = ""
-    for piece in _pieces(text, room):
+    for piece in _pieces(text, first_room):
         joined = f"{current}\n{piece}" if current else piece
-        if septets(joined) <= room:
+        if septets(joined) <= (room if pages else first_room):
             current = joined
         else:
             pages.append(current)
             current = piece
     if current:
         pages.append(current)
+    pages[0] += pin
+    if len(pages) == 1:
+        return pages
     return [page + footer for page in pages[:-1]] + pages[-1:]
 
 

@@ -140,7 +140,7 @@ class Said:
     def of(cls, replies: list[Reply]) -> Said:
         said = cls()
         for reply in replies:
-            said.texts.append(reply.text)
+            said.texts.append(reply.shown)
             said.buttons.extend(f"{i} {c.label}" for i, c in enumerate(reply.choices, start=1))
         return said
 

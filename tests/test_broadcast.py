@@ -26,6 +26,7 @@ from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock, SystemClock, iso
 from bot.config import Settings
 from bot.messages import Channel
+from bot.sms_text import segments
 from bot.store import Store
 from handlers.broadcast import logic as bc
 from handlers.broadcast.cli import broadcast_app
@@ -186,6 +187,27 @@ async def test_staff_compose_preview_confirm_and_queue(talk: Talk) -> None:
         ("+33639980003", "The laundry is closed tomorrow morning."),  # Sam reads English
     ]
     assert (await bc.get(talk.core.store, broadcast_id)).status == "sending"  # type: ignore[union-attr]
+
+
+async def test_a_long_preview_by_sms_shows_its_code_on_the_first_page(talk: Talk) -> None:
+    """A preview longer than one SMS page ends its first page with the code: OUI and it, with no SUITE."""
+    if talk.channel != "sms":
+        pytest.skip("the code is asked by SMS only")
+    await staff_here(talk)
+    long_text = " ".join(["La laverie du bâtiment Pasteur est fermée demain matin pour travaux."] * 4)
+    await talk(f"/annonce {long_text}", who="staff")
+    await talk("aucun", who="staff")
+    said = await talk("tout le monde", who="staff")
+    first = said.texts[0]
+    assert "SUITE pour lire la suite" in first, "the preview is long enough to be paged"
+    code = said.code
+    assert code is not None and f"OUI {code}" in first, first
+    assert first.index(f"OUI {code}") < first.index("SUITE pour lire la suite")
+    assert segments(first).count <= 2
+    broadcast_id = await last_broadcast(talk.core.store)
+    said = await talk(f"OUI {code}", who="staff")
+    assert said.has(f"Annonce {broadcast_id} confirmée"), said.text
+    assert len(await outbox_rows(talk.core.store, broadcast_id)) == 5
 
 
 async def test_no_at_the_preview_sends_nothing(talk: Talk) -> None:

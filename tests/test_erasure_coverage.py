@@ -208,7 +208,7 @@ def file_leftovers(core: Core, markers: tuple[str, ...]) -> list[tuple[str, str]
 
 async def say(core: Core, address: str, text: str) -> str:
     replies = await core.dispatcher.handle(Inbound(Channel.CONSOLE, address, text))
-    return "\n".join(reply.text for reply in replies)
+    return "\n".join(reply.shown for reply in replies)
 
 
 async def seed(core: Core) -> int:

@@ -264,6 +264,34 @@ async def test_staff_cannot_remove_their_own_staff_role(talk: Talk) -> None:
     assert await roster_state(talk.core.store) == before
 
 
+async def test_an_admin_who_lost_the_role_makes_no_admin_at_yes(talk: Talk) -> None:
+    """Admin is re-checked when the yes comes: an admin demoted meanwhile grants nothing, on every flow."""
+    person_id = await register_here(talk, "boss", {"staff", "admin"}, name="Boss")
+    said = await talk("/roles GV-MRT4", who="boss")
+    assert said.has("Ajouter Administrateur")
+    said = await talk("5 ok", who="boss")
+    assert said.has("Nouveaux rôles : Bénévole, Administrateur"), said.text
+    async with talk.core.store.transaction() as db:
+        await people.set_roles(db, person_id, {"staff"})  # another admin took it away meanwhile
+    before = await roster_state(talk.core.store)
+    said = await say_yes(talk, said, "boss")
+    assert said.has("Seul un administrateur peut donner ou retirer ce rôle", "Rien n'a été modifié"), said.text
+    assert await roster_state(talk.core.store) == before
+
+
+async def test_roles_changed_by_someone_else_meanwhile_are_not_overwritten(talk: Talk, staff: str) -> None:
+    """Two staff change one person's roles: the second yes, asked on what was, changes nothing."""
+    said = await talk("/roles GV-MRT4", who=staff)
+    said = await talk("1 ok", who=staff)  # add Résident
+    assert said.has("Nouveaux rôles : Résident, Bénévole"), said.text
+    lucie = await person_by_code(talk.core.store, "GV-MRT4")
+    async with talk.core.store.transaction() as db:
+        await people.set_roles(db, lucie.id, {"volunteer", "worker"})
+    said = await say_yes(talk, said, staff)
+    assert said.has("ont changé entre-temps", "Rien n'a été modifié"), said.text
+    assert (await person_by_code(talk.core.store, "GV-MRT4")).roles == {"volunteer", "worker"}
+
+
 async def test_attach_a_phone_by_member_code(talk: Talk, staff: str) -> None:
     """/tel GV-K7P2 06... asks to confirm, naming the number it replaces; OUI makes it Karim's only number."""
     said = await talk("/tel GV-K7P2 06 39 98 07 77", who=staff)

@@ -45,3 +45,18 @@ def test_one_huge_line_is_cut_at_words() -> None:
     pages = paginate(text, "SUITE")
     assert all(septets(page) <= PAGE_SEPTETS for page in pages)
     assert " ".join(p.removesuffix("\nSUITE") for p in pages).split() == text.split()
+
+
+def test_a_pinned_line_ends_the_first_page() -> None:
+    """A confirmation code is on the first page, before SUITE, and nowhere else; nothing is lost."""
+    text = "\n".join(f"Ligne {i} : un accueil de jour avec douche et repas" for i in range(12))
+    pin = "Pour confirmer, repondez OUI 4721 (NON pour annuler)."
+    pages = paginate(text, "SUITE", pinned=pin)
+    assert len(pages) > 1
+    assert pages[0].endswith(f"\n{pin}\nSUITE")
+    assert all(septets(page) <= PAGE_SEPTETS for page in pages)
+    assert sum(page.count("OUI 4721") for page in pages) == 1
+    rest = [p.removesuffix("\nSUITE") for p in pages]
+    rest[0] = rest[0].removesuffix(f"\n{pin}")
+    assert "\n".join(rest) == text
+    assert paginate("Court.", "SUITE", pinned=pin) == [f"Court.\n{pin}"]

@@ -23,7 +23,7 @@ def render(replies: list[Reply]) -> str:
     """Plain text, choices as numbered lines, exactly as an SMS shows them but without transliteration."""
     blocks = []
     for reply in replies:
-        lines = [reply.text] if reply.text else []
+        lines = [reply.shown] if reply.shown else []
         lines.extend(f"{i} {c.label}" for i, c in enumerate(reply.choices, start=1))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

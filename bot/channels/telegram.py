@@ -186,7 +186,7 @@ class TelegramChannel:
                 raise
             log.error("a Telegram update was answered but not recorded as seen: the database is %s", reason)
         for reply in replies:
-            parts = chunks(reply.text)
+            parts = chunks(reply.shown)
             for i, part in enumerate(parts):
                 markup = keyboard(reply) if i == len(parts) - 1 else None
                 await context.bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)

@@ -194,8 +194,6 @@ async def _preview_reply(
         ctx.done()
         await bc.discard_draft(ctx.store, broadcast_id)
         return Reply(f"{text}\n{ctx.t('broadcast.nobody')}")
-    # URGENT asks again: the wrong codes already typed still count, or each toggle would be 3 more guesses.
-    wrong = (confirm.pending(ctx, PREVIEW) or {}).get("wrong", 0)
     reply = await confirm.ask(
         ctx,
         PREVIEW,
@@ -206,18 +204,16 @@ async def _preview_reply(
         no_label=ctx.t("broadcast.choice_no"),
         id=broadcast_id,
     )
-    pending = confirm.pending(ctx, PREVIEW)
-    if pending is None:  # too many wrong codes by SMS today: nothing will be asked
+    if confirm.pending(ctx, PREVIEW) is None:  # too many wrong codes by SMS today: nothing will be asked
         await bc.discard_draft(ctx.store, broadcast_id)
         return reply
-    if wrong:
-        ctx.data["wrong"] = wrong
     if reply.choices and found.sms:
         label = "broadcast.choice_not_urgent" if urgent else "broadcast.choice_urgent"
         reply = Reply(reply.text, (*reply.choices, Choice(f"broadcast.urgent:{broadcast_id}", ctx.t(label))))
-    code = pending.get("sms_code")
+    code = confirm.code(ctx, PREVIEW)
     if code and found.sms_wait_until is not None:
-        reply = Reply(f"{reply.text}\n{ctx.t('broadcast.confirm_sms_urgent', code=code)}", reply.choices)
+        # Beside the OUI code, on the first SMS page: an answer behind SUITE is no answer.
+        reply = Reply(reply.text, reply.choices, pin=f"{reply.pin}\n{ctx.t('broadcast.confirm_sms_urgent', code=code)}")
     return reply
 
 

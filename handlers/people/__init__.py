@@ -372,6 +372,11 @@ async def _answered(ctx: Context, answer: confirm.Answer) -> Replies:
 async def _commit(ctx: Context, data: dict[str, Any]) -> Replies:
     """The one place a flow writes, in one transaction: all of it or nothing."""
     flow = data["flow"]
+    # Who may give which role is read again now: an admin who lost the role since the question
+    # was asked no longer makes admins.
+    changed = set(data["roles"]) ^ set(data.get("before", [])) if flow in ("add", "roles") else set()
+    if changed - set(_offered(ctx)):
+        return [Reply(ctx.t("people.not_allowed_now"))]
     try:
         async with ctx.store.transaction() as db:
             if flow == "add":
@@ -384,6 +389,8 @@ async def _commit(ctx: Context, data: dict[str, Any]) -> Replies:
                 if current is None:
                     return [Reply(ctx.t("people.gone"))]
                 if flow == "roles":
+                    if current.roles != set(data["before"]):  # changed by someone else since
+                        return [Reply(ctx.t("people.changed_meanwhile", name=data["label"]))]
                     await people.set_roles(db, person_id, data["roles"])
                 else:
                     await replace_identity(db, ctx.now(), person_id, Channel.SMS, data["phone"])
