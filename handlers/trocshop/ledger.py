@@ -177,7 +177,8 @@ async def post(
     """Write one balanced entry, or return the one already written under ``key``.
 
     Refuses (LedgerError, nothing written) an unbalanced entry, a zero posting, an unknown
-    category, and any posting that would take an account below its floor.
+    category, any posting that would take an account below its floor, and notes handed back
+    (a deposit, a withdrawal reversed) of a value fewer of which are out there.
     """
     found = await existing(db, key)
     if found is not None:
@@ -192,6 +193,11 @@ async def post(
             raise LedgerError("trocshop.unknown_account")
         if row["floor"] is not None and row["balance"] + minutes < row["floor"]:
             raise LedgerError("trocshop.not_enough", account=account_id, balance=row["balance"])
+    if notes and any(count < 0 for count in notes.values()):
+        out = await notes_in_circulation(db)
+        for denomination, count in sorted(notes.items()):
+            if out.get(denomination, 0) + count < 0:
+                raise LedgerError("trocshop.notes_not_out", value=denomination, out=out.get(denomination, 0))
     cursor = await db.execute(
         "INSERT INTO troc_entries (idem_key, category, memo, actor_person_id, reverses_entry_id, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
