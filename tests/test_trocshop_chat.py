@@ -535,6 +535,8 @@ async def test_forget_keeps_the_journal(talk: Talk) -> None:
 
 
 SAMPLE = {
+    "value": 30,
+    "out": 2,
     "amount": "10 h 45",
     "after": "10 h 45",
     "balance": "-10 h 45",
