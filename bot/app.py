@@ -1,4 +1,4 @@
-"""Builds everything and runs it: store -> scheduler -> channels; stops in reverse order."""
+"""Builds the :class:`~bot.core.Core` and runs it: store -> scheduler -> outbox -> channels; stops in reverse."""
 
 from __future__ import annotations
 
@@ -10,69 +10,31 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import uvicorn
 
 from bot import demo
-from bot.clock import Clock, SystemClock, iso
+from bot.channels.console import ConsoleChannel, can_converse
+from bot.channels.http import build_http_app
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.core import Core
 from bot.dispatch import Dispatcher, Router
 from bot.i18n import I18n
-from bot.messages import Channel
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.startup import ensure_free_space, instance_lock, listen, storage_problem
 from bot.store import Store
+from handlers import registry
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Core:
-    """What every channel shares: one store, one dispatcher, one scheduler."""
-
-    settings: Settings
-    clock: Clock
-    store: Store
-    i18n: I18n
-    dispatcher: Dispatcher
-    scheduler: Scheduler
-    outbox: Outbox
-    routers: list[Router] = field(default_factory=list)
-
-    async def answered(self, channel: Channel, message_id: str) -> bool:
-        """True when this message id was handled to the end already (a retried webhook or update)."""
-        row = await self.store.fetchone(
-            "SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?", (channel.value, message_id)
-        )
-        return row is not None
-
-    async def seen(self, channel: Channel, message_id: str) -> bool:
-        """Record a message id once it is handled; True when it was already there.
-
-        Recorded after the handling, not before: a crash in between must let the retry be handled
-        (an OUI to a payment is idempotent), never answer it with nothing and drop it.
-        """
-        changed = await self.store.execute(
-            "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) VALUES (?, ?, ?)",
-            (channel.value, message_id, iso(self.clock.now())),
-        )
-        return changed == 0
-
-    async def close(self) -> None:
-        self.scheduler.stop()
-        await self.outbox.stop()
-        await self.store.close()
-
-
 def feature_routers() -> list[Router]:
     """The one place the engine reaches the features: their registry."""
-    from handlers.registry import routers
-
-    return routers()
+    return registry.routers()
 
 
 async def build_core(settings: Settings, clock: Clock | None = None, routers: list[Router] | None = None) -> Core:
@@ -142,10 +104,12 @@ async def run(settings: Settings, stdin: TextIO | None = sys.stdin, stdout: Text
 
 
 async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, stdout: TextIO) -> None:
-    from bot.channels.console import ConsoleChannel, can_converse
-    from bot.channels.http import build_http_app
-    from bot.channels.sms import SmsSender
-    from bot.channels.telegram import TelegramChannel, TelegramSender
+    # Imported here on purpose: twilio and python-telegram-bot take a good part of a second each to
+    # import, so only a configured channel loads its library (and `voisins chat` loads neither).
+    if settings.telegram_enabled:
+        from bot.channels.telegram import TelegramChannel, TelegramSender
+    if settings.sms_enabled:
+        from bot.channels.sms import SmsSender
 
     converse = settings.console_only and can_converse(stdin)
     loop = asyncio.get_running_loop()

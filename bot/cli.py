@@ -10,6 +10,9 @@ from typing import Annotated
 
 import typer
 
+from bot.app import feature_routers, open_core
+from bot.app import run as run_bot
+from bot.channels.console import ConsoleChannel, can_converse
 from bot.cli_support import settings_or_exit
 from bot.config import Settings
 from bot.startup import StartupError
@@ -36,9 +39,6 @@ def _logging(settings: Settings, quiet: bool) -> None:
 @app.command()
 def run() -> None:
     """Run every channel configured in .env, the HTTP server and the scheduler (the terminal when none is)."""
-    from bot.app import run as run_bot
-    from bot.channels.console import can_converse
-
     settings = settings_or_exit()
     # Quiet while chatting in the terminal; with no terminal (a service manager) the log is all there is.
     _logging(settings, quiet=settings.console_only and can_converse(sys.stdin))
@@ -58,8 +58,6 @@ def chat(
     ] = None,
 ) -> None:
     """A terminal conversation with the same handlers, as an unknown person or --as PHONE."""
-    from bot.app import open_core
-    from bot.channels.console import ConsoleChannel
     from bot.people import normalise_phone
 
     settings = settings_or_exit()
@@ -115,11 +113,7 @@ def backup(
 
 
 def _register_subcommands() -> None:
-    """Staff command groups: the engine's ``voisins people``, then each feature's (``Router.cli``)."""
-    from bot.app import feature_routers
-    from bot.cli_people import people_app
-
-    app.add_typer(people_app, name="people", help="Register people, import and export the roster.")
+    """Staff command groups, each feature's (``Router.cli``), ``voisins people`` among them."""
     for router in feature_routers():
         for name, group, help_text in router.clis:
             app.add_typer(group, name=name, help=help_text)

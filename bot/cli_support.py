@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +11,6 @@ import typer
 from rich.console import Console
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.i18n import I18n
 from bot.startup import storage_problem
 from bot.store import Store
 
@@ -49,12 +47,3 @@ MAX_ID = 2**63 - 1
 def plain_console() -> Console:
     """Plain lines on a pipe; no wrapping, no markup read in names, reasons or announcements."""
     return Console(soft_wrap=True, highlight=False)
-
-
-def keep_existing_file(file: Path, overwrite: bool, i18n: I18n) -> None:
-    """An export never replaces a file unasked: --overwrite, or a yes at a terminal; otherwise exit 1."""
-    if file.exists() and not overwrite:
-        lang = i18n.default_language
-        if not (sys.stdin.isatty() and typer.confirm(i18n.t(lang, "people.export_replace", file=file))):
-            typer.echo(i18n.t(lang, "people.export_exists", file=file), err=True)
-            raise typer.Exit(1)

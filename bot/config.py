@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Broadcast SMS wait for the end of these local hours unless urgent; empty: no quiet hours.
     sms_quiet_hours: str | None = "21:00-08:00"
 
+    # A preview waiting for OUI or NON (a payment, an erasure, a broadcast...) is dropped after this.
+    confirm_minutes: int = Field(default=10, ge=1, le=24 * 60)
+
     # Shifts: the reminder the day before at this local time asks OUI/NON; those who said OUI get a
     # nudge this many minutes before the start; no answer this many minutes before the start alerts
     # the coordinator.

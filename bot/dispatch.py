@@ -7,18 +7,19 @@ finally the main menu for whatever was not understood.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import aiosqlite
 
-from bot import people
-from bot.clock import Clock, iso
+from bot import confirm, conversations, people
+from bot.clock import Clock
 from bot.config import Settings
+from bot.conversations import Conversation as _Conversation
 from bot.i18n import I18n
 from bot.messages import Channel, Choice, Inbound, Reply
 from bot.outbox import Outbox, OutboxHook
@@ -156,6 +157,8 @@ class Router:
         self.configured_hooks: list[Callable[[Store, Clock, Settings], OutboxHook]] = []
         self.clis: list[tuple[str, Any, str]] = []
         self.routes: list[HttpRoute] = []
+        self.operations: list[confirm.Operation] = []
+        self.keyword_commands: list[tuple[str, Handler]] = []  # (keyword key, handler), read with the catalogs
 
     def outbox_hook(self, factory: Callable[[Store, Clock], OutboxHook]) -> None:
         """Work this feature does around sending (see :class:`bot.outbox.OutboxHook`)."""
@@ -193,16 +196,23 @@ class Router:
         self.urgent_handlers.append(handler)
         return handler
 
-    def command(self, *names: str, roles: Iterable[str] | None = None) -> Callable[[Handler], Handler]:
-        """Whole-message keywords (folded: "AIDE" matches "aide") and slash commands ("/help").
+    def command(
+        self, *names: str, words: str | None = None, roles: Iterable[str] | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Slash commands ("/help") and whole-message keywords (folded: "AIDE" matches "aide").
 
-        With ``roles``, only a person holding one of them gets through (see :func:`guard`).
+        ``words`` names a keyword key (``trocshop.balance``): its words in every language's keyword
+        file (``data/locales/<lang>/keywords/``) are read when the dispatcher is built, so a
+        translator adds them without touching code. With ``roles``, only a person holding one of
+        them gets through (see :func:`guard`).
         """
 
         def register(handler: Handler) -> Handler:
             checked = guard(handler, roles)
             for name in names:
                 self.commands[name if name.startswith("/") else fold(name)] = checked
+            if words is not None:
+                self.keyword_commands.append((words, checked))
             return handler
 
         return register
@@ -225,6 +235,15 @@ class Router:
 
         return register
 
+    def confirmation(self, op: confirm.Operation) -> confirm.Operation:
+        """An operation asked with ``op.ask``: the engine answers its buttons, its typed answers
+        and a repeated yes (see :mod:`bot.confirm`), each guarded by ``op.roles`` at the yes."""
+        self.actions[op.yes_key] = guard(partial(confirm.on_pressed, op, True), op.roles)
+        self.actions[op.no_key] = guard(partial(confirm.on_pressed, op, False), op.roles)
+        self.steps[op.name] = guard(partial(confirm.on_typed, op), op.roles)
+        self.operations.append(op)
+        return op
+
     def text(self, priority: int = 100) -> Callable[[Handler], Handler]:
         """Free text; lower priorities try first; None lets others try."""
 
@@ -236,14 +255,6 @@ class Router:
 
     def menu_entry(self, key: str, label_key: str, order: int, visible: Callable[[Person], bool] | None = None) -> None:
         self.menu_entries.append(MenuEntry(key, label_key, order, visible))
-
-
-@dataclass
-class _Conversation:
-    step: str | None
-    data: dict[str, Any]
-    menu: list[str]
-    pages: list[str]
 
 
 class Dispatcher:
@@ -278,9 +289,19 @@ class Dispatcher:
                 if clash:
                     raise ValueError(f"{router.name} registers {sorted(clash)} already registered")
                 table.update(own)
+        for router in routers:
+            for key, handler in router.keyword_commands:
+                words = i18n.words(key)
+                if not words:
+                    raise ValueError(f"{router.name}: no language has words for {key!r} (data/locales/*/keywords/)")
+                taken = sorted(word for word in words if self.commands.get(word, handler) is not handler)
+                if taken:
+                    raise ValueError(f"{router.name}: the words {taken} of {key!r} are already someone else's")
+                self.commands.update(dict.fromkeys(words, handler))
         self.text_handlers = [h for _, h in sorted((p, h) for r in routers for p, h in r.text_handlers)]
         self.menu_entries = sorted((e for r in routers for e in r.menu_entries), key=lambda e: e.order)
         self.personal_data = [p for r in routers for p in r.personal]
+        self.questions = {op.name: op for r in routers for op in r.operations}
 
     def main_menu(self, ctx: Context) -> Reply:
         choices = tuple(
@@ -392,6 +413,11 @@ class Dispatcher:
             if replies is not None:
                 return replies
 
+        question = self.questions.get(ctx.step or "")
+        if question is not None:  # not an answer, and nobody else understood it
+            return [Reply(ctx.t(question.texts.waiting))]
+        if confirm.said_yes(ctx, text):  # a yes, with or without a code, to no question
+            return await confirm.no_question(ctx, self.questions)
         return [Reply(ctx.t("core.not_understood")), ctx.menu()] if text or inbound.location else [ctx.menu()]
 
     async def _step_after_urgent(self, inbound: Inbound, ctx: Context) -> list[Reply]:
@@ -419,27 +445,8 @@ class Dispatcher:
         return await handler(chosen, ctx)
 
     async def _load(self, person_id: int) -> _Conversation:
-        row = await self.store.fetchone(
-            "SELECT step, data, menu, pages FROM conversations WHERE person_id = ?", (person_id,)
-        )
-        if row is None:
-            return _Conversation(None, {}, [], [])
-        return _Conversation(row["step"], json.loads(row["data"]), json.loads(row["menu"]), json.loads(row["pages"]))
+        return await conversations.load(self.store, person_id)
 
     async def _save(self, person_id: int, ctx: Context, menu: list[str], pages: list[str], now: datetime) -> None:
         """Keep the conversation, unless the person was just merged into another or forgotten."""
-        await self.store.execute(
-            "INSERT INTO conversations (person_id, step, data, menu, pages, updated_at)"
-            " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM persons WHERE id = ? AND status != 'forgotten')"
-            " ON CONFLICT (person_id) DO UPDATE SET step = excluded.step, data = excluded.data,"
-            " menu = excluded.menu, pages = excluded.pages, updated_at = excluded.updated_at",
-            (
-                person_id,
-                ctx.step,
-                json.dumps(ctx.data if ctx.step else {}, ensure_ascii=False),
-                json.dumps(menu),
-                json.dumps(pages, ensure_ascii=False),
-                iso(now),
-                person_id,
-            ),
-        )
+        await conversations.save(self.store, person_id, ctx.step, ctx.data, menu, pages, now)

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import aiosqlite
 
+from bot import conversations
 from bot.clock import Clock, iso
 from bot.i18n import I18n
 from bot.messages import Channel, Choice
@@ -51,7 +53,7 @@ async def enqueue(
     """Queue one message inside the caller's transaction; False when this cause already reached this address.
 
     ``about`` is the person the text names when it goes to someone else (staff told of a sign-up,
-    a payee told who paid): erasing that person neutralises the body (:mod:`bot.privacy`).
+    a payee told who paid): erasing that person neutralises the body (:mod:`bot.people.privacy`).
     """
     if channel not in SENDABLE:
         return False
@@ -259,12 +261,29 @@ async def cancel_cause(db: aiosqlite.Connection, now: datetime, cause: str) -> i
     return cursor.rowcount
 
 
+class Edit(enum.Enum):
+    """What became of :meth:`Outbox.edit`: callers that edit often count only the tries that went out."""
+
+    DONE = "done"  # the message shows the new text (or already did)
+    BUSY = "busy"  # not tried: no sender, the channel paused, or this address had a message too recently
+    RETRY = "retry"  # tried, failed for now (a 429, a time-out): try again later
+    NEVER = "never"  # it cannot be edited: the message is gone, the bot blocked, or the channel cannot edit
+
+
 class Sender(Protocol):
     channel: Channel
     max_per_second: float
     per_address_interval: float  # seconds between two messages to the same address
 
     async def send(self, row: Row) -> Sent: ...
+
+    async def edit(self, address: str, message_ref: str, text: str, choices: Sequence[Choice] = ()) -> None:
+        """Show ``text`` and ``choices`` in a message sent earlier; ``message_ref`` is its :attr:`Sent.provider_id`.
+
+        Raises :class:`Retry` (try again later) or :class:`Undeliverable` (this message cannot be
+        edited, or this channel cannot edit at all).
+        """
+        ...
 
     async def close(self) -> None: ...
 
@@ -396,6 +415,30 @@ class Outbox:
         finally:
             self._in_flight.discard(key)
 
+    async def edit(
+        self, channel: Channel, address: str, message_ref: str, text: str, choices: Sequence[Choice] = ()
+    ) -> Edit:
+        """Edit a message sent earlier (a progress message), under the queue's limits and pauses.
+
+        Never waits for the limits (:meth:`direct`): a busy address or a paused channel is
+        :attr:`Edit.BUSY` at once. A 429 pauses the channel for the queue too.
+        """
+        async with self.direct(channel, address) as allowed:
+            if not allowed:
+                return Edit.BUSY
+            try:
+                await self.senders[channel].edit(address, message_ref, text, choices)
+            except Retry as retry:
+                if retry.pause_channel and retry.after:
+                    self.pause(channel, retry.after)
+                else:
+                    log.warning("an edit on %s failed (%s), tried again later", channel.value, retry.reason)
+                return Edit.RETRY
+            except Undeliverable as failure:
+                log.warning("a message on %s cannot be edited (%s)", channel.value, failure.reason)
+                return Edit.NEVER
+        return Edit.DONE
+
     async def _work(self, channel: Channel) -> None:
         while not self._stopping:
             try:
@@ -498,7 +541,8 @@ class Outbox:
                     self._last_sent[key] = loop.time()  # spacing counts from the end: it arrived before
             await self._finish(row, "sent", provider_id=result.provider_id, segments=result.segments)
             if row.choices and row.person_id is not None:
-                await self._remember_menu(row)
+                keys = [choice.key for choice in row.choices]
+                await conversations.remember_menu(self.store, row.person_id, keys, self.clock.now())
             return True
         finally:
             self._in_flight.discard(key)
@@ -537,15 +581,6 @@ class Outbox:
             )
         else:
             await self._finish(row, held.status or "cancelled", error=held.reason)
-
-    async def _remember_menu(self, row: Row) -> None:
-        """An SMS with numbered choices: the person's next "1" or "2" answers it, as after a menu."""
-        await self.store.execute(
-            "INSERT INTO conversations (person_id, menu, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (person_id) DO UPDATE SET menu = excluded.menu, pages = '[]',"
-            " updated_at = excluded.updated_at",
-            (row.person_id, json.dumps([c.key for c in row.choices]), iso(self.clock.now())),
-        )
 
     async def _retry(self, row: Row, retry: Retry) -> None:
         if retry.pause_channel and retry.after:

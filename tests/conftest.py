@@ -25,12 +25,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.channels.console import ConsoleChannel
 from bot.channels.http import build_http_app
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.core import Core
 from bot.messages import Channel, Inbound, Location, Reply
 from bot.text import fold
 from tests.fakes import twilio_webhook as tw

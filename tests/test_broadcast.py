@@ -20,11 +20,12 @@ from telegram import Bot
 from typer.testing import CliRunner
 
 from bot import people
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock, SystemClock, iso
 from bot.config import Settings
+from bot.core import Core
 from bot.messages import Channel
 from bot.sms_text import segments
 from bot.store import Store
@@ -225,7 +226,7 @@ async def test_no_at_the_preview_sends_nothing(talk: Talk) -> None:
     assert said.has("Annonce abandonnée", "Rien n'a été envoyé")
     assert await bc.get(talk.core.store, broadcast_id) is None
     if talk.channel != "sms":
-        said = await talk.press(f"broadcast.yes:{broadcast_id}", who="staff")
+        said = await talk.press(f"broadcast.preview.yes:{broadcast_id}", who="staff")
         assert said.has("plus valable")
     assert await talk.core.store.fetchone("SELECT 1 FROM outbox WHERE cause LIKE 'broadcast:%'") is None
 
@@ -285,7 +286,7 @@ async def test_everything_is_refused_to_non_staff(talk: Talk, role: str | None) 
         assert said.has("réservée à l'équipe", "Rien n'a été modifié"), (command, said.text)
     if talk.channel != "sms":
         buttons = ("broadcast.new", "broadcast.audience:everyone", "broadcast.menu")
-        for data in (*buttons, *(f"broadcast.{key}:{broadcast_id}" for key in ("yes", "cancel", "cancel_yes"))):
+        for data in (*buttons, *(f"broadcast.{key}:{broadcast_id}" for key in ("preview.yes", "cancel", "cancel.yes"))):
             said = await talk.press(data, who="other")
             assert said.has("réservée à l'équipe"), (data, said.text)
     assert await state() == before

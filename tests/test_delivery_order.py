@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.app import Core
 from bot.channels.http import build_http_app
+from bot.core import Core
 from bot.messages import Channel
 from bot.outbox import enqueue
 from bot.people import add_person

@@ -21,9 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.channels.http import build_http_app
 from bot.clock import FakeClock
+from bot.core import Core
 from bot.i18n import I18n
 from bot.messages import Channel
 from bot.outbox import enqueue

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core
 from bot.clock import FakeClock
 from bot.config import ConfigError, load_settings
+from bot.core import Core
 from bot.messages import Channel
 from bot.people import normalise_phone
 from bot.store import Store, _split_sql

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot import outbox, people, privacy
-from bot.app import Core
+from bot import outbox, people
 from bot.clock import iso
+from bot.core import Core
 from bot.messages import Channel, Choice, Inbound
+from bot.people import privacy
 from bot.text import fold
 from handlers.trocshop import ledger
 
@@ -38,6 +39,9 @@ COLUMNS: dict[str, str] = {
     "broadcasts.progress_language": "a language code",
     "broadcasts.progress_text": "counts rendered from the catalogs (texts=False: no announcement text)",
     "confirm_failures.failed_at": "a time",
+    "confirmed.token": "a random token",
+    "confirmed.operation": "an operation name of the code",
+    "confirmed.confirmed_at": "a time",
     "conversations.step": "a step name of the code",
     "conversations.data": SEEDED,
     "conversations.menu": SEEDED,
@@ -320,8 +324,8 @@ async def test_every_text_column_is_known(core: Core) -> None:
     unknown = sorted(schema - COLUMNS.keys())
     assert not unknown, (
         f"new text column(s) {', '.join(unknown)}: if they can hold a person's name, number or words, erase them"
-        " (the feature's Router.personal_data eraser, or bot/privacy.py), then list them in COLUMNS here as SEEDED"
-        " and seed them below; otherwise list them with the reason they never do"
+        " (the feature's Router.personal_data eraser, or bot/people/privacy.py), then list them in COLUMNS here"
+        " as SEEDED and seed them below; otherwise list them with the reason they never do"
     )
     gone = sorted(COLUMNS.keys() - schema)
     assert not gone, f"listed column(s) no longer in the schema: {', '.join(gone)}"

@@ -24,12 +24,12 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app import Core
 from bot.channels import sms
 from bot.channels.http import build_http_app
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock
+from bot.core import Core
 from bot.messages import Channel
 from bot.outbox import enqueue
 from bot.people import add_person

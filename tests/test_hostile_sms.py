@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from bot.app import Core
 from bot.channels.http import build_http_app
+from bot.core import Core
 from bot.sms_text import MAX_BODY
 from handlers.trocshop import ledger
 from tests.fakes import twilio_webhook as tw

@@ -25,10 +25,11 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.channels.http import build_http_app
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
+from bot.core import Core
 from bot.people import add_person
 from handlers.trocshop import ledger
 from tests.conftest import make_settings
@@ -61,9 +62,9 @@ TEXTS = [
     "langue",
 ]
 CALLBACKS = [
-    "trocshop.yes:",
-    "trocshop.yes:000000000000",
-    "trocshop.no:x",
+    "trocshop.confirm.yes:",
+    "trocshop.confirm.yes:000000000000",
+    "trocshop.confirm.no:x",
     "account.lang:xx",
     "account.lang:en",
     "broadcast.send:1",

@@ -23,9 +23,10 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from bot.app import Core, build_core, feature_routers
+from bot.app import build_core, feature_routers
 from bot.channels import http, sms
 from bot.clock import FakeClock
+from bot.core import Core
 from bot.dispatch import Router
 from tests.commands import bot_env, start_bot
 from tests.conftest import make_settings

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.app import Core
+from bot.core import Core
 from bot.messages import Channel, Inbound
 from bot.people import add_person, attach_identity
 from handlers.account import link

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import Core
 from bot.clock import FakeClock
+from bot.core import Core
 from bot.i18n import I18n
 from bot.messages import Channel, Inbound, Location, Reply
 from bot.sms_text import PAGE_SEPTETS, is_gsm, paginate, render_reply, septets

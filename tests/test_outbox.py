@@ -8,11 +8,11 @@ import httpx
 import pytest
 from telegram import Bot
 
-from bot.app import Core
 from bot.channels.http import build_http_app
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock
+from bot.core import Core
 from bot.messages import Channel, Choice
 from bot.outbox import enqueue, enqueue_for_person
 from bot.people import add_person

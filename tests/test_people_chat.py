@@ -454,7 +454,14 @@ async def test_forged_staff_buttons_are_refused(talk: Talk) -> None:
     before = await roster_state(talk.core.store)
     telegram = cast(TelegramTalk, talk)
     chat_id = int(talk.address("resident"))
-    for data in ("people.add", "people.staff", "people.yes", "people.role:admin", "people.roles_ok", "people.lang:fr"):
+    for data in (
+        "people.add",
+        "people.staff",
+        "people.confirm.yes",
+        "people.role:admin",
+        "people.roles_ok",
+        "people.lang:fr",
+    ):
         said = await telegram._exchange("resident", telegram.fake.push_callback(chat_id, data))
         assert said.has("réservée à l'équipe"), (data, said.text)
     assert await roster_state(talk.core.store) == before

@@ -14,10 +14,11 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot import outbox, people, privacy
-from bot.app import Core
+from bot import outbox, people
+from bot.core import Core
 from bot.dispatch import Dispatcher, PersonalData, Router
 from bot.messages import Channel, Inbound
+from bot.people import privacy
 from tests.conftest import Said, Talk
 
 NAME = "Zélie Quartermaine"

@@ -1,4 +1,4 @@
-"""The roster in a spreadsheet: ``voisins people add / import / export`` as staff run them, and bot.roster."""
+"""The roster in a spreadsheet: ``voisins people add / import / export`` as staff run them, and bot.people.roster."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import people, roster
+from bot import people
 from bot.messages import Channel
+from bot.people import roster
 from bot.store import Store
 from tests.commands import Ran, bot_env
 from tests.commands import voisins as run_voisins
@@ -275,7 +276,7 @@ async def test_list_shows_the_registered(tmp_path: Path) -> None:
     assert "Awa [équipe]" in ran.out and "admin" in ran.out and "GV-" in ran.out
 
 
-# bot.roster directly --------------------------------------------------------------------
+# bot.people.roster directly --------------------------------------------------------------------
 
 
 async def imported(store: Store, lines: list[str], **options: bool) -> roster.ImportReport:

@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from bot import people
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.core import Core
 from bot.messages import Channel
 from bot.sms_text import segments
 from bot.text import fold

@@ -10,10 +10,11 @@ from datetime import date, time
 
 import pytest
 
-from bot import people, privacy
+from bot import people
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
 from bot.messages import Channel
+from bot.people import privacy
 from handlers.shifts import model
 from handlers.shifts.model import Shift
 from handlers.shifts.reminders import answer_key
@@ -390,7 +391,7 @@ async def test_the_cancel_buttons_work_without_a_code(talk: Talk) -> None:
     made = await shift(talk, date(2026, 11, 27), "09:00", "11:00", nadia, coord=coord)
     prompt = await talk("annuler mon creneau", who="nadia")
     assert prompt.code is None and prompt.buttons == ["1 OUI", "2 NON"], prompt.text
-    said = await talk.press("shifts.my_drop_yes:forged", who="nadia")  # not the pending token
+    said = await talk.press("shifts.my_drop_confirm.yes:forged", who="nadia")  # not the pending token
     assert said.has("Rien n'a changé") and (await seat(talk, made.id, nadia)).status == "assigned"
     await talk("annuler mon creneau", who="nadia")
     said = await talk.choose(1, who="nadia")

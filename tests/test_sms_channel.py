@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.app import Core
 from bot.channels.http import build_http_app
+from bot.core import Core
 from tests.conftest import PATIENCE
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.server import serve

@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.channels.http import build_http_app
 from bot.clock import FakeClock
+from bot.core import Core
 from tests.conftest import PATIENCE, ObservedTelegramChannel, TelegramTalk, make_settings
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from bot import people, privacy
+from bot import people
 from bot.clock import iso
 from bot.i18n import I18n
 from bot.messages import Channel
+from bot.people import privacy
 from bot.sms_text import is_gsm, septets
 from tests.conftest import Talk
 
@@ -175,8 +176,8 @@ async def test_double_tap_on_the_button_pays_once(talk: Talk) -> None:
     )
     assert step is not None
     token = json.loads(step[0])["token"]
-    first = await talk.press(f"trocshop.yes:{token}", who="alice")
-    second = await talk.press(f"trocshop.yes:{token}", who="alice")
+    first = await talk.press(f"trocshop.confirm.yes:{token}", who="alice")
+    second = await talk.press(f"trocshop.confirm.yes:{token}", who="alice")
     assert first.has("envoye") and second.has("deja fait")
     assert await entries(talk) == before + 1
 
@@ -537,6 +538,7 @@ async def test_forget_keeps_the_journal(talk: Talk) -> None:
 SAMPLE = {
     "value": 30,
     "out": 2,
+    "minutes": 10,
     "amount": "10 h 45",
     "after": "10 h 45",
     "balance": "-10 h 45",

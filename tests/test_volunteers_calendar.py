@@ -11,10 +11,11 @@ from icalendar import Calendar
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.channels.http import build_http_app
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.core import Core
 from bot.dispatch import Router
 from bot.outbox import Hold, Outbox, Row
 from bot.store import Store

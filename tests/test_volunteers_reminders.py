@@ -8,9 +8,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from bot import people
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.core import Core
 from bot.messages import Channel
 from bot.text import fold
 from handlers.volunteers import calendar, signups, staff

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.app import Core
+from bot.core import Core
 from bot.messages import Inbound
 
 if TYPE_CHECKING:
@@ -154,11 +154,12 @@ async def unavailable_text(core: Core, inbound: Inbound) -> str:
 
 def build_http_app(core: Core, telegram: TelegramChannel | None = None, body_timeout: float | None = None) -> Starlette:
     """The app with every route; ``body_timeout`` defaults to :data:`BODY_TIMEOUT`."""
-    from bot.channels import sms  # the channels import this module's helpers
-
     routes = [Route("/healthz", healthz, methods=["GET"])]
     limits: dict[str, int] = {}
     if core.settings.sms_enabled:
+        # Here, not at the top: sms imports this module's helpers, and twilio loads only when SMS is on.
+        from bot.channels import sms
+
         routes.append(Route("/twilio/sms", sms.inbound_sms, methods=["POST"]))
         routes.append(Route("/twilio/status", sms.status_callback, methods=["POST"]))
         limits["/twilio/sms"] = limits["/twilio/status"] = sms.MAX_REQUEST_BYTES

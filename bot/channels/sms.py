@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -20,10 +21,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.app import Core
 from bot.channels.http import unavailable_text
 from bot.config import Settings
-from bot.messages import Channel, Inbound, Reply
+from bot.core import Core
+from bot.messages import Channel, Choice, Inbound, Reply
 from bot.outbox import Retry, Row, Sent, Undeliverable
 from bot.people import normalise_phone
 from bot.sms_text import MAX_BODY, render_reply, segments
@@ -220,6 +221,10 @@ class SmsSender:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise Retry(f"twilio {type(exc).__name__}") from None
         return Sent(message.sid, segments(body).count)
+
+    async def edit(self, address: str, message_ref: str, text: str, choices: Sequence[Choice] = ()) -> None:
+        """An SMS on the person's phone cannot be changed: a new text would be a second message."""
+        raise Undeliverable("an SMS cannot be edited")
 
     async def close(self) -> None:
         if self._client is not None:

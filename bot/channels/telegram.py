@@ -6,10 +6,12 @@ shared Starlette app and go on PTB's own update queue. Conversation state is the
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 from starlette.requests import Request
@@ -26,9 +28,9 @@ from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.app import Core
 from bot.channels.http import unavailable_text
-from bot.messages import Channel, Inbound, Location, Reply
+from bot.core import Core
+from bot.messages import Channel, Choice, Inbound, Location, Reply
 from bot.outbox import Retry, Row, Sent, Undeliverable
 from bot.startup import StartupError
 from bot.store import unwritable_reason
@@ -219,7 +221,7 @@ class TelegramChannel:
 
 
 class TelegramSender:
-    """Sends outbox rows with the application's own Bot: the same token, base URL and connection pool."""
+    """Sends outbox rows, and edits them, with the application's own Bot: its token, base URL and connections."""
 
     channel = Channel.TELEGRAM
     per_address_interval = 1.0  # Telegram: about one message a second per chat
@@ -229,25 +231,44 @@ class TelegramSender:
         self.max_per_second = max_per_second
 
     async def send(self, row: Row) -> Sent:
-        try:
+        with _outbox_errors():
             message = await self.bot.send_message(
                 chat_id=int(row.address),
                 text=row.body[: MessageLimit.MAX_TEXT_LENGTH],
                 reply_markup=keyboard(Reply(row.body, row.choices)),
             )
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise Retry("telegram 429", after=seconds, pause_channel=True) from None
-        except Forbidden:
-            raise Undeliverable("blocked or deactivated", mark="unreachable") from None
-        except BadRequest as exc:
-            raise Undeliverable(f"bad request: {type(exc).__name__}") from None
-        except NetworkError as exc:  # time-outs and 5xx
-            raise Retry(f"telegram {type(exc).__name__}") from None
-        except TelegramError as exc:
-            raise Retry(f"telegram {type(exc).__name__}") from None
         return Sent(str(message.message_id))
+
+    async def edit(self, address: str, message_ref: str, text: str, choices: Sequence[Choice] = ()) -> None:
+        """Edit a message this bot sent; no choices take its buttons away; the same text again is no error."""
+        with _outbox_errors():
+            try:
+                await self.bot.edit_message_text(
+                    text=text[: MessageLimit.MAX_TEXT_LENGTH],
+                    chat_id=int(address),
+                    message_id=int(message_ref),
+                    reply_markup=keyboard(Reply(text, tuple(choices))),
+                )
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise
 
     async def close(self) -> None:
         """The application owns the bot and closes it."""
+
+
+@contextlib.contextmanager
+def _outbox_errors() -> Iterator[None]:
+    """PTB's errors in the outbox's words: wait and try again (429, time-outs, 5xx) or never."""
+    try:
+        yield
+    except RetryAfter as exc:
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        raise Retry("telegram 429", after=seconds, pause_channel=True) from None
+    except Forbidden:
+        raise Undeliverable("blocked or deactivated", mark="unreachable") from None
+    except BadRequest as exc:
+        raise Undeliverable(f"bad request: {type(exc).__name__}") from None
+    except TelegramError as exc:  # NetworkError (time-outs, 5xx) and the rest
+        raise Retry(f"telegram {type(exc).__name__}") from None

@@ -16,13 +16,14 @@ erase anyone.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
-from bot import confirm, people, privacy
+import aiosqlite
+
+from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies, guard
 from bot.messages import Inbound, Reply
-from bot.people import Person
+from bot.people import Person, privacy
 from handlers.account import router
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,6 @@ FORGET_WORDS = (
     "/forget",
     "/oublier",
 )
-SELF_STEP = "privacy.forget"
-STAFF_STEP = "privacy.staff_forget"
-YES = "privacy.forget_yes"
-NO = "privacy.forget_no"
-# Long enough to read the question on a basic phone, short enough that a forgotten "OUI" later does nothing.
-CONFIRM_WITHIN = timedelta(minutes=10)
 
 
 def _argument(inbound: Inbound) -> str:
@@ -52,24 +47,6 @@ def _argument(inbound: Inbound) -> str:
     if not inbound.text.startswith("/"):
         return ""
     return inbound.text.partition(" ")[2].strip()
-
-
-async def _ask(ctx: Context, step: str, text: str, **data: Any) -> Reply:
-    return await confirm.ask(
-        ctx,
-        step,
-        text,
-        yes=YES,
-        no=NO,
-        yes_label=ctx.t("privacy.yes"),
-        no_label=ctx.t("privacy.no"),
-        within=CONFIRM_WITHIN,
-        **data,
-    )
-
-
-def _minutes() -> int:
-    return int(CONFIRM_WITHIN.total_seconds() // 60)
 
 
 # --- The person's own data -------------------------------------------------------------------------
@@ -92,11 +69,12 @@ async def forget(inbound: Inbound, ctx: Context) -> Replies:
         return await staff_forget(inbound, ctx)
     export = await privacy.export_person(ctx.store, ctx.person.id, ctx.personal_data)
     items = privacy.render_erasable(export, ctx.i18n, ctx.language, ctx.personal_data)
-    return [await _ask(ctx, SELF_STEP, ctx.t("privacy.forget_ask", items=items, minutes=_minutes()))]
+    text = ctx.t("privacy.forget_ask", items=items, minutes=ctx.settings.confirm_minutes)
+    return [await FORGET_SELF.ask(ctx, text)]
 
 
-async def _forget_self(ctx: Context) -> Replies:
-    done = await privacy.forget_person(ctx.store, ctx.person.id, ctx.personal_data, ctx.now(), ctx.i18n)
+async def _forget_self(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    done = await privacy.erase_person(db, ctx.person.id, ctx.personal_data, ctx.now(), ctx.i18n)
     log.info(
         "person %s erased at their own request (%d identities, %d messages)",
         done.person_id,
@@ -104,6 +82,29 @@ async def _forget_self(ctx: Context) -> Replies:
         done.messages,
     )
     return [Reply(ctx.t("privacy.forgotten"))]
+
+
+async def _scrubbed(ctx: Context, data: dict[str, Any], replies: list[Reply]) -> list[Reply]:
+    """Once committed, the file is rewritten so that the erased bytes are gone too."""
+    await privacy.scrub(ctx.store)
+    return replies
+
+
+_TEXTS = confirm.Texts(
+    cancelled="privacy.forget_cancelled",
+    nothing_pending="privacy.forget_expired",
+    too_late="privacy.forget_expired",
+)
+FORGET_SELF = router.confirmation(
+    confirm.Operation(
+        "privacy.forget",
+        _forget_self,
+        yes_label="privacy.yes",
+        no_label="privacy.no",
+        texts=_TEXTS,
+        after=_scrubbed,
+    )
+)
 
 
 # --- Staff, for a person who asks ------------------------------------------------------------------
@@ -115,8 +116,7 @@ async def _target(inbound: Inbound, ctx: Context) -> Person | Reply:
     if code is None:
         return Reply(ctx.t("privacy.staff_bad_code"))
     async with ctx.store.transaction() as db:
-        person_id = await people.find_person_id(db, member_code=code)
-        person = await people.get_person(db, person_id) if person_id is not None else None
+        person = await people.by_code(db, code)
     if person is None:
         return Reply(ctx.t("privacy.staff_unknown", code=code))
     if person.id == ctx.person.id:
@@ -149,23 +149,19 @@ async def _staff_forget(inbound: Inbound, ctx: Context) -> Replies:
         name=target.name or "",
         code=target.member_code or "",
         items=items,
-        minutes=_minutes(),
+        minutes=ctx.settings.confirm_minutes,
     )
-    return [await _ask(ctx, STAFF_STEP, text, target=target.id)]
+    return [await FORGET_FOR_STAFF.ask(ctx, text, target=target.id)]
 
 
-async def _forget_for_staff(inbound: Inbound, ctx: Context) -> Replies:
-    """The staff's yes, guarded again: the asker must still be staff when it comes."""
-    answer = await _answer(inbound, ctx, STAFF_STEP)
-    if answer.kind is not confirm.Kind.YES:
-        return _not_yes(ctx, answer)
-    target_id = answer.data.get("target")
-    async with ctx.store.transaction() as db:
-        target = await people.get_person(db, target_id) if isinstance(target_id, int) else None
+async def _forget_for_staff(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """The staff's yes, guarded again (the engine checks the asker is still staff)."""
+    target_id = data.get("target")
+    target = await people.get_person(db, target_id) if isinstance(target_id, int) else None
     # Checked again: the person may have been forgotten, or made staff, since the question.
     if target is None or target.status != "active" or target.is_staff or target.id == ctx.person.id:
-        return [Reply(ctx.t("privacy.staff_gone"))]
-    done = await privacy.forget_person(ctx.store, target.id, ctx.personal_data, ctx.now(), ctx.i18n)
+        raise confirm.Refused("privacy.staff_gone")
+    done = await privacy.erase_person(db, target.id, ctx.personal_data, ctx.now(), ctx.i18n)
     log.info(
         "staff person %s erased person %s on request (%d identities, %d messages)",
         ctx.person.id,
@@ -176,54 +172,17 @@ async def _forget_for_staff(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(ctx.t("privacy.staff_forgotten", name=target.name or "", code=target.member_code or ""))]
 
 
+FORGET_FOR_STAFF = router.confirmation(
+    confirm.Operation(
+        "privacy.staff_forget",
+        _forget_for_staff,
+        roles=STAFF_ROLES,
+        yes_label="privacy.yes",
+        no_label="privacy.no",
+        texts=_TEXTS,
+        after=_scrubbed,
+    )
+)
+
 staff_data = guard(_staff_data, STAFF_ROLES)
 staff_forget = guard(_staff_forget, STAFF_ROLES)
-forget_for_staff = guard(_forget_for_staff, STAFF_ROLES)
-
-
-# --- The answer to the question: a button, its number, or the word (by SMS with its code) ----------
-
-
-async def _answer(inbound: Inbound, ctx: Context, step: str) -> confirm.Answer:
-    if inbound.choice is not None:
-        return await confirm.pressed(inbound, ctx, step, yes=inbound.choice.partition(":")[0] == YES)
-    return await confirm.typed(inbound, ctx, step)
-
-
-def _not_yes(ctx: Context, answer: confirm.Answer) -> Replies:
-    """No, too late, or the engine's own answer (the code asked again); anything else cancels the question."""
-    if answer.kind is confirm.Kind.NO:
-        return [Reply(ctx.t("privacy.forget_cancelled"))]
-    if answer.kind in (confirm.Kind.STALE, confirm.Kind.EXPIRED):
-        return [Reply(ctx.t("privacy.forget_expired"))]
-    if answer.kind is confirm.Kind.HANDLED:
-        return answer.replies
-    ctx.done()
-    return None
-
-
-async def _answered(inbound: Inbound, ctx: Context) -> Replies:
-    if ctx.step == STAFF_STEP:
-        return await forget_for_staff(inbound, ctx)
-    answer = await _answer(inbound, ctx, SELF_STEP)
-    if answer.kind is not confirm.Kind.YES:
-        return _not_yes(ctx, answer)
-    return await _forget_self(ctx)
-
-
-@router.action(YES)
-async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
-    return await _answered(inbound, ctx)
-
-
-@router.action(NO)
-async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
-    ctx.done()  # no token needed: a NO, even a late one, erases nothing
-    return [Reply(ctx.t("privacy.forget_cancelled"))]
-
-
-@router.step(SELF_STEP)
-@router.step(STAFF_STEP, roles=STAFF_ROLES)
-async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
-    """OUI erases, NON cancels; anything else cancels too and is answered as usual."""
-    return await _answered(inbound, ctx)

@@ -16,8 +16,10 @@ Commands: /annonce or /broadcast [text], /annonces or /broadcasts [ID], /annuler
 
 from __future__ import annotations
 
-import dataclasses
 import logging
+from typing import Any
+
+import aiosqlite
 
 from bot import confirm
 from bot.clock import Clock
@@ -43,10 +45,8 @@ TEXT, TEXT_EN, AUDIENCE, PREVIEW, CANCEL = (
 )
 # "cancel" alone is an opt-out word (account's STOP): staff write ANNULER, NON or /cancel.
 CANCEL_WORDS = frozenset({"annuler", "annule", "abandon", "abandonner", "cancel"})
-# The preview's own verbs, read as OUI (bot.text has the yes and no words of every question).
-SEND_WORDS = frozenset({"envoyer", "send", "valider"})
 NO_ENGLISH_WORDS = frozenset({"non", "no", "aucun", "none", "pas", "passer", "skip", "sans", "rien", "pas d anglais"})
-URGENT_WORDS = frozenset({"urgent", "urgente"})
+URGENT = "broadcast.urgent"  # keywords: URGENT alone shows the preview again; with the SMS code it sends
 AUDIENCE_CHOICES = ("everyone", "residents", "workers", "volunteers", "staff", "fr", "en", "telegram", "sms")
 EXPAND_BUDGET = 2.0  # seconds of queuing in the answer; a larger audience is finished by the running bot
 
@@ -194,37 +194,19 @@ async def _preview_reply(
         ctx.done()
         await bc.discard_draft(ctx.store, broadcast_id)
         return Reply(f"{text}\n{ctx.t('broadcast.nobody')}")
-    reply = await confirm.ask(
-        ctx,
-        PREVIEW,
-        f"{text}\n{ctx.t('broadcast.ask_confirm')}",
-        yes="broadcast.yes",
-        no="broadcast.no",
-        yes_label=ctx.t("broadcast.choice_yes"),
-        no_label=ctx.t("broadcast.choice_no"),
-        id=broadcast_id,
-    )
+    choices: tuple[Choice, ...] = ()
+    if ctx.identity.channel is not Channel.SMS and found.sms:
+        label = "broadcast.choice_not_urgent" if urgent else "broadcast.choice_urgent"
+        choices = (Choice(f"broadcast.urgent:{broadcast_id}", ctx.t(label)),)
+    reply = await SEND.ask(ctx, f"{text}\n{ctx.t('broadcast.ask_confirm')}", choices=choices, id=broadcast_id)
     if confirm.pending(ctx, PREVIEW) is None:  # too many wrong codes by SMS today: nothing will be asked
         await bc.discard_draft(ctx.store, broadcast_id)
         return reply
-    if reply.choices and found.sms:
-        label = "broadcast.choice_not_urgent" if urgent else "broadcast.choice_urgent"
-        reply = Reply(reply.text, (*reply.choices, Choice(f"broadcast.urgent:{broadcast_id}", ctx.t(label))))
     code = confirm.code(ctx, PREVIEW)
     if code and found.sms_wait_until is not None:
         # Beside the OUI code, on the first SMS page: an answer behind SUITE is no answer.
         reply = Reply(reply.text, reply.choices, pin=f"{reply.pin}\n{ctx.t('broadcast.confirm_sms_urgent', code=code)}")
     return reply
-
-
-@router.action("broadcast.yes", roles=STAFF_ROLES)
-async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
-    return await _preview_answered(ctx, await confirm.pressed(inbound, ctx, PREVIEW, yes=True))
-
-
-@router.action("broadcast.no", roles=STAFF_ROLES)
-async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
-    return await _preview_answered(ctx, await confirm.pressed(inbound, ctx, PREVIEW, yes=False))
 
 
 @router.action("broadcast.urgent", roles=STAFF_ROLES)
@@ -236,41 +218,11 @@ async def pressed_urgent(inbound: Inbound, ctx: Context) -> Replies:
     return await _toggle_urgent(ctx, broadcast_id)
 
 
-@router.step(PREVIEW, roles=STAFF_ROLES)
-async def typed_confirmation(inbound: Inbound, ctx: Context) -> Replies:
-    """OUI, NON, URGENT (the preview again, with the SMS leaving at night), or by SMS URGENT and the code."""
-    word = fold(inbound.text)
-    first, _, rest = word.partition(" ")
-    urgent = first in URGENT_WORDS
-    if urgent and not rest:
+async def _typed_at_preview(inbound: Inbound, ctx: Context) -> Replies:
+    """URGENT alone shows the preview again, with the SMS leaving at night; any other text goes on."""
+    if fold(inbound.text) in ctx.i18n.words(URGENT):
         return await _toggle_urgent(ctx, int(ctx.data["id"]))
-    if urgent or first in SEND_WORDS:
-        # Read as OUI, so that the engine still checks the SMS code that follows the word.
-        inbound = dataclasses.replace(inbound, text=f"oui {rest}")
-    answer = await confirm.typed(inbound, ctx, PREVIEW)
-    if answer.kind is not confirm.Kind.OTHER:
-        return await _preview_answered(ctx, answer, urgent=urgent)
-    if word in CANCEL_WORDS or confirm.pending(ctx, PREVIEW) is None:
-        await bc.discard_draft(ctx.store, int(ctx.data["id"]))
-        return _stop(ctx)
-    return [Reply(ctx.t("broadcast.answer_yes_no"))]
-
-
-async def _preview_answered(ctx: Context, answer: confirm.Answer, *, urgent: bool = False) -> Replies:
-    """Yes queues (URGENT first marks the draft urgent), no drops the draft, and so does a dropped question."""
-    if answer.kind is confirm.Kind.STALE:
-        return _expired(ctx)
-    broadcast_id = int(answer.data["id"])
-    if answer.kind is confirm.Kind.YES:
-        if urgent and not await bc.set_urgent(ctx.store, broadcast_id, True):
-            return [Reply(ctx.t("broadcast.already", id=broadcast_id))]
-        return await _confirm(ctx, broadcast_id)
-    if answer.kind is confirm.Kind.NO:
-        await bc.discard_draft(ctx.store, broadcast_id)
-        return _stop(ctx)
-    if confirm.pending(ctx, PREVIEW) is None:  # too late, or three wrong codes: the question is gone
-        await bc.discard_draft(ctx.store, broadcast_id)
-    return answer.replies
+    return None
 
 
 async def _toggle_urgent(ctx: Context, broadcast_id: int) -> Replies:
@@ -283,29 +235,64 @@ async def _toggle_urgent(ctx: Context, broadcast_id: int) -> Replies:
     return [await _preview_reply(ctx, broadcast_id, draft.texts, draft.audience, urgent=urgent)]
 
 
-async def _confirm(ctx: Context, broadcast_id: int) -> Replies:
-    """The one place a broadcast is queued: confirmed once, then its recipients written in batches."""
-    ctx.done()
-    progress = None
-    if ctx.identity.channel is Channel.TELEGRAM:  # a message edited in place needs Telegram
-        progress = bc.ProgressMessage(
-            chat=ctx.identity.address,
-            language=ctx.language,
-            text=ctx.t("broadcast.progress_start", id=broadcast_id),
-            stop_label=ctx.t("broadcast.stop"),
-        )
+def _progress(ctx: Context, broadcast_id: int) -> bc.ProgressMessage | None:
+    if ctx.identity.channel is not Channel.TELEGRAM:  # a message edited in place needs Telegram
+        return None
+    return bc.ProgressMessage(
+        chat=ctx.identity.address,
+        language=ctx.language,
+        text=ctx.t("broadcast.progress_start", id=broadcast_id),
+        stop_label=ctx.t("broadcast.stop"),
+    )
+
+
+async def _send(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """The one place a broadcast is confirmed (URGENT with the code first marks it urgent)."""
+    broadcast_id = int(data["id"])
     quiet = bc.QuietHours.parse(ctx.settings.sms_quiet_hours)
-    if not await bc.confirm(ctx.store, ctx.now(), broadcast_id, quiet=quiet, progress=progress):
-        return [Reply(ctx.t("broadcast.already", id=broadcast_id))]
+    urgent = data.get("variant") == URGENT
+    if not await bc.confirm_in(
+        db, ctx.now(), broadcast_id, quiet=quiet, progress=_progress(ctx, broadcast_id), urgent=urgent
+    ):
+        raise confirm.Refused("broadcast.already", id=broadcast_id)
     log.info("staff %s confirmed broadcast %s", ctx.person.id, broadcast_id)
+    return []
+
+
+async def _queued(ctx: Context, data: dict[str, Any], replies: list[Reply]) -> list[Reply]:
+    """Once confirmed, its recipients are written in batches; the answer says where it stands."""
+    broadcast_id = int(data["id"])
     await bc.expand(ctx.store, ctx.clock, broadcast_id, budget=EXPAND_BUDGET)
     if ctx.outbox is not None:
         ctx.outbox.wake()
     report = await bc.report(ctx.store, ctx.now(), broadcast_id)
     assert report is not None
     text = bc.render_report(ctx.i18n, ctx.language, report, ctx.now(), texts=False)
-    follow = "broadcast.follow_telegram" if progress else "broadcast.follow"
+    follow = "broadcast.follow_telegram" if ctx.identity.channel is Channel.TELEGRAM else "broadcast.follow"
     return [Reply(f"{ctx.t('broadcast.confirmed', id=broadcast_id)}\n{text}\n{ctx.t(follow, id=broadcast_id)}")]
+
+
+async def _discarded(ctx: Context, data: dict[str, Any]) -> None:
+    """No, too late or three wrong codes: the draft goes, nothing was ever queued."""
+    await bc.discard_draft(ctx.store, int(data["id"]))
+
+
+SEND = router.confirmation(
+    confirm.Operation(
+        PREVIEW,
+        _send,
+        roles=STAFF_ROLES,
+        yes_label="broadcast.choice_yes",
+        no_label="broadcast.choice_no",
+        texts=confirm.Texts(
+            cancelled="broadcast.abandoned", nothing_pending="broadcast.expired", waiting="broadcast.answer_yes_no"
+        ),
+        variants=(URGENT,),
+        after=_queued,
+        dropped=_discarded,
+        other=_typed_at_preview,
+    )
+)
 
 
 # Following and cancelling ----------------------------------------------------------------------
@@ -361,64 +348,44 @@ async def ask_cancel(inbound: Inbound, ctx: Context) -> Replies:
         waiting=bc.number(report.waiting, ctx.language),
         sent=bc.number(report.sent, ctx.language),
     )
-    reply = await confirm.ask(
-        ctx,
-        CANCEL,
-        text,
-        yes="broadcast.cancel_yes",
-        no="broadcast.cancel_no",
-        yes_label=ctx.t("broadcast.choice_stop_yes"),
-        no_label=ctx.t("broadcast.choice_stop_no"),
-        id=broadcast_id,
-    )
-    return [reply]
+    return [await STOP.ask(ctx, text, id=broadcast_id)]
 
 
-@router.action("broadcast.cancel_yes", roles=STAFF_ROLES)
-async def pressed_cancel_yes(inbound: Inbound, ctx: Context) -> Replies:
-    return await _cancel_answered(ctx, await confirm.pressed(inbound, ctx, CANCEL, yes=True))
-
-
-@router.action("broadcast.cancel_no", roles=STAFF_ROLES)
-async def pressed_cancel_no(inbound: Inbound, ctx: Context) -> Replies:
-    return await _cancel_answered(ctx, await confirm.pressed(inbound, ctx, CANCEL, yes=False))
-
-
-@router.step(CANCEL, roles=STAFF_ROLES)
-async def typed_cancel(inbound: Inbound, ctx: Context) -> Replies:
-    answer = await confirm.typed(inbound, ctx, CANCEL)
-    if answer.kind is not confirm.Kind.OTHER:
-        return await _cancel_answered(ctx, answer)
-    if fold(inbound.text) in CANCEL_WORDS or confirm.pending(ctx, CANCEL) is None:
-        ctx.done()
-        return [Reply(ctx.t("broadcast.cancel_kept"))]
-    return [Reply(ctx.t("broadcast.answer_yes_no"))]
-
-
-async def _cancel_answered(ctx: Context, answer: confirm.Answer) -> Replies:
-    if answer.kind is confirm.Kind.STALE:
-        return _expired(ctx)
-    if answer.kind is confirm.Kind.YES:
-        return await _cancel(ctx, int(answer.data["id"]))
-    if answer.kind is confirm.Kind.NO:
-        return [Reply(ctx.t("broadcast.cancel_kept"))]
-    return answer.replies
-
-
-async def _cancel(ctx: Context, broadcast_id: int) -> Replies:
-    ctx.done()
-    result = await bc.cancel(ctx.store, ctx.now(), broadcast_id, by=ctx.person.id)
-    if result.broadcast is None:
-        return [Reply(ctx.t("broadcast.not_found", id=broadcast_id))]
-    if result.already:
-        status = ctx.t(f"broadcast.status_{result.broadcast.status}")
-        return [Reply(ctx.t("broadcast.cancel_already", id=broadcast_id, status=status))]
+async def _stop_sending(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    broadcast_id = int(data["id"])
+    stopped, already, found = await bc.cancel_in(db, ctx.now(), broadcast_id, by=ctx.person.id)
+    if not found:
+        raise confirm.Refused("broadcast.not_found", id=broadcast_id)
+    if already:
+        status = await db.execute_fetchall("SELECT status FROM broadcasts WHERE id = ?", (broadcast_id,))
+        word = ctx.t(f"broadcast.status_{next(iter(status))[0]}")
+        return [Reply(ctx.t("broadcast.cancel_already", id=broadcast_id, status=word))]
     log.info("staff %s cancelled broadcast %s", ctx.person.id, broadcast_id)
-    report = await bc.report(ctx.store, ctx.now(), broadcast_id)
-    assert report is not None
+    return [Reply(ctx.t("broadcast.cancel_done", id=broadcast_id, stopped=bc.number(stopped, ctx.language)))]
+
+
+async def _stopped_report(ctx: Context, data: dict[str, Any], replies: list[Reply]) -> list[Reply]:
+    """Where the broadcast stands once stopped, under the answer."""
+    report = await bc.report(ctx.store, ctx.now(), int(data["id"]))
+    if report is None or report.broadcast.status != "cancelled":
+        return replies
     text = bc.render_report(ctx.i18n, ctx.language, report, ctx.now(), texts=False)
-    stopped = bc.number(result.stopped, ctx.language)
-    return [Reply(f"{ctx.t('broadcast.cancel_done', id=broadcast_id, stopped=stopped)}\n{text}")]
+    return [Reply(f"{replies[0].text}\n{text}")] if replies else replies
+
+
+STOP = router.confirmation(
+    confirm.Operation(
+        CANCEL,
+        _stop_sending,
+        roles=STAFF_ROLES,
+        yes_label="broadcast.choice_stop_yes",
+        no_label="broadcast.choice_stop_no",
+        texts=confirm.Texts(
+            cancelled="broadcast.cancel_kept", nothing_pending="broadcast.expired", waiting="broadcast.answer_yes_no"
+        ),
+        after=_stopped_report,
+    )
+)
 
 
 def _driver(store: Store, clock: Clock) -> bc.BroadcastDriver:

@@ -13,10 +13,10 @@ from typing import Any
 
 import aiosqlite
 
-from bot import privacy
 from bot.clock import iso
 from bot.outbox import cancel_cause
-from handlers.broadcast.logic import CAUSE
+from bot.people import privacy
+from handlers.broadcast.queue import CAUSE
 
 
 async def export(db: aiosqlite.Connection, person_id: int) -> dict[str, Any]:

@@ -11,7 +11,6 @@ Commands: /equipe or /staff (the list), /inscrire or /register, /roles CODE, /te
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -22,18 +21,19 @@ from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
 from bot.messages import Channel, Choice, Inbound, Reply
 from bot.people import PeopleError, Role
-from bot.roster import MAX_NAME, display_phone, ordered_roles, parse_phone, replace_identity, role_from_word
+from bot.people.cli import people_app
+from bot.people.roster import MAX_NAME, display_phone, ordered_roles, parse_phone, replace_identity, role_from_word
 from bot.text import fold
 
 log = logging.getLogger(__name__)
 
 router = Router("people")
+router.cli("people", people_app, "Register people, import and export the roster.")
 router.menu_entry("people.staff", "people.menu_staff", order=80, visible=lambda person: person.is_staff)
 
 # "cancel" alone is an opt-out word (account's STOP): staff write /cancel, ANNULER or NON.
 CANCEL_WORDS = frozenset({"non", "no", "n", "annuler", "annule", "annulation", "cancel", "abandon", "abandonner"})
 # The summary's own verbs ("Enregistrer ?"), read as OUI (bot.text has the yes words of every question).
-SAVE_WORDS = frozenset({"valider", "enregistrer", "save"})
 DONE_WORDS = frozenset(
     {"ok", "oui", "yes", "fini", "termine", "valider", "continuer", "suivant", "done", "next", "continue"}
 )
@@ -90,17 +90,8 @@ def _is_cancel(text: str) -> bool:
 
 
 async def _confirm(ctx: Context, text: str, **data: Any) -> Reply:
-    """The summary, waiting in CONFIRM with the flow's data: nothing is written before its yes."""
-    return await confirm.ask(
-        ctx,
-        CONFIRM,
-        text,
-        yes="people.yes",
-        no="people.no",
-        yes_label=ctx.t("people.choice_yes"),
-        no_label=ctx.t("people.choice_no"),
-        **data,
-    )
+    """The summary, waiting with the flow's data: nothing is written before its yes."""
+    return await SAVE.ask(ctx, text, **data)
 
 
 def _split_code(text: str) -> tuple[str | None, str]:
@@ -118,12 +109,6 @@ def _arguments(inbound: Inbound) -> str:
     """What follows the command word: ``/tel GV-K7P2 06 12`` -> ``GV-K7P2 06 12``."""
     parts = inbound.text.split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
-
-
-async def _person_by_code(ctx: Context, code: str) -> people.Person | None:
-    async with ctx.store.transaction() as db:
-        person_id = await people.find_person_id(db, member_code=code)
-        return await people.get_person(db, person_id) if person_id is not None else None
 
 
 def _label(person: people.Person) -> str:
@@ -335,74 +320,53 @@ async def _to_summary(ctx: Context, language: str | None) -> Replies:
 # The confirmation, shared by every flow -----------------------------------------------------
 
 
-@router.action("people.yes", roles=STAFF_ROLES)
-async def pressed_yes(inbound: Inbound, ctx: Context) -> Replies:
-    return await _answered(ctx, await confirm.pressed(inbound, ctx, CONFIRM, yes=True))
-
-
-@router.action("people.no", roles=STAFF_ROLES)
-async def pressed_no(inbound: Inbound, ctx: Context) -> Replies:
-    return await _answered(ctx, await confirm.pressed(inbound, ctx, CONFIRM, yes=False))
-
-
-@router.step(CONFIRM, roles=STAFF_ROLES)
-async def typed_confirmation(inbound: Inbound, ctx: Context) -> Replies:
-    first, _, rest = fold(inbound.text).partition(" ")
-    if first in SAVE_WORDS:
-        # Read as OUI, so that the engine still checks the SMS code that follows the word.
-        inbound = dataclasses.replace(inbound, text=f"oui {rest}")
-    answer = await confirm.typed(inbound, ctx, CONFIRM)
-    if answer.kind is not confirm.Kind.OTHER:
-        return await _answered(ctx, answer)
-    if _is_cancel(inbound.text) or confirm.pending(ctx, CONFIRM) is None:
-        return _cancel(ctx)
-    return [Reply(ctx.t("people.answer_yes_no"))]
-
-
-async def _answered(ctx: Context, answer: confirm.Answer) -> Replies:
-    if answer.kind is confirm.Kind.STALE:
-        return _expired(ctx)
-    if answer.kind is confirm.Kind.NO:
-        return _cancel(ctx)
-    if answer.kind is confirm.Kind.YES:
-        return await _commit(ctx, answer.data)
-    return answer.replies
-
-
-async def _commit(ctx: Context, data: dict[str, Any]) -> Replies:
+async def _commit(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
     """The one place a flow writes, in one transaction: all of it or nothing."""
     flow = data["flow"]
     # Who may give which role is read again now: an admin who lost the role since the question
     # was asked no longer makes admins.
     changed = set(data["roles"]) ^ set(data.get("before", [])) if flow in ("add", "roles") else set()
     if changed - set(_offered(ctx)):
-        return [Reply(ctx.t("people.not_allowed_now"))]
+        raise confirm.Refused("people.not_allowed_now")
     try:
-        async with ctx.store.transaction() as db:
-            if flow == "add":
-                person_id = await people.register(db, ctx.now(), data["name"], data["roles"], data["language"])
-                if data["phone"]:
-                    await people.attach_identity(db, ctx.now(), person_id, Channel.SMS, data["phone"])
+        if flow == "add":
+            person_id = await people.register(db, ctx.now(), data["name"], data["roles"], data["language"])
+            if data["phone"]:
+                await people.attach_identity(db, ctx.now(), person_id, Channel.SMS, data["phone"])
+        else:
+            person_id = data["person_id"]
+            current = await people.get_person(db, person_id) if await _active(db, person_id) else None
+            if current is None:
+                raise confirm.Refused("people.gone")
+            if flow == "roles":
+                if current.roles != set(data["before"]):  # changed by someone else since
+                    raise confirm.Refused("people.changed_meanwhile", name=data["label"])
+                await people.set_roles(db, person_id, data["roles"])
             else:
-                person_id = data["person_id"]
-                current = await people.get_person(db, person_id) if await _active(db, person_id) else None
-                if current is None:
-                    return [Reply(ctx.t("people.gone"))]
-                if flow == "roles":
-                    if current.roles != set(data["before"]):  # changed by someone else since
-                        return [Reply(ctx.t("people.changed_meanwhile", name=data["label"]))]
-                    await people.set_roles(db, person_id, data["roles"])
-                else:
-                    await replace_identity(db, ctx.now(), person_id, Channel.SMS, data["phone"])
-            person = await people.get_person(db, person_id)
+                await replace_identity(db, ctx.now(), person_id, Channel.SMS, data["phone"])
+        person = await people.get_person(db, person_id)
     except PeopleError as exc:
-        return [Reply(ctx.t(exc.key, **exc.params))]
+        raise confirm.Refused(exc.key, **exc.params) from exc
     log.info("staff %s: %s for person %s", ctx.person.id, flow, person_id)
     if flow == "add":
         return [Reply(ctx.t("people.added", name=person.name, code=person.member_code))]
     if flow == "roles":
         return [Reply(ctx.t("people.roles_saved", name=_label(person), roles=_roles_text(ctx, person.roles)))]
     return [Reply(ctx.t("people.phone_saved", name=_label(person), phone=display_phone(data["phone"])))]
+
+
+SAVE = router.confirmation(
+    confirm.Operation(
+        CONFIRM,
+        _commit,
+        roles=STAFF_ROLES,
+        yes_label="people.choice_yes",
+        no_label="people.choice_no",
+        texts=confirm.Texts(
+            cancelled="people.cancelled", nothing_pending="people.expired", waiting="people.answer_yes_no"
+        ),
+    )
+)
 
 
 async def _active(db: aiosqlite.Connection, person_id: int) -> bool:
@@ -439,7 +403,8 @@ async def _with_code(ctx: Context, flow: str, arguments: str) -> Replies:
     if code is None:
         ctx.goto(CODE, flow=flow)
         return [Reply(ctx.t("people.bad_code", value=arguments.split()[0][:20]))]
-    person = await _person_by_code(ctx, code)
+    async with ctx.store.transaction() as db:
+        person = await people.by_code(db, code)
     if person is None:
         ctx.goto(CODE, flow=flow)
         return [Reply(ctx.t("people.no_such_code", code=code))]

@@ -9,8 +9,6 @@ row); 2 the command itself is wrong (bad option, unreadable file, wrong header, 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -27,8 +25,8 @@ from bot import people
 from bot.cli_support import MAX_ID, opened_store, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.csvfiles import CsvFileError, RowReport, read_table, to_csv, write_atomically
 from bot.i18n import I18n
-from bot.roster import DELIMITERS, EXPORT_DELIMITER, EXPORT_ENCODING, RosterError, decode, safe_cell, write_atomically
 from bot.store import Store
 from bot.text import fold, format_minutes
 from handlers.shifts import model, reports, templates
@@ -81,11 +79,7 @@ def _run(work: Callable[[Store, Settings, datetime], Coroutine[Any, Any, T]]) ->
 
 
 async def _person(db: aiosqlite.Connection, text: str) -> int:
-    code = people.normalise_member_code(text)
-    person_id = await people.find_person_id(db, member_code=code) if code else None
-    if person_id is None:
-        raise ShiftError("shifts.staff.unknown_member", code=text[:20])
-    return person_id
+    return (await people.require_by_code(db, text, ShiftError, "shifts.staff.unknown_member")).id
 
 
 def _clock(text: str) -> time:
@@ -127,12 +121,10 @@ def contract(
 
 
 @dataclass
-class ImportReport:
+class ImportReport(RowReport[tuple[int, str]]):
     created_shifts: int = 0
     assigned: int = 0
-    unchanged: int = 0
     new_names: list[str] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -145,42 +137,23 @@ class ImportFileError(Exception):
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """The rows by spreadsheet line (the header is line 1), with the encodings and separators
-    ``bot.roster`` reads (UTF-8 with or without BOM, UTF-16, Windows-1252; comma, semicolon, tab)."""
+    every import reads (:mod:`bot.csvfiles`: UTF-8 with or without BOM, UTF-16, Windows-1252;
+    comma, semicolon, tab)."""
     try:
-        text, _ = decode(data)
-    except RosterError as error:
+        table = read_table(data, IMPORT_COLUMNS)
+    except CsvFileError as error:
+        if error.key == "people.roster_empty":
+            raise ImportFileError("The file is empty.") from None
         raise ImportFileError(f"Not a readable CSV file ({error.key}).") from None
-    if not text.strip():
-        raise ImportFileError("The file is empty.")
-    lines = text.split("\n", 1)
-    if lines[0].strip().lower().startswith("sep=") and len(lines[0].strip()) == 5:
-        delimiter = lines[0].strip()[4]
-        text = lines[1] if len(lines) > 1 else ""
-    else:
-        delimiter = max(DELIMITERS, key=lambda d: len(set(_header(lines[0], d)) & set(IMPORT_COLUMNS)))
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
-    if not records:
-        raise ImportFileError("The file is empty.")
-    header = [fold(cell).replace(" ", "_") for cell in records[0]]
-    missing = [column for column in IMPORT_COLUMNS if column not in header]
+    missing = table.missing(IMPORT_COLUMNS)
     if missing:
         raise ImportFileError(
             f"Missing column(s): {', '.join(missing)}. The header must be: {','.join(IMPORT_COLUMNS)}"
         )
-    position = {column: header.index(column) for column in IMPORT_COLUMNS}
-    rows = []
-    for line, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        padded = record + [""] * (len(header) - len(record))
-        rows.append((line, {column: padded[index].strip() for column, index in position.items()}))
+    rows = table.rows(IMPORT_COLUMNS, strip=True)
     if not rows:
         raise ImportFileError("The file has a header but no rows.")
     return rows
-
-
-def _header(line: str, delimiter: str) -> list[str]:
-    return [fold(cell).replace(" ", "_") for cell in next(csv.reader([line], delimiter=delimiter), [])]
 
 
 async def _import_row(
@@ -341,11 +314,6 @@ def roster_command(
 # --- Hours for the payroll ----------------------------------------------------------------------
 
 
-def _safe(value: object) -> str:
-    """A name typed as "=..." stays text in a spreadsheet, never a formula."""
-    return safe_cell(str(value))
-
-
 def _span_text(shift: model.Shift) -> str:
     return f"{shift.start_local.strftime('%H:%M')}-{shift.end_local.strftime('%H:%M')}"
 
@@ -357,32 +325,20 @@ def _hours(minutes: int) -> str:
 def hours_csv(workers: list[reports.WorkerHours], month: date) -> bytes:
     """One row per worker and ISO week (the month's days only), one for the month, then the shifts
     marked absent and those not marked yet, so nothing is paid or forgotten silently."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=EXPORT_DELIMITER, lineterminator="\r\n")
-    writer.writerow(HOURS_COLUMNS)
+    rows: list[list[object]] = []
     period = month.strftime("%Y-%m")
     for worker in workers:
-        who = [_safe(worker.member_code), _safe(worker.name)]
+        who = [worker.member_code, worker.name]
         for week in sorted(worker.weeks):
             minutes = worker.weeks[week]
-            writer.writerow([*who, "week", week, "", "", minutes, _hours(minutes), _hours(worker.whole_weeks[week])])
-        writer.writerow([*who, "month", period, "", "", worker.month_minutes, _hours(worker.month_minutes), ""])
+            rows.append([*who, "week", week, "", "", minutes, _hours(minutes), _hours(worker.whole_weeks[week])])
+        rows.append([*who, "month", period, "", "", worker.month_minutes, _hours(worker.month_minutes), ""])
         for kind, shifts in (("absent", worker.absent), ("unmarked", worker.unmarked)):
             for shift in shifts:
-                label = _safe(f"{_span_text(shift)} {shift.activity}, {shift.place}")
-                writer.writerow(
-                    [
-                        *who,
-                        kind,
-                        reports.week_label(shift.local_date),
-                        shift.local_date.isoformat(),
-                        label,
-                        shift.minutes,
-                        _hours(shift.minutes),
-                        "",
-                    ]
-                )
-    return out.getvalue().encode(EXPORT_ENCODING)
+                label = f"{_span_text(shift)} {shift.activity}, {shift.place}"
+                week_label, day = reports.week_label(shift.local_date), shift.local_date.isoformat()
+                rows.append([*who, kind, week_label, day, label, shift.minutes, _hours(shift.minutes), ""])
+    return to_csv(HOURS_COLUMNS, rows)
 
 
 @shifts_app.command("hours")

@@ -36,9 +36,6 @@ log = logging.getLogger(__name__)
 
 router.cli("shifts", shifts_app, "Premières Heures shifts: contracts, import, roster, hours for the payroll.")
 
-STEP = "shifts.staff_confirm"
-YES = "shifts.staff_yes"  # shifts.staff_yes:<token>
-NO = "shifts.staff_no"
 HOLIDAY_WORDS = frozenset({"feries", "ferie", "holidays", "holiday"})
 WEEK_WORDS = frozenset({"semaine", "week", "sem"})
 NEXT_WORDS = frozenset({"prochaine", "next", "suivante"})
@@ -186,11 +183,7 @@ async def _activity_and_place(db: aiosqlite.Connection, words: list[str]) -> tup
 
 
 async def _member(db: aiosqlite.Connection, text: str) -> int:
-    code = people.normalise_member_code(text)
-    person_id = await people.find_person_id(db, member_code=code) if code else None
-    if person_id is None:
-        raise ShiftError("shifts.staff.unknown_member", code=text[:20])
-    return person_id
+    return (await people.require_by_code(db, text, ShiftError, "shifts.staff.unknown_member")).id
 
 
 def _label(name: str | None, code: str | None) -> str:
@@ -203,11 +196,6 @@ async def _shift(db: aiosqlite.Connection, shift_id: int) -> Shift:
     if shift is None:
         raise ShiftError("shifts.error.no_shift", id=shift_id)
     return shift
-
-
-def _wake(ctx: Context) -> None:
-    if ctx.outbox is not None:
-        ctx.outbox.wake()
 
 
 # --- Confirmation --------------------------------------------------------------------------------
@@ -226,8 +214,7 @@ async def _trial(db: aiosqlite.Connection) -> AsyncIterator[None]:
 
 async def _ask(ctx: Context, text: str, **data: Any) -> Replies:
     """Every staff change to shifts moves someone's hours or tells someone: guarded on SMS."""
-    yes, no = ctx.t("shifts.staff.yes"), ctx.t("shifts.staff.no")
-    return [await confirm.ask(ctx, STEP, text, yes=YES, no=NO, yes_label=yes, no_label=no, **data)]
+    return [await CHANGE.ask(ctx, text, **data)]
 
 
 async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> str:
@@ -264,41 +251,30 @@ async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any])
     raise ShiftError("shifts.staff.nothing_pending")
 
 
-async def _answered(ctx: Context, answer: confirm.Answer) -> Replies:
-    """YES writes (the rules are checked again inside the transaction); anything else writes nothing."""
-    if answer.kind is confirm.Kind.OTHER:
-        return None  # not an answer: the other handlers try, the question stays
-    if answer.kind is confirm.Kind.HANDLED:
-        return answer.replies
-    if answer.kind is confirm.Kind.STALE:
-        return [Reply(ctx.t("shifts.staff.nothing_pending"))]
-    if answer.kind is confirm.Kind.EXPIRED:
-        return [Reply(ctx.t("shifts.staff.too_late"))]
-    if answer.kind is confirm.Kind.NO:
-        return [Reply(ctx.t("shifts.staff.not_done"))]
+async def _confirmed(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """The rules are checked again inside the transaction; a refusal writes nothing."""
     try:
-        async with ctx.store.transaction() as db:
-            text = await _execute(db, ctx, answer.data)
+        text = await _execute(db, ctx, data)
     except ShiftError as error:
-        return [Reply(error.text(ctx.i18n, ctx.language))]
-    _wake(ctx)
-    log.info("shifts: staff %s confirmed %s", ctx.person.id, answer.data["op"])
+        raise confirm.Refused.saying(error.text(ctx.i18n, ctx.language)) from error
+    log.info("shifts: staff %s confirmed %s", ctx.person.id, data["op"])
     return [Reply(text)]
 
 
-@router.action(YES, roles=STAFF_ROLES)
-async def yes_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    return await _answered(ctx, await confirm.pressed(inbound, ctx, STEP, yes=True))
-
-
-@router.action(NO, roles=STAFF_ROLES)
-async def no_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    return await _answered(ctx, await confirm.pressed(inbound, ctx, STEP, yes=False))
-
-
-@router.step(STEP, roles=STAFF_ROLES)
-async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
-    return await _answered(ctx, await confirm.typed(inbound, ctx, STEP))
+CHANGE = router.confirmation(
+    confirm.Operation(
+        "shifts.staff_change",
+        _confirmed,
+        roles=STAFF_ROLES,
+        yes_label="shifts.staff.yes",
+        no_label="shifts.staff.no",
+        texts=confirm.Texts(
+            cancelled="shifts.staff.not_done",
+            nothing_pending="shifts.staff.nothing_pending",
+            too_late="shifts.staff.too_late",
+        ),
+    )
+)
 
 
 # --- Help ----------------------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from typing import Any
 import aiosqlite
 from rapidfuzz import fuzz
 
-from bot import confirm, privacy
+from bot import confirm
 from bot.clock import iso
 from bot.dispatch import Context, Replies
 from bot.messages import Choice, Inbound, Reply
-from bot.people import Person, Role
-from bot.text import NO_WORDS, YES_WORDS, fold, format_minutes, typed_number
+from bot.people import Person, Role, privacy
+from bot.text import fold, format_minutes, typed_number
 from handlers.shifts import model, reminders
 from handlers.shifts.model import Assignment, Shift
 from handlers.shifts.reminders import ANSWER, answer_key
@@ -37,10 +37,7 @@ MENU = "shifts.my_menu"
 PLANNING = "shifts.my_planning"
 NEXT = "shifts.my_next"
 DROP = "shifts.my_drop"  # shifts.my_drop[:<assignment>]
-DROP_YES = "shifts.my_drop_yes"  # shifts.my_drop_yes:<token>
-DROP_NO = "shifts.my_drop_no"  # shifts.my_drop_no:<token>
 STEP_PICK = "shifts.my_drop_pick"
-STEP_CONFIRM = "shifts.my_drop_confirm"
 MAX_CHOICES = 6
 # A typed OUI after the shift began still gets an answer ("too late"), not "not understood".
 PAST_GRACE = timedelta(hours=12)
@@ -301,8 +298,8 @@ def _open(shift: Shift, assignment: Assignment, now: datetime) -> bool:
 async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
     """OUI / NON (o, n, ok, 1, 2...) typed to a reminder; None when no reminder was asked."""
     word = fold(inbound.text)
-    yes = word in YES_WORDS or word == "1"
-    if not (yes or word in NO_WORDS or word == "2") or not _is_worker(ctx.person):
+    yes = word in ctx.i18n.words(confirm.YES) or word == "1"
+    if not (yes or word in ctx.i18n.words(confirm.NO) or word == "2") or not _is_worker(ctx.person):
         return None
     now = ctx.now()
     async with ctx.store.transaction() as db:
@@ -356,10 +353,7 @@ async def _upcoming(ctx: Context) -> list[tuple[Shift, Assignment]]:
 async def _confirm(ctx: Context, shift: Shift, assignment: Assignment) -> Reply:
     """Guarded: a forged SMS must not free the worker's seat (and alert the coordinator)."""
     text = ctx.t("shifts.worker.drop_confirm", shift=model.describe(shift, ctx.language))
-    yes, no = ctx.t("shifts.reminder.yes"), ctx.t("shifts.reminder.no")
-    return await confirm.ask(
-        ctx, STEP_CONFIRM, text, yes=DROP_YES, no=DROP_NO, yes_label=yes, no_label=no, assignment=assignment.id
-    )
+    return await DROP_SHIFT.ask(ctx, text, assignment=assignment.id)
 
 
 async def _start_drop(ctx: Context) -> Replies:
@@ -429,55 +423,34 @@ async def drop_pick(inbound: Inbound, ctx: Context) -> Replies:
     return None
 
 
-async def _finish_drop(ctx: Context, answer: confirm.Answer) -> Replies:
+async def _drop(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
     """YES frees the seat if it is still the worker's and still ahead; anything else changes nothing."""
-    if answer.kind is confirm.Kind.HANDLED:
-        return answer.replies
-    if answer.kind is confirm.Kind.STALE:
-        return [Reply(ctx.t("shifts.worker.answer_unknown"))]
-    if answer.kind is confirm.Kind.EXPIRED:
-        return answer.replies
-    if answer.kind is not confirm.Kind.YES:
-        return [Reply(ctx.t("shifts.worker.drop_kept"))]
     refused = _refusal(ctx)  # no longer a worker since the question
     if refused:
-        return refused
-    assignment_id = int(answer.data["assignment"])
+        raise confirm.Refused.saying(refused[0].text)
     now = ctx.now()
-    async with ctx.store.transaction() as db:
-        assignment = await model.get_assignment(db, assignment_id)
-        shift = await model.get_shift(db, assignment.shift_id) if assignment else None
-        if assignment is None or shift is None or assignment.person_id != ctx.person.id:
-            return [Reply(ctx.t("shifts.worker.answer_unknown"))]
-        if not _open_for_drop(shift, assignment, now):
-            key = _why_not_droppable(shift, assignment, now)
-        else:
-            await model.release(db, now, ctx.i18n, assignment.id, "worker_cancelled")
-            log.info("shift %s: person %s cancelled", shift.id, ctx.person.id)
-            key = "shifts.worker.dropped"
+    assignment = await model.get_assignment(db, int(data["assignment"]))
+    shift = await model.get_shift(db, assignment.shift_id) if assignment else None
+    if assignment is None or shift is None or assignment.person_id != ctx.person.id:
+        return [Reply(ctx.t("shifts.worker.answer_unknown"))]
+    if not _open_for_drop(shift, assignment, now):
+        key = _why_not_droppable(shift, assignment, now)
+    else:
+        await model.release(db, now, ctx.i18n, assignment.id, "worker_cancelled")
+        log.info("shift %s: person %s cancelled", shift.id, ctx.person.id)
+        key = "shifts.worker.dropped"
     return [Reply(ctx.t(key, shift=model.describe(shift, ctx.language)))]
 
 
-@router.action(DROP_YES)
-async def drop_confirmed(inbound: Inbound, ctx: Context) -> Replies:
-    """shifts.my_drop_yes:<token>: the OUI button of the pending cancellation."""
-    return await _finish_drop(ctx, await confirm.pressed(inbound, ctx, STEP_CONFIRM, yes=True))
-
-
-@router.action(DROP_NO)
-async def drop_kept(inbound: Inbound, ctx: Context) -> Replies:
-    return await _finish_drop(ctx, await confirm.pressed(inbound, ctx, STEP_CONFIRM, yes=False))
-
-
-@router.step(STEP_CONFIRM)
-async def drop_typed(inbound: Inbound, ctx: Context) -> Replies:
-    """OUI (by SMS with the code) cancels the shift, NON keeps it; anything else keeps it too and is
-    answered as usual."""
-    answer = await confirm.typed(inbound, ctx, STEP_CONFIRM)
-    if answer.kind is confirm.Kind.OTHER:
-        ctx.done()
-        return None
-    return await _finish_drop(ctx, answer)
+DROP_SHIFT = router.confirmation(
+    confirm.Operation(
+        "shifts.my_drop_confirm",
+        _drop,
+        yes_label="shifts.reminder.yes",
+        no_label="shifts.reminder.no",
+        texts=confirm.Texts(cancelled="shifts.worker.drop_kept", nothing_pending="shifts.worker.answer_unknown"),
+    )
+)
 
 
 # --- Free text with typos ------------------------------------------------------------------------

@@ -20,12 +20,13 @@ from typing import Any
 import aiosqlite
 import phonenumbers
 
-from bot import confirm, outbox, people, privacy
+from bot import confirm, outbox, people
 from bot.clock import iso
 from bot.dispatch import REGISTERED, STAFF_ROLES, Context, Replies, Router, guard
 from bot.messages import Inbound, Reply
+from bot.people import privacy
 from bot.store import Store
-from bot.text import YES_WORDS, fold, format_minutes
+from bot.text import fold, format_minutes
 from handlers.trocshop import ledger
 from handlers.trocshop.amounts import leading_amount, read_entry, read_notes, search_amount
 from handlers.trocshop.cli import troc_app
@@ -36,10 +37,6 @@ log = logging.getLogger(__name__)
 router = Router("trocshop")
 router.cli("troc", troc_app, "Trocshop time ledger: credit, balance, export, check.")
 
-CONFIRM = "trocshop.confirm"  # a preview waiting for its answer (``bot.confirm``)
-DONE = "trocshop.done"  # just confirmed: the same answer again is told "already done"
-YES = "trocshop.yes"
-NO = "trocshop.no"
 # A payment to a member code or phone number that matches nobody tells the payer so, once they have
 # confirmed: that answer is rationed, so nobody can sweep numbers to learn who is registered.
 MISS_WINDOW = timedelta(hours=1)
@@ -71,26 +68,10 @@ CATEGORY_WORDS = {
 # --- Who and what --------------------------------------------------------------------------------
 
 
-def _person_key(text: str) -> str | None:
-    """A member code ("GV-K7P2") or an E.164 phone number ("+33..."), as typed; nobody is looked up."""
-    code = people.normalise_member_code(text)
-    if code is not None:
-        return code
-    if sum(ch.isdigit() for ch in text) >= 8:
-        return people.normalise_phone(text)
-    return None
-
-
-async def _person_by_key(db: aiosqlite.Connection, key: str) -> int | None:
-    if key.startswith("+"):
-        return await people.find_person_id(db, phone=key)
-    return await people.find_person_id(db, member_code=key)
-
-
 async def _person_by_text(db: aiosqlite.Connection, text: str) -> int | None:
-    """A registered person by member code or phone number, as typed."""
-    key = _person_key(text)
-    return None if key is None else await _person_by_key(db, key)
+    """A registered person by member code or phone number, as typed (or as :func:`people.member_key` kept it)."""
+    person = await people.by_code(db, text, phone=True)
+    return None if person is None else person.id
 
 
 def _typed_label(key: str) -> str:
@@ -129,20 +110,19 @@ def _person_label(person: people.Person) -> str:
 
 
 async def _ask(ctx: Context, text: str, **data: Any) -> Replies:
-    """Keep the operation pending until OUI, NON or ten minutes (the engine's default).
+    """Keep the operation pending until OUI, NON or the engine's expiry.
 
     Guarded, as every Trocshop operation moves time: by SMS the prompt carries its code.
     """
-    return [
-        await confirm.ask(
-            ctx, CONFIRM, text, yes=YES, no=NO, yes_label=ctx.t("trocshop.yes"), no_label=ctx.t("trocshop.no"), **data
-        )
-    ]
+    return [await BOOK.ask(ctx, text, **data)]
+
+
+def _error_params(exc: LedgerError) -> dict[str, object]:
+    return {k: format_minutes(v) if k == "balance" and isinstance(v, int) else v for k, v in exc.params.items()}
 
 
 def _error(ctx: Context, exc: LedgerError) -> Reply:
-    params = {k: format_minutes(v) if k == "balance" and isinstance(v, int) else v for k, v in exc.params.items()}
-    return Reply(ctx.t(exc.key, **params))
+    return Reply(ctx.t(exc.key, **_error_params(exc)))
 
 
 def _date(ctx: Context, stamp: str) -> str:
@@ -247,7 +227,7 @@ async def _pay(inbound: Inbound, ctx: Context) -> Replies:
     target_text = " ".join(rest)
     if not target_text:
         return [Reply(ctx.t("trocshop.pay_usage"))]
-    payee = _person_key(target_text)
+    payee = people.member_key(target_text)
     target: int | None = None
     async with ctx.store.transaction() as db:
         if payee is not None:
@@ -325,7 +305,7 @@ async def _execute(
             # Who has this code or number is looked up only now, once the payer has confirmed.
             if await _misses_exhausted(db, ctx):
                 return "trocshop.payee_limit", None, who
-            target_person = await _person_by_key(db, data["payee"])
+            target_person = await _person_by_text(db, data["payee"])
             if target_person is None:
                 await _record_miss(db, ctx)
                 return "trocshop.payee_unknown", None, who
@@ -400,101 +380,38 @@ def _key(ctx: Context, token: str) -> str:
     return f"chat:{ctx.person.id}:{token}"
 
 
-async def _written(ctx: Context, token: str) -> bool:
-    if not token:
-        return False
-    row = await ctx.store.fetchone("SELECT 1 FROM troc_entries WHERE idem_key = ?", (_key(ctx, token),))
-    return row is not None
-
-
-async def _again(ctx: Context, token: str) -> Replies:
-    """A yes for nothing pending: "already done" if that preview was written, else nothing to confirm."""
-    return [Reply(ctx.t("trocshop.already_done" if await _written(ctx, token) else "trocshop.nothing_pending"))]
-
-
-async def _confirm(ctx: Context, data: dict[str, Any]) -> Replies:
+async def _book(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
     """Write what the person confirmed (the engine has checked the token, the expiry and the SMS code)."""
-    token = str(data["token"])
-    key = _key(ctx, token)
-    if await _written(ctx, token):  # confirmed before a crash lost the answer: never written twice
-        return [Reply(ctx.t("trocshop.already_done"))]
     if data["op"] != "pay" and not ctx.person.is_staff:  # the role may have gone since the preview
-        return [Reply(ctx.t("core.not_allowed"))]
+        raise confirm.Refused("core.not_allowed")
     try:
-        async with ctx.store.transaction() as db:
-            answer, entry_id, who = await _execute(db, ctx, key, data)
-            mine = await ledger.person_account(db, ctx.person.id, ctx.now())
-            balance = await ledger.balance(db, mine)
-    except LedgerError as exc:
-        return [_error(ctx, exc)]
-    if ctx.outbox is not None:
-        ctx.outbox.wake()
+        answer, entry_id, who = await _execute(db, ctx, _key(ctx, str(data["token"])), data)
+        balance = await ledger.balance(db, await ledger.person_account(db, ctx.person.id, ctx.now()))
+    except LedgerError as exc:  # nothing is written: the transaction is rolled back
+        raise confirm.Refused(exc.key, **_error_params(exc)) from exc
+    if answer in ("trocshop.payee_limit", "trocshop.payee_unknown"):  # the miss is counted, nothing paid
+        raise confirm.Refused.keeping_writes(answer, who=who, amount=format_minutes(data.get("minutes", 0)))
     if entry_id is not None:
         log.info("trocshop entry %s written (op %s, person %s)", entry_id, data["op"], ctx.person.id)
-    ctx.goto(DONE, token=token)
-    return [
-        Reply(
-            ctx.t(
-                answer,
-                amount=format_minutes(data.get("minutes", 0)),
-                who=who,
-                balance=format_minutes(balance),
-                entry=entry_id,
-            )
-        )
-    ]
+    amount = format_minutes(data.get("minutes", 0))
+    return [Reply(ctx.t(answer, amount=amount, who=who, balance=format_minutes(balance), entry=entry_id))]
 
 
-async def _answered(ctx: Context, answer: confirm.Answer, token: str) -> Replies:
-    """The engine's reading of an answer, in the Trocshop's words; ``token`` names a pressed button."""
-    if answer.kind is confirm.Kind.YES:
-        return await _confirm(ctx, answer.data)
-    if answer.kind is confirm.Kind.NO:
-        return [Reply(ctx.t("trocshop.cancelled"))]
-    if answer.kind is confirm.Kind.STALE:  # a double tap lands here once the first one has written
-        return await _again(ctx, token)
-    if answer.kind is confirm.Kind.EXPIRED:
-        if await _written(ctx, str(answer.data.get("token", ""))):
-            return [Reply(ctx.t("trocshop.already_done"))]
-        return [Reply(ctx.t("trocshop.too_late"))]
-    if answer.kind is confirm.Kind.HANDLED:  # by SMS: the code asked again, or the operation dropped
-        return answer.replies
-    return None
-
-
-def _said_yes(text: str) -> bool:
-    """OUI, with or without a code ("OUI 4721"): how a confirmation is answered on every channel."""
-    words = "".join(" " if ch.isdigit() else ch for ch in fold(text)).split()
-    return bool(words) and all(word in YES_WORDS for word in words)
-
-
-@router.action(YES, roles=REGISTERED)
-async def yes_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    answer = await confirm.pressed(inbound, ctx, CONFIRM, yes=True)
-    return await _answered(ctx, answer, (inbound.choice or "").partition(":")[2])
-
-
-@router.action(NO, roles=REGISTERED)
-async def no_pressed(inbound: Inbound, ctx: Context) -> Replies:
-    answer = await confirm.pressed(inbound, ctx, CONFIRM, yes=False)
-    key = "trocshop.cancelled" if answer.kind is confirm.Kind.NO else "trocshop.nothing_pending"
-    return [Reply(ctx.t(key))]
-
-
-@router.step(CONFIRM, roles=REGISTERED)
-async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
-    """OUI or NON; by SMS only OUI with the preview's code confirms. Other text is left to others."""
-    return await _answered(ctx, await confirm.typed(inbound, ctx, CONFIRM), "")
-
-
-@router.step(DONE, roles=REGISTERED)
-async def typed_again(inbound: Inbound, ctx: Context) -> Replies:
-    """A second OUI (the same SMS twice, "OUI 4721" again, a double tap) is answered, never written again."""
-    token = str(ctx.data.get("token", ""))
-    ctx.done()
-    if _said_yes(inbound.text):
-        return await _again(ctx, token)
-    return None
+BOOK = router.confirmation(
+    confirm.Operation(
+        "trocshop.confirm",
+        _book,
+        roles=REGISTERED,
+        yes_label="trocshop.yes",
+        no_label="trocshop.no",
+        texts=confirm.Texts(
+            cancelled="trocshop.cancelled",
+            already_done="trocshop.already_done",
+            nothing_pending="trocshop.nothing_pending",
+            too_late="trocshop.too_late",
+        ),
+    )
+)
 
 
 # --- Staff ----------------------------------------------------------------------------------------

@@ -7,18 +7,19 @@ entry or account at fault, so a cron job or a deploy script can stop on it.
 from __future__ import annotations
 
 import asyncio
-import csv
 import secrets
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bot import people
 from bot.cli_support import opened_store, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.csvfiles import to_csv, write_atomically
 from bot.i18n import I18n
-from bot.people import find_person_id, normalise_member_code, normalise_phone
+from bot.people import normalise_member_code
 from bot.store import Store
 from bot.text import format_minutes
 from handlers.trocshop import ledger
@@ -28,13 +29,14 @@ from handlers.trocshop.ledger import LedgerError
 troc_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
 
-async def _member(store: Store, text: str) -> int | None:
-    code = normalise_member_code(text)
-    phone = None if code else normalise_phone(text)
-    if code is None and phone is None:
-        return None
+async def _member(store: Store, text: str) -> int:
+    """The registered person named by member code or phone number; nobody exits with 1."""
     async with store.transaction() as db:
-        return await find_person_id(db, member_code=code, phone=phone)
+        person = await people.by_code(db, text, phone=True)
+    if person is None:
+        typer.echo("No registered person with that code or number.", err=True)
+        raise typer.Exit(1)
+    return person.id
 
 
 def _fail(settings: Settings, exc: LedgerError) -> None:
@@ -66,9 +68,6 @@ def credit(
     async def go() -> tuple[int, bool, int]:
         async with opened_store(settings) as store:
             person_id = await _member(store, member)
-            if person_id is None:
-                typer.echo("No registered person with that code or number.", err=True)
-                raise typer.Exit(1)
             now = SystemClock().now()
             async with store.transaction() as db:
                 written = await ledger.credit(
@@ -111,9 +110,6 @@ def floor(
     async def go() -> None:
         async with opened_store(settings) as store:
             person_id = await _member(store, member)
-            if person_id is None:
-                typer.echo("No registered person with that code or number.", err=True)
-                raise typer.Exit(1)
             async with store.transaction() as db:
                 account = await ledger.person_account(db, person_id, SystemClock().now())
                 await ledger.set_floor(db, account, minutes)
@@ -137,9 +133,6 @@ def balance(
         async with opened_store(settings) as store:
             if member is not None:
                 person_id = await _member(store, member)
-                if person_id is None:
-                    typer.echo("No registered person with that code or number.", err=True)
-                    raise typer.Exit(1)
                 async with store.transaction() as db:
                     account = await ledger.find_person_account(db, person_id)
                     value = await ledger.balance(db, account) if account is not None else 0
@@ -181,22 +174,13 @@ def export(file: Annotated[Path, typer.Argument(help="The CSV file to write (the
                 "minutes",
                 "notes",
             ]
-            with file.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(columns)
-                for row in rows:
-                    writer.writerow([_cell(row[c]) for c in columns])
+            # Comma and UTF-8 without a BOM, as this export always wrote; a memo typed "=..." stays text.
+            data = to_csv(columns, ([row[c] for c in columns] for row in rows), delimiter=",", encoding="utf-8")
+            write_atomically(file, data)
             return len(rows)
 
     count = asyncio.run(go())
     typer.echo(f"{count} postings written to {file}.")
-
-
-def _cell(value: object) -> object:
-    """A memo typed as "=..." must stay text in a spreadsheet, never become a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 @troc_app.command("check")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import aiosqlite
 from rapidfuzz import fuzz
@@ -21,9 +22,9 @@ from rapidfuzz import fuzz
 from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
 from bot.messages import Choice, Inbound, Reply
-from bot.roster import display_phone
+from bot.people.roster import display_phone
 from bot.store import Store
-from bot.text import NO_WORDS, YES_WORDS, FarDate, fold, typed_day
+from bot.text import FarDate, fold, typed_day
 from handlers.volunteers import calendar, ics, reminders, signups, staff, texts
 from handlers.volunteers.calendar import CalendarError
 from handlers.volunteers.cli import permanence_app, volunteers_app
@@ -106,12 +107,6 @@ STEP_NAME = "volunteers.name"
 STEP_ACTIVITIES = "volunteers.activities"
 STEP_AVAILABILITY = "volunteers.availability"
 STEP_CONSENT = "volunteers.consent"
-STEP_WITHDRAW = "volunteers.withdraw"
-STEP_STAFF = "volunteers.staff_confirm"
-STAFF_YES = "volunteers.staff_yes"  # volunteers.staff_yes:<token>
-STAFF_NO = "volunteers.staff_no"
-WITHDRAW_YES = "volunteers.withdraw_yes"  # volunteers.withdraw_yes:<token>
-WITHDRAW_NO = "volunteers.withdraw_no"
 FIELDS = {"name": STEP_NAME, "activities": STEP_ACTIVITIES, "availability": STEP_AVAILABILITY, "consent": STEP_CONSENT}
 STAFF_LIST_MEETINGS = 8
 
@@ -124,12 +119,12 @@ def _yes_no(ctx: Context, key: str) -> tuple[Choice, ...]:
     return (Choice(f"{key}:yes", ctx.t("volunteers.yes")), Choice(f"{key}:no", ctx.t("volunteers.no")))
 
 
-def _answer(inbound: Inbound) -> bool | None:
+def _answer(inbound: Inbound, ctx: Context) -> bool | None:
     """A typed or pressed OUI / NON; None when it is neither."""
     if inbound.choice is not None:
         return {"yes": True, "no": False}.get(inbound.choice.partition(":")[2])
     word = fold(inbound.text)
-    return True if word in YES_WORDS else False if word in NO_WORDS else None
+    return True if word in ctx.i18n.words(confirm.YES) else False if word in ctx.i18n.words(confirm.NO) else None
 
 
 # --- The next meeting --------------------------------------------------------------------------
@@ -303,7 +298,7 @@ async def availability_step(inbound: Inbound, ctx: Context) -> Replies:
 async def consent_step(inbound: Inbound, ctx: Context) -> Replies:
     if ctx.step != STEP_CONSENT:
         return await start(inbound, ctx)  # an old button: show where they are
-    consent = _answer(inbound)
+    consent = _answer(inbound, ctx)
     if consent is None:
         return [Reply(ctx.t("volunteers.ask_consent"), _yes_no(ctx, "volunteers.consent"))]
     if ctx.data.get("mode") == "edit":
@@ -422,42 +417,25 @@ async def withdraw(inbound: Inbound, ctx: Context) -> Replies:
         return [
             Reply(ctx.t("volunteers.not_signed_up"), (Choice("volunteers.signup", ctx.t("volunteers.menu_label")),))
         ]
-    yes, no = ctx.t("volunteers.yes"), ctx.t("volunteers.no")
-    text = ctx.t("volunteers.withdraw_ask")
-    return [await confirm.ask(ctx, STEP_WITHDRAW, text, yes=WITHDRAW_YES, no=WITHDRAW_NO, yes_label=yes, no_label=no)]
+    return [await WITHDRAW.ask(ctx, ctx.t("volunteers.withdraw_ask"))]
 
 
-@router.action(WITHDRAW_YES)
-async def withdraw_yes(inbound: Inbound, ctx: Context) -> Replies:
-    return await _withdrawn(ctx, await confirm.pressed(inbound, ctx, STEP_WITHDRAW, yes=True))
-
-
-@router.action(WITHDRAW_NO)
-async def withdraw_no(inbound: Inbound, ctx: Context) -> Replies:
-    return await _withdrawn(ctx, await confirm.pressed(inbound, ctx, STEP_WITHDRAW, yes=False))
-
-
-@router.step(STEP_WITHDRAW)
-async def withdraw_typed(inbound: Inbound, ctx: Context) -> Replies:
-    """OUI (by SMS with the code) or NON; other text goes to the other handlers and the question stays
-    (asking again would give a forger a fresh code and a fresh count of tries)."""
-    return await _withdrawn(ctx, await confirm.typed(inbound, ctx, STEP_WITHDRAW))
-
-
-async def _withdrawn(ctx: Context, answer: confirm.Answer) -> Replies:
+async def _withdraw(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
     """The sign-up is erased only on a confirmed OUI."""
-    if answer.kind is confirm.Kind.OTHER:
-        return None
-    if answer.kind in (confirm.Kind.HANDLED, confirm.Kind.EXPIRED):
-        return answer.replies
-    if answer.kind is confirm.Kind.STALE:
-        return [Reply(ctx.t("volunteers.nothing_pending"))]
-    if answer.kind is confirm.Kind.NO:
-        return [Reply(ctx.t("volunteers.withdraw_kept"))]
-    async with ctx.store.transaction() as db:
-        await signups.withdraw(db, ctx.person.id)
+    await signups.withdraw(db, ctx.person.id)
     log.info("person %s withdrew their volunteer sign-up", ctx.person.id)
     return [Reply(ctx.t("volunteers.withdrawn"))]
+
+
+WITHDRAW = router.confirmation(
+    confirm.Operation(
+        "volunteers.withdraw",
+        _withdraw,
+        yes_label="volunteers.yes",
+        no_label="volunteers.no",
+        texts=confirm.Texts(cancelled="volunteers.withdraw_kept", nothing_pending="volunteers.nothing_pending"),
+    )
+)
 
 
 # --- Staff ---------------------------------------------------------------------------------------
@@ -548,12 +526,7 @@ async def _staff_ask(inbound: Inbound, ctx: Context, op: str) -> Replies:
     except CalendarError as exc:
         return [Reply(ctx.t(exc.key, **exc.params))]
     text = staff.preview(ctx.i18n, ctx.language, tz, change, count)
-    yes, no = ctx.t("volunteers.yes"), ctx.t("volunteers.no")
-    return [
-        await confirm.ask(
-            ctx, STEP_STAFF, text, yes=STAFF_YES, no=STAFF_NO, yes_label=yes, no_label=no, change=change.as_data()
-        )
-    ]
+    return [await CALENDAR_CHANGE.ask(ctx, text, change=change.as_data())]
 
 
 @router.command("/permanence_reference", "/meeting_reference", roles=STAFF_ROLES)
@@ -577,43 +550,31 @@ async def staff_add(inbound: Inbound, ctx: Context) -> Replies:
     return await _staff_ask(inbound, ctx, "add")
 
 
-@router.action(STAFF_YES, roles=STAFF_ROLES)
-async def staff_yes(inbound: Inbound, ctx: Context) -> Replies:
-    return await staff_answer(ctx, await confirm.pressed(inbound, ctx, STEP_STAFF, yes=True))
-
-
-@router.action(STAFF_NO, roles=STAFF_ROLES)
-async def staff_no(inbound: Inbound, ctx: Context) -> Replies:
-    return await staff_answer(ctx, await confirm.pressed(inbound, ctx, STEP_STAFF, yes=False))
-
-
-@router.step(STEP_STAFF, roles=STAFF_ROLES)
-async def staff_typed(inbound: Inbound, ctx: Context) -> Replies:
-    return await staff_answer(ctx, await confirm.typed(inbound, ctx, STEP_STAFF))
-
-
-async def staff_answer(ctx: Context, answer: confirm.Answer) -> Replies:
-    """OUI makes the change (checked again) and queues its notices; NON, or ten minutes, changes nothing."""
-    if answer.kind is confirm.Kind.OTHER:
-        return None  # something else: let the other handlers try, the question stays
-    if answer.kind is confirm.Kind.HANDLED:
-        return answer.replies
-    if answer.kind is confirm.Kind.STALE:
-        return [Reply(ctx.t("volunteers.nothing_pending"))]
-    if answer.kind is confirm.Kind.NO:
-        return [Reply(ctx.t("volunteers.staff_kept"))]
-    if answer.kind is confirm.Kind.EXPIRED:
-        return [Reply(ctx.t("volunteers.too_late"))]
-    change = staff.Change.of(answer.data["change"])
+async def _change_calendar(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """OUI makes the change (checked again) and queues its notices; NON, or the expiry, changes nothing."""
+    change = staff.Change.of(data["change"])
     try:
-        async with ctx.store.transaction() as db:
-            meeting, notified = await staff.apply(db, ctx.settings.tz, ctx.now(), ctx.i18n, change, ctx.person.id)
+        meeting, notified = await staff.apply(db, ctx.settings.tz, ctx.now(), ctx.i18n, change, ctx.person.id)
     except CalendarError as exc:
-        return [Reply(ctx.t(exc.key, **exc.params))]
-    if ctx.outbox is not None:
-        ctx.outbox.wake()
+        raise confirm.Refused(exc.key, **exc.params) from exc
     log.info("staff %s changed the meeting calendar (%s %s)", ctx.person.id, change.op, change.day)
     return [Reply(staff.done(ctx.i18n, ctx.language, change, meeting, notified))]
+
+
+CALENDAR_CHANGE = router.confirmation(
+    confirm.Operation(
+        "volunteers.staff_confirm",
+        _change_calendar,
+        roles=STAFF_ROLES,
+        yes_label="volunteers.yes",
+        no_label="volunteers.no",
+        texts=confirm.Texts(
+            cancelled="volunteers.staff_kept",
+            nothing_pending="volunteers.nothing_pending",
+            too_late="volunteers.too_late",
+        ),
+    )
+)
 
 
 # --- Demo ----------------------------------------------------------------------------------------

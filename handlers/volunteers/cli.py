@@ -8,8 +8,6 @@ reference) prints why and exits with 1, changing nothing.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -18,11 +16,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot import roster
-from bot.cli_support import keep_existing_file, opened_store, plain_console, settings_or_exit
+from bot.cli_support import opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.csvfiles import export_command, to_csv
 from bot.i18n import I18n
+from bot.people.roster import format_phone
 from handlers.volunteers import calendar, signups, staff, texts
 from handlers.volunteers.calendar import CalendarError
 
@@ -57,20 +56,11 @@ async def _rows(settings: Settings, i18n: I18n) -> list[dict[str, str]]:
                 "contact_ok": "oui" if signup.consent else "non",
                 "reminders": "oui" if signup.gets_reminders else "non",
                 # How to reach someone only when they agreed to be contacted.
-                "phone": roster.format_phone(row["phone"]) if signup.consent and row["phone"] else "",
+                "phone": format_phone(row["phone"]) if signup.consent and row["phone"] else "",
                 "telegram_id": (row["telegram"] or "") if signup.consent else "",
             }
         )
     return rows
-
-
-def to_csv(rows: list[dict[str, str]]) -> bytes:
-    """UTF-8 with BOM and ';' like the people export; a cell typed as "=..." stays text in Excel."""
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=roster.EXPORT_DELIMITER, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: roster.safe_cell(v) for k, v in row.items()} for row in rows)
-    return out.getvalue().encode(roster.EXPORT_ENCODING)
 
 
 @volunteers_app.command("list")
@@ -94,17 +84,12 @@ def export(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Write every sign-up to a CSV file that opens in columns in a French Excel."""
-    settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
-    lang = i18n.default_language
-    keep_existing_file(file, overwrite, i18n)
-    rows = asyncio.run(_rows(settings, i18n))
-    try:
-        roster.write_atomically(file, to_csv(rows))
-    except OSError as exc:
-        typer.echo(i18n.t(lang, "people.roster_unwritable", file=file, error=exc.strerror or exc), err=True)
-        raise typer.Exit(1) from None
-    plain_console().print(i18n.t(lang, "volunteers.cli_exported", count=len(rows), file=file))
+
+    async def make(settings: Settings, i18n: I18n) -> tuple[bytes, int]:
+        rows = await _rows(settings, i18n)
+        return to_csv(COLUMNS, rows), len(rows)  # as the people export: ';' and a BOM
+
+    export_command(file, overwrite, make, "volunteers.cli_exported")
 
 
 # --- The meeting calendar ------------------------------------------------------------------------

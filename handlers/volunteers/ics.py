@@ -13,7 +13,7 @@ from icalendar import Calendar, Event
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.app import Core
+from bot.core import Core
 from bot.i18n import I18n
 from handlers.volunteers import calendar, texts
 from handlers.volunteers.calendar import Meeting

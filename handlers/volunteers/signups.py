@@ -16,9 +16,9 @@ from typing import Any
 import aiosqlite
 from rapidfuzz import fuzz, process
 
-from bot import privacy
 from bot.clock import iso
 from bot.i18n import I18n
+from bot.people import privacy
 from bot.text import clean, fold
 
 MAX_NAME = 80

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 from telegram import Bot
 
-from bot.app import Core
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
+from bot.core import Core
 from tests.conftest import patient_request
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio

@@ -18,11 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from bot import roster
-from bot.cli_support import keep_existing_file, opened_store, plain_console, settings_or_exit
+from bot.cli_support import opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
+from bot.config import Settings
+from bot.csvfiles import CsvFileError, export_command
 from bot.i18n import I18n
-from bot.people import PeopleError, Role, normalise_phone
+from bot.people import PeopleError, Role, add_person, get_person, normalise_phone, roster
 
 people_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
@@ -42,8 +43,6 @@ def add(
     language: Annotated[str, typer.Option("--language", help="fr or en")] = "fr",
 ) -> None:
     """Register a person with their roles and phone number; prints their member code."""
-    from bot.people import add_person, get_person
-
     settings = settings_or_exit()
     i18n = I18n(settings.default_language)
     if language not in i18n.languages:
@@ -95,7 +94,7 @@ def import_(
         raise typer.Exit(1) from None
     try:
         parsed = roster.parse(data)
-    except roster.RosterError as exc:
+    except CsvFileError as exc:
         typer.echo(i18n.t(lang, exc.key, **exc.params), err=True)
         raise typer.Exit(1) from None
 
@@ -149,34 +148,24 @@ def export(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Write every registered person (never a guest) to a CSV file that imports back unchanged."""
-    settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
-    lang = i18n.default_language
-    keep_existing_file(file, overwrite, i18n)
 
-    async def run() -> int:
-        async with opened_store(settings) as store:
-            return await roster.export_roster(store, file, separator.value)
+    async def make(settings: Settings, i18n: I18n) -> tuple[bytes, int]:
+        rows = await _roster_rows(settings)
+        return roster.to_csv(rows, separator.value), len(rows)
 
-    try:
-        count = asyncio.run(run())
-    except OSError as exc:
-        typer.echo(i18n.t(lang, "people.roster_unwritable", file=file, error=exc.strerror or exc), err=True)
-        raise typer.Exit(1) from None
-    plain_console().print(i18n.t(lang, "people.export_done", count=count, file=file))
+    export_command(file, overwrite, make, "people.export_done")
 
 
 @people_app.command("list")
 def list_() -> None:
     """Every registered person with their member code, roles, language and phone."""
-    settings = settings_or_exit()
-
-    async def run() -> list[dict[str, str]]:
-        async with opened_store(settings) as store:
-            return await roster.roster_rows(store)
-
     columns = ("member_code", "name", "roles", "language", "phone", "telegram_id")
     table = Table(*columns)
-    for row in asyncio.run(run()):
+    for row in asyncio.run(_roster_rows(settings_or_exit())):
         table.add_row(*(Text(row[column]) for column in columns))  # Text: a name is never read as markup
     plain_console().print(table)
+
+
+async def _roster_rows(settings: Settings) -> list[dict[str, str]]:
+    async with opened_store(settings) as store:
+        return await roster.roster_rows(store)

@@ -1,14 +1,19 @@
-"""Persons, their identities on each channel, roles, language and opt-out.
+"""Persons, their identities on each channel, roles, language and opt-out; member codes and their lookup.
 
 A person is who we serve; an identity is a (channel, address) pair. An unknown sender becomes a
 ``guest`` person on first contact, so their language and conversation survive a restart.
+
+The package holds everything else about people, each in its module: the roster as a spreadsheet
+(:mod:`bot.people.roster`), ``voisins people`` (:mod:`bot.people.cli`, registered by the people
+feature like any command group) and data rights, export and erasure (:mod:`bot.people.privacy`).
+Features reach persons through it; a staff command names someone with :func:`by_code`.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -170,6 +175,46 @@ def normalise_member_code(text: str) -> str | None:
 
 async def get_person(db: aiosqlite.Connection, person_id: int) -> Person:
     return await _person(db, person_id)
+
+
+def member_key(text: str) -> str | None:
+    """A member code ("GV-K7P2") or an E.164 phone number ("+33..."), as typed; nobody is looked up.
+
+    A phone needs eight digits at least, so that a word (a place's name) is never read as one.
+    """
+    code = normalise_member_code(text)
+    if code is not None:
+        return code
+    if sum(ch.isdigit() for ch in text) >= 8:
+        return normalise_phone(text)
+    return None
+
+
+async def by_code(db: aiosqlite.Connection, text: str, *, phone: bool = False) -> Person | None:
+    """The registered person staff name by member code ("gv k7p2", "GV-K7P2", "k7p2"), or None.
+
+    With ``phone``, a registered phone number names them too ("06 12 34 56 78", "+33 6...").
+    """
+    key = member_key(text) if phone else normalise_member_code(text)
+    if key is None:
+        return None
+    by_phone = key.startswith("+")
+    person_id = await find_person_id(db, phone=key) if by_phone else await find_person_id(db, member_code=key)
+    return None if person_id is None else await _person(db, person_id)
+
+
+async def require_by_code(
+    db: aiosqlite.Connection, text: str, error: Callable[..., Exception], key: str, *, phone: bool = False
+) -> Person:
+    """:func:`by_code` for an operation that cannot go on without the person.
+
+    Nobody found raises ``error(key, code=...)`` with what was typed (20 characters at most): each
+    feature refuses in its own words and its own exception (``ShiftError``, ``LedgerError``...).
+    """
+    person = await by_code(db, text, phone=phone)
+    if person is None:
+        raise error(key, code=text[:20])
+    return person
 
 
 async def find_person_id(

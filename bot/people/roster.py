@@ -4,15 +4,12 @@ Plain functions over the store, so the command line and the chat say the same th
 (a refused file, a rejected row) is a catalog key with parameters, never text, so a report is
 shown in the reader's language.
 
-Decisions, made for a social worker with a French Excel:
+Decisions, made for a social worker with a French Excel (the file itself, its encodings,
+separators and formula cells, is :mod:`bot.csvfiles`'s, shared with every other import and export):
 
-- Reading: UTF-8 (with or without the BOM Excel writes for "CSV UTF-8") or UTF-16 with a BOM
-  ("Texte Unicode"). A file that is not UTF-8 is read as Windows-1252, what a French Excel writes for
-  "CSV (séparateur : point-virgule)", and the report says so. A workbook (.xlsx, .xls), a binary
-  file or a file mixing encodings is refused with a message saying how to save it.
-- The separator is taken from the header line: ``,``, ``;`` or tab, whichever finds the columns.
-- Writing: UTF-8 with a BOM and ``;``, so a double click opens it in columns with its accents in a
-  French Excel; French phone numbers as ``06 12 34 56 78`` (text for Excel, which would drop the
+- A file that was read as Windows-1252 is said in the report, and a refused file says how to save it.
+- Header names may be French (``Téléphone``, ``Nom``); roles and languages too (``bénévole``, ``anglais``).
+- French phone numbers are written as ``06 12 34 56 78`` (text for Excel, which would drop the
   0 or the +), other numbers as ``0044 ...``. The same file imports back unchanged.
 - Each row is its own transaction: a rejected row writes nothing, an interrupted import leaves
   whole rows only, and importing again finishes the job (the import is idempotent).
@@ -20,20 +17,25 @@ Decisions, made for a social worker with a French Excel:
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import aiosqlite
 import phonenumbers
 
-from bot import people
+from bot import csvfiles, people
+from bot.csvfiles import (
+    EXPORT_DELIMITER,
+    CsvFileError,
+    Rejected,
+    RowReport,
+    column_name,
+    read_table,
+    safe_cell,
+    unquote_cell,
+)
 from bot.messages import Channel
 from bot.people import PeopleError, Role
 from bot.store import Store
@@ -41,9 +43,6 @@ from bot.text import clean, fold
 
 COLUMNS = ("name", "phone", "telegram_id", "roles", "language", "member_code")
 ROLE_SEPARATOR = ";"
-EXPORT_DELIMITER = ";"
-EXPORT_ENCODING = "utf-8-sig"
-DELIMITERS = (",", ";", "\t")
 MAX_NAME = 80
 
 # Header names a French spreadsheet may carry, folded (see bot.text.fold) with "_" for spaces.
@@ -90,30 +89,10 @@ LANGUAGE_WORDS = {
 _PHONE_CHARACTERS = re.compile(r"^[0-9 +.()/-]+$")
 _TELEGRAM_ID = re.compile(r"^([0-9]{1,15})(?:\.0+)?$")  # a spreadsheet may write 123456789.0
 _ROLE_SPLIT = re.compile(r"[;,/|+\s]+")
-# Two-byte UTF-8 sequences (é is C3 A9) in a file that is not UTF-8: parts of it were.
-_UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
-# Excel runs a cell starting with these as a formula: written with a leading quote, read back without.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class RosterError(Exception):
-    """The whole file is refused and nothing is written; ``key`` is a catalog message id."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 class RowError(PeopleError):
     """One row is rejected; its transaction rolls back, so it writes nothing."""
-
-
-@dataclass(frozen=True)
-class Rejected:
-    line: int
-    key: str
-    params: Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -133,11 +112,9 @@ class RosterFile:
 
 
 @dataclass
-class ImportReport:
+class ImportReport(RowReport[Rejected]):
     created: int = 0
     updated: int = 0
-    unchanged: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -160,79 +137,23 @@ class Entry:
 # Reading --------------------------------------------------------------------------------------
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text of a file and the encoding it was read with; RosterError when it is not a text file."""
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise RosterError("people.roster_workbook")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise RosterError("people.roster_encoding") from None
-    if b"\x00" in data:
-        raise RosterError("people.roster_binary")
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _UTF8_PAIR.search(data):
-        raise RosterError("people.roster_mixed_encoding")
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        raise RosterError("people.roster_encoding") from None
-
-
 def _column(name: str) -> str:
-    key = fold(name).replace(" ", "_")
+    key = column_name(name)
     return COLUMN_ALIASES.get(key, key)
 
 
-def _records(text: str, delimiter: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
-
-
 def parse(data: bytes) -> RosterFile:
-    """Decode, find the separator and check the header; RosterError names what is wrong."""
-    text, encoding = decode(data)
-    if not text.strip():
-        raise RosterError("people.roster_empty")
-    delimiter: str | None = None
-    first = text.lstrip("\ufeff").split("\n", 1)
-    hint = first[0].rstrip("\r\n")
-    if hint.lower().startswith("sep=") and len(hint) == 5:
-        delimiter = hint[4]  # Excel's own hint; Excel does not show that line
-        text = first[1] if len(first) > 1 else ""
-    if delimiter is None:
-        header_line = first[0]
-        delimiter = max(
-            DELIMITERS,
-            key=lambda d: len({_column(c) for c in next(csv.reader([header_line], delimiter=d), [])} & set(COLUMNS)),
-        )
-    try:
-        records = _records(text, delimiter)
-    except csv.Error:
-        raise RosterError("people.roster_binary") from None
-    if not records:
-        raise RosterError("people.roster_empty")
-    header = [_column(c) for c in records[0]]
-    missing = [c for c in COLUMNS if c not in header]
+    """Decode, find the separator and check the header; CsvFileError names what is wrong."""
+    table = read_table(data, COLUMNS, _column)
+    missing = table.missing(COLUMNS)
     if missing:
-        raise RosterError(
+        raise CsvFileError(
             "people.roster_missing_columns", columns=", ".join(missing), header=EXPORT_DELIMITER.join(COLUMNS)
         )
-    ignored = tuple(name for name, column in zip(records[0], header, strict=True) if column not in COLUMNS and name)
-    position = {column: header.index(column) for column in COLUMNS}
-    rows: list[tuple[int, dict[str, str]]] = []
-    long_rows: dict[int, int] = {}
-    for line, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
-            long_rows[line] = len(record)
-        padded = record + [""] * (len(header) - len(record))
-        rows.append((line, {column: padded[index] for column, index in position.items()}))
-    return RosterFile(encoding, delimiter, rows, ignored, long_rows)
+    ignored = tuple(
+        name for name, column in zip(table.header, table.columns, strict=True) if column not in COLUMNS and name
+    )
+    return RosterFile(table.encoding, table.delimiter, table.rows(COLUMNS), ignored, table.long_rows())
 
 
 # Checking one row ---------------------------------------------------------------------------
@@ -274,10 +195,7 @@ def ordered_roles(roles: Iterable[str]) -> list[str]:
 
 
 def _name(value: str) -> str:
-    name = clean(value, limit=MAX_NAME * 2)
-    if name.startswith("'") and name[1:2] in _FORMULA_START:
-        name = name[1:]
-    return name
+    return unquote_cell(clean(value, limit=MAX_NAME * 2))
 
 
 def check_row(cells: Mapping[str, str], languages: Sequence[str]) -> Entry:
@@ -487,10 +405,6 @@ def format_phone(e164: str) -> str:
     return "00" + shown[1:] if shown.startswith("+") else shown
 
 
-def safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 async def roster_rows(store: Store) -> list[dict[str, str]]:
     """Every registered person (never a guest) as CSV cells, in the order they were registered."""
     persons = await store.fetchall(
@@ -525,32 +439,5 @@ async def roster_rows(store: Store) -> list[dict[str, str]]:
 
 
 def to_csv(rows: Iterable[Mapping[str, str]], delimiter: str = EXPORT_DELIMITER) -> bytes:
-    """The file's bytes: the header, then one line per person, CRLF as spreadsheets write it."""
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode(EXPORT_ENCODING)
-
-
-async def export_roster(store: Store, path: Path, delimiter: str = EXPORT_DELIMITER) -> int:
-    """Write the roster to ``path`` and return how many people it holds."""
-    rows = await roster_rows(store)
-    write_atomically(path, to_csv(rows, delimiter))
-    return len(rows)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename: a failure never leaves half a file.
-
-    The file is readable by its owner only, as it holds phone numbers.
-    """
-    path = path.resolve()
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """The roster file's bytes (see :mod:`bot.csvfiles`): the same file imports back unchanged."""
+    return csvfiles.to_csv(COLUMNS, rows, delimiter=delimiter)

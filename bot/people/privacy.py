@@ -315,34 +315,46 @@ async def forget_person(
     Any failure rolls everything back. Afterwards the file is rewritten (:func:`scrub`) so the
     bytes are gone too. ``i18n`` gives the neutral texts (the bot's catalogs when omitted).
     """
+    async with store.transaction() as db:
+        done = await erase_person(db, person_id, personal_data, now, i18n)
+    await scrub(store)
+    return done
+
+
+async def erase_person(
+    db: aiosqlite.Connection,
+    person_id: int,
+    personal_data: Sequence[PersonalData],
+    now: datetime,
+    i18n: I18n | None = None,
+) -> Forgotten:
+    """:func:`forget_person` inside the caller's transaction (a confirmed OUBLIER); call :func:`scrub` after."""
     i18n = i18n or I18n()
     params = {"person": person_id}
-    async with store.transaction() as db:
-        if not await _rows(db, "SELECT 1 FROM persons WHERE id = :person", params):
-            raise LookupError(f"no person {person_id}")
-        mentions = await mentions_of(db, person_id)
-        erased: list[str] = []
-        token = _erasing.set(Erasure(person_id, now, i18n.t(i18n.default_language, ERASED), mentions))
-        try:
-            for share in personal_data:
-                if share.eraser is not None:
-                    await share.eraser(db, person_id)
-                    erased.append(share.feature)
-        finally:
-            _erasing.reset(token)
-        cursor = await db.execute(_DELETE_MESSAGES, params)
-        messages = cursor.rowcount
-        neutralised = await _neutralise_messages(db, person_id, mentions, i18n, now)
-        await db.execute("DELETE FROM conversations WHERE person_id = :person", params)
-        await _drop_conversations_naming(db, mentions)
-        cursor = await db.execute("DELETE FROM identities WHERE person_id = :person", params)
-        identities = cursor.rowcount
-        await db.execute("DELETE FROM person_roles WHERE person_id = :person", params)
-        await db.execute(
-            "UPDATE persons SET name = NULL, member_code = NULL, language = NULL, status = :status WHERE id = :person",
-            {**params, "status": FORGOTTEN},
-        )
-    await scrub(store)
+    if not await _rows(db, "SELECT 1 FROM persons WHERE id = :person", params):
+        raise LookupError(f"no person {person_id}")
+    mentions = await mentions_of(db, person_id)
+    erased: list[str] = []
+    token = _erasing.set(Erasure(person_id, now, i18n.t(i18n.default_language, ERASED), mentions))
+    try:
+        for share in personal_data:
+            if share.eraser is not None:
+                await share.eraser(db, person_id)
+                erased.append(share.feature)
+    finally:
+        _erasing.reset(token)
+    cursor = await db.execute(_DELETE_MESSAGES, params)
+    messages = cursor.rowcount
+    neutralised = await _neutralise_messages(db, person_id, mentions, i18n, now)
+    await db.execute("DELETE FROM conversations WHERE person_id = :person", params)
+    await _drop_conversations_naming(db, mentions)
+    cursor = await db.execute("DELETE FROM identities WHERE person_id = :person", params)
+    identities = cursor.rowcount
+    await db.execute("DELETE FROM person_roles WHERE person_id = :person", params)
+    await db.execute(
+        "UPDATE persons SET name = NULL, member_code = NULL, language = NULL, status = :status WHERE id = :person",
+        {**params, "status": FORGOTTEN},
+    )
     return Forgotten(person_id, now, identities, messages, erased, neutralised)
 
 
