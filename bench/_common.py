@@ -36,9 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.commands import bot_env  # noqa: E402
+from tests.commands import bot_env, free_port  # noqa: E402
 from tests.fakes import twilio_webhook as tw  # noqa: E402
-from tests.test_run import free_port  # noqa: E402
 
 __all__ = ["ROOT", "Run", "bot_env", "free_port", "machine", "percentile", "print_machine", "sms_settings", "start"]
 

@@ -23,10 +23,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from _common import bot_env, free_port, print_machine, start, wait_healthy
+from _common import free_port, print_machine, start, wait_healthy
 
 from bot.store import Store
-from tests.fakes import twilio_webhook as tw
+from tests.commands import sending_env
 from tests.fakes.telegram_api import FakeTelegram, busiest
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -73,19 +73,12 @@ async def phase(
     async with FakeTelegram() as fake_telegram, FakeTwilio(max_per_second=int(sms_rate)) as fake_twilio:
         fake_telegram.limit_rate(per_second=int(telegram_rate), per_chat_interval=1.0)
         port = free_port()
-        env = bot_env(
+        env = sending_env(
             workdir,
-            TELEGRAM_BOT_TOKEN=fake_telegram.token,
-            TELEGRAM_API_URL=fake_telegram.url,
+            fake_twilio,
+            fake_telegram,
+            sms_rate=sms_rate,
             TELEGRAM_MAX_PER_SECOND=str(telegram_rate),
-            TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=tw.AUTH_TOKEN,
-            TWILIO_FROM_NUMBER=tw.BOT_NUMBER,
-            TWILIO_API_URL=fake_twilio.url,
-            PUBLIC_URL=tw.PUBLIC_URL,
-            SMS_MAX_PER_SECOND=str(sms_rate),
-            SMS_QUIET_HOURS="",
-            LOG_LEVEL="WARNING",
             HTTP_PORT=str(port),
         )
         began = time.monotonic()

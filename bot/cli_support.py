@@ -11,17 +11,22 @@ import typer
 from rich.console import Console
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.startup import storage_problem
+from bot.startup import StartupError, check_languages, storage_problem
 from bot.store import Store
 
 
 def settings_or_exit(**overrides: object) -> Settings:
-    """The settings, or a clear message on stderr and exit code 2 (a wrong .env is not a crash)."""
+    """The settings, or a clear message on stderr and exit code 2 (a wrong .env is not a crash).
+
+    The languages are checked here, for every command: a missing catalog folder is one line too.
+    """
     try:
-        return load_settings(**overrides)
-    except ConfigError as exc:
+        settings = load_settings(**overrides)
+        check_languages(settings)
+    except (ConfigError, StartupError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    return settings
 
 
 @asynccontextmanager

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 _LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# A language code as the folders of data/locales/ are named: fr, es, pt_BR.
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
+# The catalogs shipped with the bot; LOCALES_DIR points elsewhere (a translator's copy, a test's).
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "data" / "locales"
+DEFAULT_LANGUAGES = ("fr", "en")  # LANGUAGES when .env does not say
 # Keys whose empty value means something other than "use the default".
 _EMPTY_IS_A_VALUE = frozenset({"sms_quiet_hours"})
 
@@ -28,7 +33,11 @@ class Settings(BaseSettings):
 
     database_path: Path = Path("var/voisins.db")
     timezone: str = "Europe/Paris"
-    default_language: Literal["fr", "en"] = "fr"
+    # The languages the bot speaks, each a folder of LOCALES_DIR (catalogs and keyword files);
+    # DEFAULT_LANGUAGE is one of them: what a person who never chose gets, and the broadcasts' main text.
+    languages: Annotated[tuple[str, ...], NoDecode] = DEFAULT_LANGUAGES
+    default_language: str = "fr"
+    locales_dir: Path = LOCALES_DIR
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None
@@ -52,6 +61,9 @@ class Settings(BaseSettings):
 
     # A preview waiting for OUI or NON (a payment, an erasure, a broadcast...) is dropped after this.
     confirm_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # A step of a conversation left unanswered this long (a form half filled, a draft) is dropped:
+    # who comes back the next day starts afresh. Confirmations keep CONFIRM_MINUTES.
+    conversation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
 
     # Shifts: the reminder the day before at this local time asks OUI/NON; those who said OUI get a
     # nudge this many minutes before the start; no answer this many minutes before the start alerts
@@ -75,6 +87,20 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (for example Europe/Paris)") from None
         return value
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _language_list(cls, value: object) -> object:
+        """``fr,en,es`` as written in .env (a list or tuple as given in code)."""
+        codes = [part.strip() for part in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(codes, list | tuple):
+            return value
+        wrong = [code for code in codes if not isinstance(code, str) or not _LANGUAGE_CODE.match(code)]
+        if wrong or not codes:
+            raise ValueError(f"language codes separated by commas, such as fr,en,es (not {wrong or value!r})")
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"a language is listed twice in {','.join(codes)}")
+        return tuple(codes)
 
     @field_validator("sms_quiet_hours", mode="before")
     @classmethod
@@ -115,6 +141,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        if self.default_language not in self.languages:
+            raise ValueError(
+                f"DEFAULT_LANGUAGE={self.default_language} is not one of LANGUAGES={','.join(self.languages)}:"
+                " add it there, or choose one of them"
+            )
         if self.telegram_enabled and self.telegram_mode == "webhook":
             if not self.public_url:
                 raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL (the https address Telegram calls)")

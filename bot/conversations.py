@@ -3,11 +3,17 @@
 Its one owner: the dispatcher keeps a conversation between two messages, and the outbox calls
 :func:`remember_menu` after an SMS with numbered choices, so that a digit typed back answers it.
 Nothing else writes this table (erasure in :mod:`bot.people.privacy` aside, which deletes rows).
+
+A pending step expires here, for every feature: one left longer than ``CONVERSATION_MINUTES``
+(by ``updated_at``) is read as none, so a person who comes back the next day is not stuck in a
+half-filled form. Confirmations are the exception: they keep their own ``CONFIRM_MINUTES`` and
+answer a late yes with "too late" (:mod:`bot.confirm`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,12 +30,21 @@ class Conversation:
     pages: list[str]
 
 
-async def load(store: Store, person_id: int) -> Conversation:
-    """The person's conversation, or an empty one when there is none yet."""
-    row = await store.fetchone("SELECT step, data, menu, pages FROM conversations WHERE person_id = ?", (person_id,))
+async def load(store: Store, person_id: int, *, stale_before: datetime, own_expiry: Container[str]) -> Conversation:
+    """The person's conversation, or an empty one when there is none yet.
+
+    A step last kept before ``stale_before`` is dropped with its data (the menu and the SMS pages
+    stay); the steps in ``own_expiry`` (confirmations) are left to expire by their own rule.
+    """
+    row = await store.fetchone(
+        "SELECT step, data, menu, pages, updated_at FROM conversations WHERE person_id = ?", (person_id,)
+    )
     if row is None:
         return Conversation(None, {}, [], [])
-    return Conversation(row["step"], json.loads(row["data"]), json.loads(row["menu"]), json.loads(row["pages"]))
+    step, data = row["step"], json.loads(row["data"])
+    if step is not None and step not in own_expiry and row["updated_at"] < iso(stale_before):
+        step, data = None, {}
+    return Conversation(step, data, json.loads(row["menu"]), json.loads(row["pages"]))
 
 
 async def save(

@@ -250,7 +250,7 @@ def export_command(
     """A staff command's export: ask before replacing ``file``, make its bytes and row count, write it,
     then say ``done`` (a catalog key given ``count`` and ``file``)."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     keep_existing_file(file, overwrite, i18n)
     data, count = asyncio.run(make(settings, i18n))
     save_export(file, data, i18n)

@@ -1,16 +1,21 @@
 """Routes one :class:`Inbound` to one handler and keeps the person's conversation in the store.
 
 Order: urgent handlers (danger always wins), a pressed button, SMS paging (SUITE), the menu,
-commands and keywords, a number against the last menu, the pending step, free text, and
+commands and keywords, a number against the last menu, the pending step (none when it was left
+longer than ``CONVERSATION_MINUTES``; a confirmation keeps its own expiry), free text, and
 finally the main menu for whatever was not understood.
+
+Free text tries the features' named handlers (``@router.text("trocshop.pay")``) in the one order
+of ``TEXT_ORDER`` in ``handlers/registry.py``, where each line says why it comes there; the first
+that does not answer None wins.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -52,10 +57,6 @@ class PersonalData:
     feature: str
     exporter: Exporter | None
     eraser: Eraser | None
-
-
-MENU_WORDS = frozenset({"menu", "0", "accueil", "home"})
-MORE_WORDS = frozenset({"suite", "more", "plus"})
 
 
 @dataclass
@@ -138,6 +139,10 @@ class MenuEntry:
     label_key: str
     order: int
     visible: Callable[[Person], bool] | None = None
+    every_language: bool = False  # the label in every configured language: "Langue / Language"
+
+    def label(self, ctx: Context) -> str:
+        return ctx.i18n.every_language(self.label_key) if self.every_language else ctx.t(self.label_key)
 
 
 class Router:
@@ -149,7 +154,7 @@ class Router:
         self.commands: dict[str, Handler] = {}
         self.actions: dict[str, Handler] = {}
         self.steps: dict[str, Handler] = {}
-        self.text_handlers: list[tuple[int, Handler]] = []
+        self.text_handlers: dict[str, Handler] = {}  # by name; their order is the registry's
         self.menu_entries: list[MenuEntry] = []
         self.demo_seeders: list[DemoSeeder] = []
         self.personal: list[PersonalData] = []
@@ -244,17 +249,51 @@ class Router:
         self.operations.append(op)
         return op
 
-    def text(self, priority: int = 100) -> Callable[[Handler], Handler]:
-        """Free text; lower priorities try first; None lets others try."""
+    def text(self, name: str) -> Callable[[Handler], Handler]:
+        """Free text, under a name (``trocshop.pay``) that the registry's ``TEXT_ORDER`` places among
+        the others: the one table that says who reads a message first. None lets the next try."""
+        if not name.startswith(f"{self.name}."):
+            raise ValueError(f"{self.name}: the text handler {name!r} must be named {self.name}.<something>")
 
         def register(handler: Handler) -> Handler:
-            self.text_handlers.append((priority, handler))
+            if name in self.text_handlers:
+                raise ValueError(f"{self.name}: the text handler {name!r} is registered twice")
+            self.text_handlers[name] = handler
             return handler
 
         return register
 
-    def menu_entry(self, key: str, label_key: str, order: int, visible: Callable[[Person], bool] | None = None) -> None:
-        self.menu_entries.append(MenuEntry(key, label_key, order, visible))
+    def menu_entry(
+        self,
+        key: str,
+        label_key: str,
+        order: int,
+        visible: Callable[[Person], bool] | None = None,
+        *,
+        every_language: bool = False,
+    ) -> None:
+        self.menu_entries.append(MenuEntry(key, label_key, order, visible, every_language))
+
+
+def _text_handlers(routers: list[Router], order: Sequence[str]) -> dict[str, Handler]:
+    """The routers' free-text handlers in ``order`` (the registry's ``TEXT_ORDER``).
+
+    Every handler registered must be listed once, and every listed name of a router present must be
+    registered: a handler left out, listed twice or renamed fails at start, not in a conversation.
+    Names of routers that are not there are skipped (a bot built with some features only).
+    """
+    registered = {name: handler for router in routers for name, handler in router.text_handlers.items()}
+    twice = sorted({name for name in order if order.count(name) > 1})
+    if twice:
+        raise ValueError(f"the text order (handlers/registry.py) lists {twice} more than once")
+    missing = [name for name in registered if name not in order]
+    if missing:
+        raise ValueError(f"the text handlers {missing} are not in the text order (handlers/registry.py)")
+    present = tuple(f"{router.name}." for router in routers)
+    unknown = [name for name in order if name not in registered and name.startswith(present)]
+    if unknown:
+        raise ValueError(f"the text order (handlers/registry.py) lists {unknown}, which no router registers")
+    return {name: registered[name] for name in order if name in registered}
 
 
 class Dispatcher:
@@ -268,6 +307,8 @@ class Dispatcher:
         i18n: I18n,
         routers: list[Router],
         outbox: Outbox | None = None,
+        *,
+        text_order: Sequence[str],
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -298,14 +339,16 @@ class Dispatcher:
                 if taken:
                     raise ValueError(f"{router.name}: the words {taken} of {key!r} are already someone else's")
                 self.commands.update(dict.fromkeys(words, handler))
-        self.text_handlers = [h for _, h in sorted((p, h) for r in routers for p, h in r.text_handlers)]
+        named = _text_handlers(routers, text_order)
+        self.text_order = list(named)  # the names, in the order they try
+        self.text_handlers = list(named.values())
         self.menu_entries = sorted((e for r in routers for e in r.menu_entries), key=lambda e: e.order)
         self.personal_data = [p for r in routers for p in r.personal]
         self.questions = {op.name: op for r in routers for op in r.operations}
 
     def main_menu(self, ctx: Context) -> Reply:
         choices = tuple(
-            Choice(e.key, ctx.t(e.label_key)) for e in self.menu_entries if e.visible is None or e.visible(ctx.person)
+            Choice(e.key, e.label(ctx)) for e in self.menu_entries if e.visible is None or e.visible(ctx.person)
         )
         return Reply(ctx.t("core.menu"), choices)
 
@@ -324,7 +367,7 @@ class Dispatcher:
         person, identity = await people.identify(
             self.store, inbound.channel, inbound.address, now, inbound.language_hint
         )
-        conv = await self._load(person.id)
+        conv = await self._load(person.id, now)
         language = person.language or self.i18n.normalise(identity.language_hint) or self.i18n.default_language
         ctx = Context(
             store=self.store,
@@ -379,9 +422,9 @@ class Dispatcher:
 
         text = inbound.text
         folded = fold(text)
-        if folded in MORE_WORDS and conv.pages:
+        if folded in self.i18n.words("core.more") and conv.pages:
             return None
-        if folded in MENU_WORDS or text.strip().lower() in {"/menu", "0"}:
+        if folded in self.i18n.words("core.menu") or folded == "0" or text.strip().lower() == "/menu":
             ctx.done()
             return [ctx.menu()]
 
@@ -444,8 +487,10 @@ class Dispatcher:
         )
         return await handler(chosen, ctx)
 
-    async def _load(self, person_id: int) -> _Conversation:
-        return await conversations.load(self.store, person_id)
+    async def _load(self, person_id: int, now: datetime) -> _Conversation:
+        """The pending step, unless left longer than ``CONVERSATION_MINUTES`` (a confirmation keeps its own)."""
+        stale_before = now - timedelta(minutes=self.settings.conversation_minutes)
+        return await conversations.load(self.store, person_id, stale_before=stale_before, own_expiry=self.questions)
 
     async def _save(self, person_id: int, ctx: Context, menu: list[str], pages: list[str], now: datetime) -> None:
         """Keep the conversation, unless the person was just merged into another or forgotten."""

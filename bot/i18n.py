@@ -7,20 +7,30 @@ file and a feature owns its texts.
 The words people type to reach something (OUI, SUITE, solde...) are data too, beside the catalogs:
 ``data/locales/<lang>/keywords/<feature>.yaml`` maps a key to a list of words or phrases. A word is
 recognised whatever language the person reads (a French reader types "ok" and "yes" too).
+
+The set of languages is configuration: ``LANGUAGES`` (default ``fr,en``) names folders of
+``LOCALES_DIR``, and only those are loaded. A language's name comes from Babel (``español``,
+``anglais``), so adding a language is its folder and one line in ``.env``; a language Babel does
+not know is named by its catalog's ``core.language_name``, and its keyword file's
+``core.language_name`` adds ways people type its name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 
 import yaml
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
+from bot.config import DEFAULT_LANGUAGES, LOCALES_DIR, Settings
 from bot.text import fold
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "data" / "locales"
+# A catalog key: a language's own name, for the menus, when Babel does not have it right (or at all).
+# A keyword key, in that language's folder: more words that name the language ("francophone").
+LANGUAGE_NAME = "core.language_name"
 
 
 class MissingMessage(KeyError):
@@ -29,6 +39,19 @@ class MissingMessage(KeyError):
 
 class KeywordError(ValueError):
     """A keyword file that is not a mapping of keys to lists of words: fails at start-up, named."""
+
+
+def catalog_files(locales_dir: Path, language: str) -> list[Path]:
+    """A language's catalogs: ``<locales_dir>/<language>/LC_MESSAGES/*.po`` (none: the language is not there)."""
+    return sorted((locales_dir / language / "LC_MESSAGES").glob("*.po"))
+
+
+def _babel_knows(code: str) -> bool:
+    try:
+        Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        return False
+    return True
 
 
 def _read_keywords(path: Path) -> dict[str, frozenset[str]]:
@@ -45,33 +68,87 @@ def _read_keywords(path: Path) -> dict[str, frozenset[str]]:
 
 
 class I18n:
-    """All catalogs, loaded once at start-up."""
+    """The catalogs and keywords of the configured languages, loaded once at start-up."""
 
-    def __init__(self, default_language: str = "fr", locales_dir: Path = LOCALES_DIR) -> None:
-        self.default_language = default_language
+    def __init__(
+        self,
+        default_language: str | None = None,
+        locales_dir: Path = LOCALES_DIR,
+        *,
+        languages: Sequence[str] = DEFAULT_LANGUAGES,
+    ) -> None:
+        """``languages`` as configured; ``default_language`` one of them (None: the first)."""
+        default = languages[0] if default_language is None else default_language
+        if default not in languages:
+            raise ValueError(f"the default language {default!r} is not one of {list(languages)}")
+        self.default_language = default
+        self._languages = [default, *(code for code in languages if code != default)]
         self.catalogs: dict[str, dict[str, str]] = {}
         self.keywords: dict[str, dict[str, frozenset[str]]] = {}
-        for lang_dir in sorted(p for p in locales_dir.iterdir() if p.is_dir()):
+        for code in self._languages:
+            files = catalog_files(locales_dir, code)
+            if not files:
+                raise ValueError(f"no catalog for the language {code!r} in {locales_dir / code / 'LC_MESSAGES'}")
             keywords: dict[str, frozenset[str]] = {}
-            for path in sorted((lang_dir / "keywords").glob("*.yaml")):
+            for path in sorted((locales_dir / code / "keywords").glob("*.yaml")):
                 keywords.update(_read_keywords(path))
-            self.keywords[lang_dir.name] = keywords
+            self.keywords[code] = keywords
             messages: dict[str, str] = {}
-            for po_path in sorted((lang_dir / "LC_MESSAGES").glob("*.po")):
+            for po_path in files:
                 with po_path.open("rb") as fh:
-                    catalog = read_po(fh, locale=lang_dir.name)
+                    catalog = read_po(fh, locale=code if _babel_knows(code) else None)
                 for message in catalog:
                     if message.id and isinstance(message.id, str) and message.string:
                         messages[message.id] = str(message.string)
-            self.catalogs[lang_dir.name] = messages
-        if default_language not in self.catalogs:
-            raise ValueError(f"no catalog for the default language {default_language!r} in {locales_dir}")
+            self.catalogs[code] = messages
+        # Every name of every language, folded, in every language: what people type to choose one.
+        self._named: dict[str, str] = {}
+        for code in self._languages:
+            names = {fold(self.language_name(code, reader)) for reader in self._languages}
+            names |= self.keywords[code].get(LANGUAGE_NAME, frozenset())
+            names.discard("")
+            self.keywords[code][LANGUAGE_NAME] = frozenset(names)
+            for name in names:
+                self._named.setdefault(name, code)
+
+    @classmethod
+    def configured(cls, settings: Settings) -> I18n:
+        """The catalogs of ``LANGUAGES`` in ``LOCALES_DIR``, ``DEFAULT_LANGUAGE`` first."""
+        return cls(settings.default_language, settings.locales_dir, languages=settings.languages)
 
     @property
     def languages(self) -> list[str]:
-        """Languages with a catalog, the default first."""
-        others = sorted(lang for lang in self.catalogs if lang != self.default_language)
-        return [self.default_language, *others]
+        """The configured languages, the default first, then in the order of ``LANGUAGES``."""
+        return list(self._languages)
+
+    def language_name(self, code: str, reader: str | None = None, *, title: bool = False) -> str:
+        """``code``'s name in ``reader``'s language ("anglais"), or its own name ("English") without a reader.
+
+        Its own name is the catalog's ``core.language_name`` when there is one, else Babel's; a
+        name in another language is Babel's, else the own name. ``title`` capitalises it for a
+        button ("Français").
+        """
+        name: str | None = None
+        if reader is None or reader == code:
+            name = self.catalogs.get(code, {}).get(LANGUAGE_NAME)
+        if name is None:
+            try:
+                name = Locale.parse(code).get_display_name(reader or code)
+            except (ValueError, UnknownLocaleError):
+                name = None
+        if not name:
+            if reader is not None and reader != code:
+                return self.language_name(code, title=title)
+            name = code
+        return name[:1].upper() + name[1:] if title else name
+
+    def language_named(self, text: str) -> str | None:
+        """The configured language ``text`` names ("Español", "anglais", "english"), or None."""
+        return self._named.get(fold(text))
+
+    def every_language(self, key: str) -> str:
+        """``key`` in every language, the default first, as one line: what anyone can read before choosing."""
+        return " / ".join(dict.fromkeys(self.t(code, key) for code in self._languages))
 
     def normalise(self, hint: str | None) -> str | None:
         """Map a hint such as ``en-GB`` or ``EN`` to a supported language, or None."""
@@ -113,3 +190,10 @@ class I18n:
         for keywords in self.keywords.values():
             found.update(keywords.get(key, ()))
         return frozenset(found)
+
+
+@cache
+def shipped() -> I18n:
+    """The default languages' catalogs and keywords, read once: for a parser called on its own (the
+    command line, a test); the bot passes its own I18n, so its configured languages' words count."""
+    return I18n()

@@ -18,6 +18,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.config import Settings
+from bot.i18n import catalog_files
 from bot.store import MIN_FREE_BYTES
 
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -26,6 +28,21 @@ _DENIED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 class StartupError(Exception):
     """``voisins run`` cannot start: the message names what is wrong and how to fix it (no secret)."""
+
+
+def check_languages(settings: Settings) -> None:
+    """Every language of ``LANGUAGES`` has its catalogs in ``LOCALES_DIR``, or one line saying which has not.
+
+    Checked before anything opens, so a typing mistake in ``.env`` (``LANGUAGES=fr,en,sp``) is not
+    found at the first person who chooses that language.
+    """
+    for code in settings.languages:
+        if not catalog_files(settings.locales_dir, code):
+            folder = settings.locales_dir.resolve() / code / "LC_MESSAGES"
+            raise StartupError(
+                f"LANGUAGES={','.join(settings.languages)} names {code}, but {folder} has no catalog (.po files): "
+                f"add that folder (see LOCALES_DIR), or take {code} out of LANGUAGES."
+            )
 
 
 def lock_path(database: Path) -> Path:

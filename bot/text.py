@@ -14,10 +14,6 @@ from unidecode import unidecode
 _NOT_WORD = re.compile(r"[^a-z0-9+]+")
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
-# A typed answer to a OUI / NON question, folded: what people really send by SMS.
-YES_WORDS = frozenset({"oui", "yes", "o", "y", "ok", "ouai", "ouais", "oue", "wi", "confirmer", "confirm"})
-NO_WORDS = frozenset({"non", "no", "n", "nn", "annuler", "annule", "cancel", "stop"})
-
 
 def clean(text: str, limit: int = 2000) -> str:
     """What a handler may read: no control characters, trimmed, at most ``limit`` characters."""

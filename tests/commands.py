@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import socket
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import PATIENCE
+from tests.fakes import twilio_webhook as tw
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 
 BOT_PREFIXES = ("TELEGRAM_", "TWILIO_", "SMS_", "PUBLIC_", "HTTP_", "DATABASE_", "DEMO_")
 
@@ -22,11 +29,38 @@ class Ran:
     err: str
 
 
+def free_port() -> int:
+    """A TCP port free on loopback right now, for a process's HTTP server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def bot_env(tmp_path: Path, database: str = "run.db", **settings: str) -> dict[str, str]:
     """The machine's environment without any bot setting, a database in ``tmp_path``, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(BOT_PREFIXES)}
     env.update({"DATABASE_PATH": str(tmp_path / database), "HTTP_HOST": "127.0.0.1", "COLUMNS": "200", **settings})
     return env
+
+
+def sending_env(
+    tmp_path: Path, twilio: FakeTwilio, telegram: FakeTelegram | None = None, *, sms_rate: float, **settings: str
+) -> dict[str, str]:
+    """:func:`bot_env` for ``voisins run`` sending through the fakes, ``sms_rate`` SMS a second, at any hour."""
+    chat = {"TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url} if telegram else {}
+    return bot_env(
+        tmp_path,
+        **chat,
+        TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=tw.AUTH_TOKEN,
+        TWILIO_FROM_NUMBER=tw.BOT_NUMBER,
+        TWILIO_API_URL=twilio.url,
+        PUBLIC_URL=tw.PUBLIC_URL,
+        SMS_MAX_PER_SECOND=str(sms_rate),
+        SMS_QUIET_HOURS="",
+        LOG_LEVEL="WARNING",
+        **settings,
+    )
 
 
 async def voisins(tmp_path: Path, *args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> Ran:
@@ -74,8 +108,6 @@ async def healthy(process: asyncio.subprocess.Process, url: str, timeout: float 
 
 async def spawn_bot(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
     """``voisins run`` as a deployment starts it, in ``tmp_path``, not waited for; the process and its URL."""
-    from tests.test_run import free_port
-
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -104,3 +136,21 @@ async def start_bot(tmp_path: Path, env: dict[str, str]) -> tuple[asyncio.subpro
     await process.wait()
     assert process.stderr is not None
     raise AssertionError((await process.stderr.read()).decode())
+
+
+async def terminate(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, as a deployment stops the bot, and wait for it to exit (the test reads the code)."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(process.wait(), timeout=PATIENCE)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[str]:
+    """``voisins run`` started as :func:`start_bot` does; its URL; stopped by SIGTERM after, which must exit 0."""
+    process, url = await start_bot(tmp_path, env)
+    try:
+        yield url
+    finally:
+        await terminate(process)
+        assert process.returncode == 0

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -29,10 +29,12 @@ from bot.app import build_core
 from bot.channels.console import ConsoleChannel
 from bot.channels.http import build_http_app
 from bot.channels.telegram import TelegramChannel
-from bot.clock import FakeClock
+from bot.clock import Clock, FakeClock
 from bot.config import Settings
 from bot.core import Core
+from bot.dispatch import Router
 from bot.messages import Channel, Inbound, Location, Reply
+from bot.store import Store
 from bot.text import fold
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.server import serve
@@ -46,6 +48,8 @@ CHANNELS = ["console", "sms", "telegram"]
 # worker finishing) before it fails. Generous: CI may run on a loaded machine, where a start-up that
 # takes 2 s alone can take a minute. A passing test never waits it out: it waits for the event.
 PATIENCE = 180.0
+T = TypeVar("T", bound="Talk")
+STORE_FILE = "store.db"  # the ``store`` fixture's file in ``tmp_path``, for a command run on the same database
 
 
 async def eventually(
@@ -96,6 +100,32 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def telegram_settings(tmp_path: Path, fake: FakeTelegram, **overrides: object) -> Settings:
+    """:func:`make_settings` with Telegram on, talking to the fake Bot API server."""
+    return make_settings(tmp_path, telegram_bot_token=fake.token, telegram_api_url=fake.url, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def opened_store(path: Path) -> AsyncIterator[Store]:
+    """The database at ``path`` (migrated), closed on the way out: an open connection keeps the process alive."""
+    store = Store(path)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
+async def opened_core(settings: Settings, clock: Clock, routers: list[Router] | None = None) -> AsyncIterator[Core]:
+    """A core built by ``build_core`` (every feature's routers unless ``routers`` is given), closed on the way out."""
+    built = await build_core(settings, clock, routers)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
@@ -108,11 +138,15 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def core(settings: Settings, clock: FakeClock) -> AsyncIterator[Core]:
-    built = await build_core(settings, clock)
-    try:
+    async with opened_core(settings, clock) as built:
         yield built
-    finally:
-        await built.close()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A bare database (migrations applied, no demo data) for tests without a bot; a command may share its file."""
+    async with opened_store(tmp_path / STORE_FILE) as opened:
+        yield opened
 
 
 @dataclass
@@ -329,6 +363,16 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
         yield fake
 
 
+@contextlib.asynccontextmanager
+async def talking(driver: T) -> AsyncIterator[T]:
+    """A channel's talk started (its bot, server or polling), stopped on the way out."""
+    await driver.start()
+    try:
+        yield driver
+    finally:
+        await driver.stop()
+
+
 @pytest.fixture(params=CHANNELS)
 async def talk(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Talk]:
     """A conversation over each channel in turn; the same test runs on every one."""
@@ -336,14 +380,9 @@ async def talk(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock)
         driver: Talk
         if request.param == "telegram":
             fake = await stack.enter_async_context(FakeTelegram())
-            settings = make_settings(tmp_path, telegram_bot_token=fake.token, telegram_api_url=fake.url)
-            driver = TelegramTalk(settings, clock, fake)
+            driver = TelegramTalk(telegram_settings(tmp_path, fake), clock, fake)
         elif request.param == "sms":
             driver = SmsTalk(make_settings(tmp_path), clock)
         else:
             driver = ConsoleTalk(make_settings(tmp_path), clock)
-        await driver.start()
-        try:
-            yield driver
-        finally:
-            await driver.stop()
+        yield await stack.enter_async_context(talking(driver))

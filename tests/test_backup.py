@@ -13,18 +13,17 @@ import pytest
 
 from bot.backup import BackupError, backup, target_path
 from bot.clock import SystemClock
-from tests.commands import bot_env, voisins
+from tests.commands import bot_env, running_bot, voisins
 from tests.conftest import PATIENCE, eventually
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.twilio_api import FakeTwilio
+from tests.helpers import rows
 from tests.test_trocshop_kill import (
     CREDIT,
     PAID,
     books_check,
     pairs,
     preview,
-    rows,
-    running,
     say,
     seed,
     sms_env,
@@ -52,7 +51,7 @@ async def test_a_backup_taken_under_traffic_restores_everything(tmp_path: Path) 
     copy = tmp_path / "copy.db"
     async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=PATIENCE) as client:
         env = sms_env(tmp_path, twilio)
-        async with running(tmp_path, env) as url:
+        async with running_bot(tmp_path, env) as url:
             paid: list[int] = []
             newcomers: list[str] = []
             before_backup: tuple[int, int] = (0, 0)
@@ -100,7 +99,7 @@ async def test_a_backup_taken_under_traffic_restores_everything(tmp_path: Path) 
         restored = tmp_path / "restored"
         restored.mkdir()
         (restored / "run.db").write_bytes(copy.read_bytes())
-        async with running(restored, sms_env(restored, twilio)) as url:
+        async with running_bot(restored, sms_env(restored, twilio)) as url:
             first = everyone[0]
             (answer,) = await say(client, url, tw.sms_params(first.payer_phone, "solde"))
             assert f"{CREDIT - PAID} min" in answer

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import os
-import sys
 import time
 import tracemalloc
 from collections import Counter
@@ -16,40 +15,43 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from telegram import Bot
 from typer.testing import CliRunner
 
 from bot import people
 from bot.app import build_core
-from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock, SystemClock, iso
 from bot.config import Settings
 from bot.core import Core
+from bot.i18n import I18n
 from bot.messages import Channel
 from bot.sms_text import segments
 from bot.store import Store
 from handlers.broadcast import logic as bc
 from handlers.broadcast.cli import broadcast_app
+from tests.commands import voisins
 from tests.conftest import (
     PARIS,
-    PATIENCE,
     START,
     Said,
     Talk,
     TelegramTalk,
     eventually,
     make_settings,
+    opened_core,
     patient_request,
 )
+from tests.fakes import wiring
 from tests.fakes.telegram_api import FakeTelegram, busiest
 from tests.fakes.twilio_api import FakeTwilio
+from tests.helpers import register_here
 
 ROOT = Path(__file__).resolve().parent.parent
 # Demo people (bot/demo.py) are in every talk's database: Awa (staff, admin), Karim (resident,
 # worker), Sam (resident, English), Lucie (volunteer); each has an SMS number and no Telegram.
 RESIDENTS = ("+33639980002", "+33639980003")
 UNSETTLED = ("pending", "sending")  # outbox rows that may still leave
+I18N = I18n()  # the default languages: French first, then English
 
 
 class RunningClock:
@@ -65,11 +67,7 @@ class RunningClock:
 
 async def staff_here(talk: Talk, who: str = "staff") -> int:
     """A staff member (not an admin) bound to ``who``'s address on the talk's own channel."""
-    now = talk.core.clock.now()
-    async with talk.core.store.transaction() as db:
-        person_id = await people.register(db, now, "Staff", {"staff"}, "fr")
-        await people.attach_identity(db, now, person_id, talk.identity_channel, talk.address(who))
-    return person_id
+    return await register_here(talk, who, {"staff"})
 
 
 async def read_all(talk: Talk, said: Said, who: str = "staff") -> Said:
@@ -123,9 +121,15 @@ async def queue(
 ) -> int:
     """A confirmed broadcast with every recipient queued, as after OUI."""
     now = core.clock.now()
-    texts = bc.texts_of(fr, en)
+    texts = bc.texts_of({"fr": fr, "en": en}, I18N.languages)
     broadcast_id = await bc.create_draft(
-        core.store, now, texts, bc.Audience.parse(audience), timezone="Europe/Paris", created_by=None, urgent=urgent
+        core.store,
+        now,
+        texts,
+        bc.Audience.parse(audience, I18N),
+        timezone="Europe/Paris",
+        created_by=None,
+        urgent=urgent,
     )
     assert await bc.confirm(core.store, now, broadcast_id, quiet=bc.QuietHours.parse("21:00-08:00"))
     assert await bc.expand(core.store, core.clock, broadcast_id)
@@ -137,31 +141,19 @@ async def wait_until(predicate: Callable[[], Awaitable[bool]]) -> None:
     await eventually(predicate)
 
 
-@contextlib.asynccontextmanager
-async def senders(
+def senders(
     core: Core, telegram: FakeTelegram, twilio: FakeTwilio, *, telegram_rate: float = 30, sms_rate: float = 50
-) -> AsyncIterator[None]:
+) -> contextlib.AbstractAsyncContextManager[None]:
     """The core's outbox wired to the fakes (a connection pool large enough for the workers)."""
     request = patient_request(connections=16)
-    bot = Bot(telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot", request=request)
-    settings = core.settings.model_copy(update={"twilio_api_url": twilio.url, "sms_max_per_second": sms_rate})
-    async with bot:
-        core.outbox.add_sender(TelegramSender(bot, telegram_rate))
-        core.outbox.add_sender(SmsSender(settings))
-        try:
-            yield
-        finally:
-            await core.outbox.stop()
+    return wiring.senders(core, telegram, twilio, request=request, telegram_rate=telegram_rate, sms_rate=sms_rate)
 
 
 @pytest.fixture
 async def live_core(settings: Settings) -> AsyncIterator[Core]:
     """A bot whose clock runs with real time (worker tests: retries come due by themselves)."""
-    built = await build_core(settings, RunningClock())
-    try:
+    async with opened_core(settings, RunningClock()) as built:
         yield built
-    finally:
-        await built.close()
 
 
 # The chat flow, on every channel ------------------------------------------------------------------
@@ -432,15 +424,15 @@ async def test_progress_message_is_edited_in_place(tmp_path: Path, clock: FakeCl
 
 def test_audiences_are_read_from_words() -> None:
     """Buttons' words, French and English, combined with commas or spaces; nonsense is refused."""
-    assert str(bc.Audience.parse("residents,sms")) == "residents,sms"
-    assert bc.Audience.parse("Bénévoles anglais") == bc.Audience("volunteers", "en")
-    assert bc.Audience.parse("tout le monde") == bc.Audience()
-    assert bc.Audience.parse("par SMS en français") == bc.Audience("everyone", "fr", "sms")
-    assert bc.Audience.parse("en") == bc.Audience("everyone", "en")
-    assert bc.Audience.parse("équipe telegram") == bc.Audience("staff", None, "telegram")
+    assert str(bc.Audience.parse("residents,sms", I18N)) == "residents,sms"
+    assert bc.Audience.parse("Bénévoles anglais", I18N) == bc.Audience("volunteers", "en")
+    assert bc.Audience.parse("tout le monde", I18N) == bc.Audience()
+    assert bc.Audience.parse("par SMS en français", I18N) == bc.Audience("everyone", "fr", "sms")
+    assert bc.Audience.parse("en", I18N) == bc.Audience("everyone", "en")
+    assert bc.Audience.parse("équipe telegram", I18N) == bc.Audience("staff", None, "telegram")
     for wrong in ("résidents bénévoles", "sms telegram", "martians", ""):
         with pytest.raises(bc.BroadcastError):
-            bc.Audience.parse(wrong)
+            bc.Audience.parse(wrong, I18N)
 
 
 async def test_preview_counts_channels_skips_segments_and_cost(core: Core) -> None:
@@ -457,7 +449,7 @@ async def test_preview_counts_channels_skips_segments_and_cost(core: Core) -> No
     await store.execute("UPDATE identities SET opted_out_at = 'x' WHERE person_id = ?", (stopped,))
     await store.execute("UPDATE identities SET unreachable_at = 'x' WHERE person_id = ?", (blocked,))
     await people.identify(store, Channel.SMS, "+33639979999", now)  # a guest who wrote once: not in any audience
-    texts = bc.texts_of("Réunion " + "x" * 170, "Meeting")
+    texts = bc.texts_of({"fr": "Réunion " + "x" * 170, "en": "Meeting"}, I18N.languages)
     found = await bc.preview(store, now, texts, bc.Audience("residents"), price=0.1, quiet=None, tz=PARIS)
     # Residents: 3 Telegram + 2 SMS + 1 English SMS + Both (Telegram) + Karim, Sam (demo, SMS).
     assert found.by_channel == {"telegram": 4, "sms": 5}
@@ -481,7 +473,7 @@ def test_the_preview_warns_of_ucs2_and_shows_the_gsm_wording() -> None:
     found = bc.Preview(
         bc.Audience(), {"telegram": 0, "sms": 10}, dict.fromkeys(bc.SKIP_REASONS, 0), [(text, 10)], 0.0725, None
     )
-    shown = bc.render_preview(bc.catalogs(), "fr", 7, found, urgent=False, tz=PARIS)
+    shown = bc.render_preview(I18N, "fr", 7, found, urgent=False, tz=PARIS)
     assert "coûterait 3 segment(s) au lieu de 2" in shown and "Fete de l'hiver" in shown
     assert "20 segments SMS, environ 1,45" in shown
     assert bc.SmsText.of("fr", "Concert 🎉 ce soir").lost
@@ -491,7 +483,7 @@ async def test_queuing_in_small_batches_resumes_and_never_duplicates(core: Core)
     """Batches of 3 persons with a stop after each give the same rows as one go; queuing twice adds nothing."""
     now = core.clock.now()
     await crowd(core.store, now, telegram=7, sms=4)
-    texts = bc.texts_of("Bonjour")
+    texts = bc.texts_of({"fr": "Bonjour"}, I18N.languages)
     broadcast_id = await bc.create_draft(
         core.store, now, texts, bc.Audience(), timezone="Europe/Paris", created_by=None
     )
@@ -559,14 +551,14 @@ async def test_sms_wait_for_the_morning_unless_urgent(core: Core, clock: FakeClo
     found = await bc.preview(
         core.store,
         clock.now(),
-        bc.texts_of("x"),
+        bc.texts_of({"fr": "x"}, I18N.languages),
         bc.Audience(),
         price=0.07,
         quiet=bc.QuietHours.parse("21:00-08:00"),
         tz=PARIS,
     )
     assert found.sms_wait_until == datetime(2026, 11, 26, 8, 0, tzinfo=PARIS)
-    shown = bc.render_preview(bc.catalogs(), "fr", 1, found, urgent=False, tz=PARIS)
+    shown = bc.render_preview(I18N, "fr", 1, found, urgent=False, tz=PARIS)
     assert "les SMS attendront 26/11 08:00" in shown
     calm = await queue(core, "everyone")
     urgent = await queue(core, "everyone", urgent=True)
@@ -749,7 +741,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_cli_send_previews_asks_and_queues(cli_env: Path) -> None:
     """send prints the preview and asks; n sends nothing; --yes --no-wait queues one row per person."""
     runner = CliRunner()
-    args = ["send", "--audience", "residents", "--text", "Fête jeudi", "--text-en", "Party on Thursday"]
+    args = ["send", "--audience", "residents", "--text", "Fête jeudi", "--translation", "en=Party on Thursday"]
     declined = runner.invoke(broadcast_app, args, input="n\n")
     assert declined.exit_code == 1, declined.output
     assert "2 personnes la recevront" in declined.output and "Rien n'a été envoyé" in declined.output
@@ -804,19 +796,10 @@ async def test_cli_follows_the_running_bots_sending(settings: Settings, tmp_path
                 k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMS_", "DATABASE_"))
             }
             env.update(DATABASE_PATH=str(core.settings.database_path), SMS_QUIET_HOURS="")
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "broadcast", "send", "--audience", "everyone,telegram",
-                "--text", "Bonjour", "--yes", cwd=tmp_path, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            try:
-                out, err = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
-            finally:
-                if process.returncode is None:  # timed out: leave nothing running behind
-                    process.kill()
-                    await process.wait()
-        assert process.returncode == 0, err.decode()
-        assert "Envoyés : 12 sur 12" in out.decode()
+            args = ("send", "--audience", "everyone,telegram", "--text", "Bonjour", "--yes")
+            ran = await voisins(tmp_path, "broadcast", *args, env=env)
+        assert ran.code == 0, ran.err
+        assert "Envoyés : 12 sur 12" in ran.out
         assert sorted(m["chat_id"] for m in telegram.sent) == sorted(int(c) for c in chats)
         row = await core.store.fetchone("SELECT status, texts FROM broadcasts")
         assert row is not None and row["status"] == "done" and json.loads(row["texts"]) == {"fr": "Bonjour"}

@@ -8,20 +8,15 @@ database between the two runs.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import sys
 from collections import Counter
 from pathlib import Path
 
 from bot.clock import SystemClock, iso
-from bot.store import Store
-from tests.commands import spawn_bot, start_bot
-from tests.conftest import PATIENCE, eventually
-from tests.fakes import twilio_webhook as tw
+from tests.commands import sending_env, spawn_bot, start_bot, terminate, voisins
+from tests.conftest import eventually, opened_store
 from tests.fakes.telegram_api import FakeTelegram, busiest
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_run import bot_env
 
 TELEGRAM_PEOPLE = 150
 SMS_PEOPLE = 40
@@ -31,49 +26,29 @@ SMS_RATE = 10
 
 async def seed(database: Path) -> tuple[list[int], list[str]]:
     """Registered people, each reachable on one channel, written before the bot starts."""
-    store = Store(database)
-    await store.open()
     now = iso(SystemClock().now())
     chats = [8_000_000 + i for i in range(TELEGRAM_PEOPLE)]
     numbers = [f"+3363996{i:04d}" for i in range(SMS_PEOPLE)]
     identities = [("telegram", str(chat)) for chat in chats] + [("sms", number) for number in numbers]
-    try:
-        async with store.transaction() as db:
-            for number, (channel, address) in enumerate(identities, start=1):
-                await db.execute(
-                    "INSERT INTO persons (id, name, status, created_at) VALUES (?, 'Voisin', 'active', ?)",
-                    (number, now),
-                )
-                await db.execute("INSERT INTO person_roles (person_id, role) VALUES (?, 'resident')", (number,))
-                await db.execute(
-                    "INSERT INTO identities (channel, address, person_id, created_at) VALUES (?, ?, ?, ?)",
-                    (channel, address, number, now),
-                )
-    finally:
-        await store.close()
+    async with opened_store(database) as store, store.transaction() as db:
+        for number, (channel, address) in enumerate(identities, start=1):
+            await db.execute(
+                "INSERT INTO persons (id, name, status, created_at) VALUES (?, 'Voisin', 'active', ?)",
+                (number, now),
+            )
+            await db.execute("INSERT INTO person_roles (person_id, role) VALUES (?, 'resident')", (number,))
+            await db.execute(
+                "INSERT INTO identities (channel, address, person_id, created_at) VALUES (?, ?, ?, ?)",
+                (channel, address, number, now),
+            )
     return chats, numbers
 
 
 async def cli(tmp_path: Path, env: dict[str, str], *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "broadcast",
-        *args,
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
-    finally:
-        if process.returncode is None:  # timed out: leave nothing running behind
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, err.decode()
-    return out.decode()
+    """``voisins broadcast ARGS``, which must succeed; what it printed."""
+    ran = await voisins(tmp_path, "broadcast", *args, env=env)
+    assert ran.code == 0, ran.err
+    return ran.out
 
 
 def rows_by_status(database: Path) -> dict[str, int]:
@@ -87,20 +62,7 @@ async def test_a_killed_bot_finishes_the_broadcast_after_a_restart(tmp_path: Pat
     chats, numbers = await seed(database)
     async with FakeTelegram() as telegram, FakeTwilio(max_per_second=SMS_RATE) as twilio:
         telegram.limit_rate(per_second=TELEGRAM_RATE, per_chat_interval=1.0)
-        env = bot_env(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=telegram.token,
-            TELEGRAM_API_URL=telegram.url,
-            TELEGRAM_MAX_PER_SECOND=str(TELEGRAM_RATE),
-            TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=tw.AUTH_TOKEN,
-            TWILIO_FROM_NUMBER=tw.BOT_NUMBER,
-            TWILIO_API_URL=twilio.url,
-            PUBLIC_URL=tw.PUBLIC_URL,
-            SMS_MAX_PER_SECOND=str(SMS_RATE),
-            SMS_QUIET_HOURS="",
-            LOG_LEVEL="WARNING",
-        )
+        env = sending_env(tmp_path, twilio, telegram, sms_rate=SMS_RATE, TELEGRAM_MAX_PER_SECOND=str(TELEGRAM_RATE))
         queued = await cli(
             tmp_path, env, "send", "--audience", "residents", "--text", "Fête jeudi", "--yes", "--no-wait"
         )
@@ -125,8 +87,7 @@ async def test_a_killed_bot_finishes_the_broadcast_after_a_restart(tmp_path: Pat
             await eventually(lambda: rows_by_status(database).keys() <= {"sent"}, what="every row sent")
             status = await cli(tmp_path, env, "status", "1")
         finally:
-            second.terminate()
-            await asyncio.wait_for(second.wait(), timeout=PATIENCE)
+            await terminate(second)
         assert second.returncode == 0
 
     assert rows_by_status(database) == {"sent": TELEGRAM_PEOPLE + SMS_PEOPLE}

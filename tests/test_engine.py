@@ -1,17 +1,24 @@
-"""The engine's own promises: migrations, transactions, settings, phone numbers, the scheduler's purge."""
+"""The engine's own promises: migrations, transactions, settings, phone numbers, the scheduler's purge,
+the order of free text, conversations that expire."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 
+from bot import confirm
 from bot.clock import FakeClock
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.core import Core
-from bot.messages import Channel
+from bot.dispatch import Context, Dispatcher, Replies, Router
+from bot.messages import Channel, Inbound, Reply
 from bot.people import normalise_phone
 from bot.store import Store, _split_sql
+from handlers import registry
 
 
 async def test_migrations_apply_once(tmp_path: Path) -> None:
@@ -135,13 +142,25 @@ async def test_reading_inside_ones_own_transaction_does_not_deadlock(core: Core)
                 pass
 
 
-async def test_danger_words_come_first_and_the_pending_step_goes_on(core: Core) -> None:
-    """A message with a danger word in the middle of a step gets the numbers first, then the step's own answer."""
-    from bot.dispatch import Context, Dispatcher, Router
-    from bot.messages import Inbound, Reply
+def _with(
+    core: Core, router: Router, order: Sequence[str] | None = None, settings: Settings | None = None
+) -> Dispatcher:
+    """A dispatcher over the features and one router of the test's own."""
+    return Dispatcher(
+        core.store,
+        core.clock,
+        settings or core.settings,
+        core.i18n,
+        [*core.routers, router],
+        core.outbox,
+        text_order=core.dispatcher.text_order if order is None else order,
+    )
 
+
+def _drafts() -> tuple[Router, list[str]]:
+    """A two-message form: /draft, then the text."""
     router = Router("drafts")
-    drafts: list[str] = []
+    kept: list[str] = []
 
     @router.command("/draft")
     async def start(inbound: Inbound, ctx: Context) -> list[Reply]:
@@ -150,13 +169,109 @@ async def test_danger_words_come_first_and_the_pending_step_goes_on(core: Core) 
 
     @router.step("drafts.text")
     async def take(inbound: Inbound, ctx: Context) -> list[Reply]:
-        drafts.append(inbound.text)
+        kept.append(inbound.text)
         ctx.done()
         return [Reply("Draft kept.")]
 
-    dispatcher = Dispatcher(core.store, core.clock, core.settings, core.i18n, [*core.routers, router], core.outbox)
+    return router, kept
+
+
+async def test_danger_words_come_first_and_the_pending_step_goes_on(core: Core) -> None:
+    """A message with a danger word in the middle of a step gets the numbers first, then the step's own answer."""
+    router, drafts = _drafts()
+    dispatcher = _with(core, router)
     await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "/draft"))
     replies = await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "En cas de malaise, appelez le 15"))
     assert replies[0].text.startswith("15")
     assert replies[-1].text == "Draft kept."
     assert drafts == ["En cas de malaise, appelez le 15"]
+
+
+# --- Routing: the one order of free text --------------------------------------------------------
+
+
+def test_the_registrys_table_is_the_dispatchers_order(core: Core) -> None:
+    """Free text tries the handlers in the order of handlers/registry.py, each the one registered under its name."""
+    assert core.dispatcher.text_order == list(registry.TEXT_ORDER)
+    named = {name: handler for router in core.routers for name, handler in router.text_handlers.items()}
+    assert core.dispatcher.text_handlers == [named[name] for name in registry.TEXT_ORDER]
+
+
+def test_a_text_handler_missing_from_the_table_fails_at_start(core: Core) -> None:
+    """A feature's text handler that the table does not place stops the bot at start, naming it."""
+    router = Router("extra")
+
+    @router.text("extra.words")
+    async def words(inbound: Inbound, ctx: Context) -> Replies:
+        return None
+
+    with pytest.raises(ValueError, match=r"\['extra.words'\] are not in the text order"):
+        _with(core, router)
+    assert _with(core, router, [*registry.TEXT_ORDER, "extra.words"]).text_order[-1] == "extra.words"
+
+
+def test_a_name_listed_twice_or_naming_nothing_fails_at_start(core: Core) -> None:
+    """The table lists each handler once, and only handlers that exist; a mistake there is caught at start."""
+    router = Router("extra")
+    with pytest.raises(ValueError, match=r"lists \['trocshop.pay'\] more than once"):
+        _with(core, router, [*registry.TEXT_ORDER, "trocshop.pay"])
+    with pytest.raises(ValueError, match=r"lists \['trocshop.payment'\], which no router registers"):
+        _with(core, router, [*registry.TEXT_ORDER, "trocshop.payment"])
+    assert _with(core, router, [*registry.TEXT_ORDER, "absent.feature"]).text_order == list(registry.TEXT_ORDER)
+
+
+def test_a_text_handler_is_named_once_under_its_router() -> None:
+    """Two handlers under one name, or a name outside the router's own, fail when registered."""
+    router = Router("extra")
+
+    async def words(inbound: Inbound, ctx: Context) -> Replies:
+        return None
+
+    router.text("extra.words")(words)
+    with pytest.raises(ValueError, match="registered twice"):
+        router.text("extra.words")(words)
+    with pytest.raises(ValueError, match=r"must be named extra\.<something>"):
+        router.text("trocshop.pay")
+
+
+# --- Conversations expire -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("minutes", "goes_on"), [(29, True), (31, False)])
+async def test_a_step_left_longer_than_the_setting_is_gone(
+    core: Core, clock: FakeClock, minutes: int, goes_on: bool
+) -> None:
+    """CONVERSATION_MINUTES (30) after the last message a step is dropped; within them it goes on."""
+    router, kept = _drafts()
+    dispatcher = _with(core, router)
+    assert core.settings.conversation_minutes == 30
+    await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "/draft"))
+    clock.advance(minutes=minutes)
+    replies = await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "Fermeture de la laverie"))
+    assert (kept == ["Fermeture de la laverie"]) is goes_on
+    assert (replies[-1].text == "Draft kept.") is goes_on
+    row = await core.store.fetchone("SELECT step, data FROM conversations ORDER BY updated_at DESC LIMIT 1")
+    assert row is not None and row["step"] is None and row["data"] == "{}"
+
+
+async def test_a_confirmation_keeps_its_own_expiry(core: Core, clock: FakeClock) -> None:
+    """A question waiting for OUI outlives CONVERSATION_MINUTES when CONFIRM_MINUTES is longer."""
+    done: list[dict[str, Any]] = []
+
+    async def run(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> list[Reply]:
+        done.append(data)
+        return [Reply("Moved.")]
+
+    router, _ = _drafts()
+    move = router.confirmation(confirm.Operation("drafts.move", run, guarded=False))
+
+    @router.command("/move")
+    async def ask(inbound: Inbound, ctx: Context) -> list[Reply]:
+        return [await move.ask(ctx, "Move it?", what="it")]
+
+    settings = core.settings.model_copy(update={"conversation_minutes": 5, "confirm_minutes": 10})
+    dispatcher = _with(core, router, settings=settings)
+    await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "/move"))
+    clock.advance(minutes=8)
+    replies = await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "OUI"))
+    assert [r.text for r in replies] == ["Moved."] and done and done[0]["what"] == "it"

@@ -21,24 +21,24 @@ from pathlib import Path
 
 import httpx
 import pytest
-from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.channels import sms
 from bot.channels.http import build_http_app
-from bot.channels.sms import SmsSender
-from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.messages import Channel
 from bot.outbox import enqueue
 from bot.people import add_person
+from tests.commands import running_bot
 from tests.conftest import PATIENCE, ObservedTelegramChannel, eventually, make_settings
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_trocshop_kill import books_check, pairs, preview, rows, running, seed, sms_env, wait_all_sent
+from tests.fakes.wiring import senders as senders_to
+from tests.helpers import rows
+from tests.test_trocshop_kill import books_check, pairs, preview, seed, sms_env, wait_all_sent
 
 PEOPLE = 8
 # Seconds the senders wait for an answer in these tests: short, so that a hang costs little, but
@@ -59,19 +59,12 @@ async def senders(core: Core) -> AsyncIterator[tuple[FakeTelegram, FakeTwilio]]:
             write_timeout=CLIENT_TIMEOUT,
             pool_timeout=CLIENT_TIMEOUT,
         )
-        bot = Bot(
-            telegram.token, base_url=f"{telegram.url}/bot", base_file_url=f"{telegram.url}/file/bot", request=short
+        # One message per chat here (per_chat_interval 0); spacing is tested elsewhere.
+        wiring = senders_to(
+            core, telegram, twilio, request=short, sms_rate=100.0, sms_timeout=CLIENT_TIMEOUT, per_chat_interval=0.0
         )
-        settings = core.settings.model_copy(update={"twilio_api_url": twilio.url, "sms_max_per_second": 100.0})
-        async with bot:
-            sender = TelegramSender(bot, 30)
-            sender.per_address_interval = 0.0  # one message per chat here; spacing is tested elsewhere
-            core.outbox.add_sender(sender)
-            core.outbox.add_sender(SmsSender(settings, timeout=CLIENT_TIMEOUT))
-            try:
-                yield telegram, twilio
-            finally:
-                await core.outbox.stop()
+        async with wiring:
+            yield telegram, twilio
 
 
 async def queue_news(core: Core) -> tuple[list[int], list[str]]:
@@ -175,7 +168,7 @@ async def test_a_locked_database_delays_a_running_bot_without_losing_anything(tm
     everyone = pairs(6)
     await seed(database, everyone)
     async with FakeTwilio() as twilio, httpx.AsyncClient(timeout=PATIENCE) as client:
-        async with running(tmp_path, sms_env(tmp_path, twilio)) as url:
+        async with running_bot(tmp_path, sms_env(tmp_path, twilio)) as url:
             answers_yes = [await preview(client, url, pair) for pair in everyone]
             with locked(database) as release:
                 confirmations = [

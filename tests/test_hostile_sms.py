@@ -25,6 +25,7 @@ from bot.core import Core
 from bot.sms_text import MAX_BODY
 from handlers.trocshop import ledger
 from tests.fakes import twilio_webhook as tw
+from tests.helpers import hostile_batches
 
 # Demo people (Awa is staff), a few strangers, and senders that are not phone numbers at all.
 PHONES = ["+33639980001", "+33639980002", "+33639980003", "+33639980004", "+33639981234", "+33612345678"]
@@ -120,12 +121,7 @@ async def books(core: Core) -> list[str]:
         return await ledger.check(db)
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@hostile_batches
 @given(batch=st.lists(webhooks(), min_size=1, max_size=4))
 async def test_no_webhook_breaks_the_bot(core: Core, client: httpx.AsyncClient, batch: list[tuple]) -> None:
     """Any webhook: no 500; accepted ones get valid TwiML; refused ones write nothing; the books balance."""

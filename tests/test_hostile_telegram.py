@@ -32,8 +32,9 @@ from bot.clock import FakeClock
 from bot.core import Core
 from bot.people import add_person
 from handlers.trocshop import ledger
-from tests.conftest import make_settings
+from tests.conftest import telegram_settings
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import hostile_batches
 
 SECRET = "hostile-secret"
 # Two registered residents with time to spend, and strangers.
@@ -219,13 +220,7 @@ class RecordingChannel(TelegramChannel):
 async def telegram(tmp_path: Any, clock: FakeClock) -> AsyncIterator[tuple[Core, RecordingChannel, FakeTelegram]]:
     """One bot for the whole test (reset nothing between examples: state piles up, as in real life)."""
     async with FakeTelegram() as fake:
-        settings = make_settings(
-            tmp_path,
-            telegram_bot_token=fake.token,
-            telegram_api_url=fake.url,
-            telegram_mode="webhook",
-            telegram_webhook_secret=SECRET,
-        )
+        settings = telegram_settings(tmp_path, fake, telegram_mode="webhook", telegram_webhook_secret=SECRET)
         core = await build_core(settings, clock)
         for user_id in RESIDENTS:
             person = await add_person(core.store, clock.now(), "Résident", {"resident"}, telegram_id=str(user_id))
@@ -250,12 +245,7 @@ def ignored(update: dict[str, Any]) -> bool:
     return True
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@hostile_batches
 @given(batch=st.lists(updates(), min_size=1, max_size=4))
 async def test_no_update_breaks_the_bot(
     telegram: tuple[Core, RecordingChannel, FakeTelegram], batch: list[dict[str, Any]]

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.startup import StartupError, instance_lock, lock_path
-from tests.commands import bot_env, start_bot, voisins
+from tests.commands import bot_env, free_port, start_bot, voisins
 from tests.fakes import twilio_webhook as tw
-from tests.test_run import free_port
 
 
 def sms_env(tmp_path: Path) -> dict[str, str]:

@@ -8,9 +8,10 @@ import pytest
 
 from bot.core import Core
 from bot.messages import Channel, Inbound
-from bot.people import add_person, attach_identity
+from bot.people import add_person
 from handlers.account import link
 from tests.conftest import Talk
+from tests.helpers import register_here
 
 REGISTERED_PHONE = "+33639982001"
 REGISTERED_TELEGRAM = "880001"
@@ -38,10 +39,7 @@ async def registered(talk: Talk, name: str = "Karim") -> int:
 
 
 async def staff(talk: Talk, who: str = "staff") -> int:
-    person_id = await add_person(talk.core.store, talk.core.clock.now(), "Awa", {"staff"})
-    async with talk.core.store.transaction() as db:
-        await attach_identity(db, talk.core.clock.now(), person_id, identity_channel(talk), talk.address(who))
-    return person_id
+    return await register_here(talk, who, {"staff"}, "Awa", language=None)
 
 
 async def code_in_outbox(talk: Talk) -> str:

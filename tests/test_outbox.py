@@ -6,22 +6,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from telegram import Bot
 
 from bot.channels.http import build_http_app
-from bot.channels.sms import SmsSender
-from bot.channels.telegram import TelegramSender
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.messages import Channel, Choice
 from bot.outbox import enqueue, enqueue_for_person
 from bot.people import add_person
 from bot.sms_text import is_gsm
-from tests.conftest import PATIENCE, make_settings, patient_request
+from tests.conftest import PATIENCE, make_settings
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.wiring import wired
 
 PHONE = "+33639981001"
 CHAT = "424242"
@@ -29,22 +27,9 @@ CHAT = "424242"
 
 @pytest.fixture
 async def fakes(core: Core) -> AsyncIterator[tuple[FakeTelegram, FakeTwilio]]:
-    """The core's outbox wired to a fake Bot API and a fake Twilio REST API."""
-    async with FakeTelegram() as telegram, FakeTwilio() as twilio:
-        bot = Bot(
-            telegram.token,
-            base_url=f"{telegram.url}/bot",
-            base_file_url=f"{telegram.url}/file/bot",
-            request=patient_request(),
-        )
-        settings = core.settings.model_copy(update={"twilio_api_url": twilio.url})
-        async with bot:
-            core.outbox.add_sender(TelegramSender(bot, 30))
-            core.outbox.add_sender(SmsSender(settings))
-            try:
-                yield telegram, twilio
-            finally:
-                await core.outbox.stop()
+    """The core's outbox wired to a fake Bot API and a fake Twilio REST API, at the configured SMS rate."""
+    async with wired(core, sms_rate=core.settings.sms_max_per_second) as (twilio, telegram):
+        yield telegram, twilio
 
 
 async def person(core: Core, phone: str | None = PHONE, telegram_id: str | None = CHAT, language: str = "fr") -> int:

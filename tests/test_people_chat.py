@@ -11,20 +11,11 @@ from bot import people
 from bot.messages import Channel
 from bot.store import Store
 from tests.conftest import Said, Talk, TelegramTalk
+from tests.helpers import register_here
 
 # Demo people (bot/demo.py) are in every talk's database: Karim GV-K7P2 (resident, worker,
 # 06 39 98 00 02), Sam GV-TAY3 (06 39 98 00 03), Lucie GV-MRT4 (volunteer, 06 39 98 00 04).
 NEW_PHONE = "06 39 98 01 23"
-
-
-async def register_here(talk: Talk, who: str, roles: set[str], name: str = "Staff") -> int:
-    """A registered person bound to ``who``'s address on the talk's own channel."""
-    channel = Channel(talk.channel)
-    now = talk.core.clock.now()
-    async with talk.core.store.transaction() as db:
-        person_id = await people.register(db, now, name, roles, "fr")
-        await people.attach_identity(db, now, person_id, channel, talk.address(who))
-    return person_id
 
 
 @pytest.fixture

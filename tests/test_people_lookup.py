@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -25,16 +23,11 @@ class Refused(Exception):
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A database with Karim (GV-K7P2, a phone) registered and one guest who wrote once."""
-    opened = Store(tmp_path / "lookup.db")
-    await opened.open()
-    await people.add_person(opened, NOW, "Karim", {"worker"}, phone="+33639980002", member_code="GV-K7P2")
-    await people.identify(opened, Channel.SMS, "+33639980099", NOW)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+async def store(store: Store) -> Store:
+    """The shared database with Karim (GV-K7P2, a phone) registered and one guest who wrote once."""
+    await people.add_person(store, NOW, "Karim", {"worker"}, phone="+33639980002", member_code="GV-K7P2")
+    await people.identify(store, Channel.SMS, "+33639980099", NOW)
+    return store
 
 
 @pytest.mark.parametrize("typed", ["GV-K7P2", "gv k7p2", "gv-k7p2", "k7p2", " GV K7P2 ", "GVK7P2"])

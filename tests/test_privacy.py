@@ -368,7 +368,9 @@ class Notes:
 
 
 def dispatcher_with(core: Core, router: Router) -> Dispatcher:
-    return Dispatcher(core.store, core.clock, core.settings, core.i18n, [*core.routers, router])
+    return Dispatcher(
+        core.store, core.clock, core.settings, core.i18n, [*core.routers, router], text_order=core.dispatcher.text_order
+    )
 
 
 async def test_a_features_exporter_and_eraser_are_used(core: Core) -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot import people
+from bot.i18n import I18n
 from bot.messages import Channel
 from bot.people import roster
 from bot.store import Store
 from tests.commands import Ran, bot_env
 from tests.commands import voisins as run_voisins
+from tests.conftest import STORE_FILE
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 HEADER = "name,phone,telegram_id,roles,language,member_code"
@@ -21,23 +22,12 @@ HEADER = "name,phone,telegram_id,roles,language,member_code"
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """The machine's environment without any bot setting, on a database in ``tmp_path``."""
-    return bot_env(tmp_path, database="roster.db")
+    return bot_env(tmp_path, database=STORE_FILE)
 
 
 async def voisins(tmp_path: Path, *args: str, stdin: bytes = b"") -> Ran:
     """Run ``voisins ARGS`` in ``tmp_path`` (no .env there), as staff do in a terminal."""
     return await run_voisins(tmp_path, *args, stdin=stdin, env=cli_env(tmp_path))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """The database the CLI uses in these tests (open it after a CLI run, or share it: WAL allows both)."""
-    opened = Store(tmp_path / "roster.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def dump(store: Store) -> list[tuple[object, ...]]:
@@ -281,7 +271,7 @@ async def test_list_shows_the_registered(tmp_path: Path) -> None:
 
 async def imported(store: Store, lines: list[str], **options: bool) -> roster.ImportReport:
     data = ("\n".join(lines) + "\n").encode()
-    return await roster.import_roster(store, NOW, roster.parse(data), ("fr", "en"), **options)
+    return await roster.import_roster(store, NOW, roster.parse(data), I18n(), **options)
 
 
 @pytest.mark.parametrize(
@@ -397,22 +387,15 @@ async def test_an_empty_roles_cell_never_takes_roles_away(core_store: Store) -> 
 
 def test_every_reason_is_in_the_catalogs() -> None:
     """Each reason the roster can give, built from a key at run time, exists in both languages."""
-    from bot.i18n import I18n
-
     i18n = I18n("fr")
     keys = {f"people.row_duplicate_{kind}" for kind in ("code", "phone", "telegram", "name")}
     keys |= {f"people.role_{role.value}" for role in people.Role}
-    keys |= {"people.language_fr", "people.language_en", "people.language_none"}
+    keys.add("people.language_none")  # the languages themselves are named by Babel
     for language in ("fr", "en"):
         assert {key for key in keys if not i18n.has(key, language)} == set()
 
 
 @pytest.fixture
-async def core_store(tmp_path: Path) -> AsyncIterator[Store]:
-    """An empty database for the roster functions."""
-    opened = Store(tmp_path / "direct.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def core_store(store: Store) -> Store:
+    """An empty database for the roster functions (the shared ``store``; no CLI runs on it in those tests)."""
+    return store

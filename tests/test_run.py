@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.commands import bot_env, healthy, voisins
+from tests.commands import bot_env, free_port, healthy, spawn_bot, terminate, voisins
 from tests.conftest import PATIENCE
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram
@@ -20,35 +17,15 @@ from tests.fakes.telegram_api import FakeTelegram
 SECRET = "run-test-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def voisins_run(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
     """Start ``voisins run`` in ``tmp_path`` (so no .env is read), wait for /healthz, stop it with SIGTERM."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=bot_env(tmp_path, HTTP_PORT=str(port), **settings),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = await spawn_bot(tmp_path, bot_env(tmp_path, **settings))
     try:
         assert await healthy(process, url), (await process.stderr.read()).decode()  # type: ignore[union-attr]
         yield process, url
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=PATIENCE)
+        await terminate(process)
 
 
 async def test_run_in_the_terminal_with_no_account(tmp_path: Path) -> None:

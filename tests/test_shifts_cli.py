@@ -12,7 +12,7 @@ from bot.store import Store
 from handlers.shifts import model
 from handlers.shifts.cli import import_shifts
 from tests.commands import voisins
-from tests.conftest import make_settings
+from tests.conftest import make_settings, opened_store
 
 NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
 HEADER = "date,start,end,activity,place,capacity,member_code\n"
@@ -20,29 +20,20 @@ HEADER = "date,start,end,activity,place,capacity,member_code\n"
 
 async def _people(tmp_path: Path) -> None:
     """Karim and Awa workers, Sam a resident, and a worker whose name would be a spreadsheet formula."""
-    store = Store(tmp_path / "run.db")
-    await store.open()
-    try:
+    async with opened_store(tmp_path / "run.db") as store:
         await people.add_person(store, NOW, "Karim Benali", {"resident", "worker"}, member_code="GV-K7P2")
         await people.add_person(store, NOW, "Awa Diallo", {"worker"}, member_code="GV-EKP3")
         await people.add_person(store, NOW, "Sam Taylor", {"resident"}, member_code="GV-TAY3")
         await people.add_person(store, NOW, "=HYPERLINK(1)", {"worker"}, member_code="GV-HYP3")
-    finally:
-        await store.close()
 
 
 async def contracts(tmp_path: Path, hours: dict[str, int], since: date) -> None:
     """Contract hours set directly, so each test runs the command it is about and no more."""
-    store = Store(tmp_path / "run.db")
-    await store.open()
-    try:
-        async with store.transaction() as db:
-            for code, minutes in hours.items():
-                person_id = await people.find_person_id(db, member_code=code)
-                assert person_id is not None
-                await model.set_contract(db, NOW, person_id, minutes, since)
-    finally:
-        await store.close()
+    async with opened_store(tmp_path / "run.db") as store, store.transaction() as db:
+        for code, minutes in hours.items():
+            person_id = await people.find_person_id(db, member_code=code)
+            assert person_id is not None
+            await model.set_contract(db, NOW, person_id, minutes, since)
 
 
 async def shifts(tmp_path: Path, *args: str) -> tuple[int, str, str]:

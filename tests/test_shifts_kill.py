@@ -9,25 +9,21 @@ Each answer is recorded once and the coordinator is alerted once, for the NON.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-from bot import people
 from bot.clock import SystemClock
 from bot.i18n import I18n
 from bot.messages import Channel
-from bot.store import Store
 from handlers.shifts import model
-from tests.commands import start_bot
-from tests.conftest import PARIS, PATIENCE, eventually
+from tests.commands import sending_env, start_bot, terminate
+from tests.conftest import PARIS, PATIENCE, eventually, opened_store
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_run import bot_env
+from tests.helpers import conciergerie_shift, register_on, rows
 
 WORKER_SMS = "+33639982001"
 WORKER_CHAT = 7300001
@@ -43,43 +39,19 @@ async def seed(database: Path, day: date) -> int:
 
     The shift has seats for the workers :func:`join_late` adds while the test runs.
     """
-    store = Store(database)
-    await store.open()
     now = SystemClock().now()
-    i18n = I18n("fr")
-    try:
-        async with store.transaction() as db:
-            coord = await people.register(db, now, "Claire Coord", {"staff"}, "fr", member_code="GV-CRD2")
-            await people.attach_identity(db, now, coord, Channel.SMS, COORD_SMS)
-            by_sms = await people.register(db, now, "Nadia Diallo", {"worker"}, "fr", member_code="GV-WKR3")
-            await people.attach_identity(db, now, by_sms, Channel.SMS, WORKER_SMS)
-            by_chat = await people.register(db, now, "Omar Sy", {"worker"}, "en", member_code="GV-WKR4")
-            await people.attach_identity(db, now, by_chat, Channel.TELEGRAM, str(WORKER_CHAT))
-            activity, _ = await model.ensure_activity(db, now, "Nettoyage des locaux")
-            place, _ = await model.ensure_place(db, now, "Conciergerie")
-            shift, _ = await model.create_shift(
-                db,
-                now,
-                PARIS,
-                activity_id=activity,
-                place_id=place,
-                day=day,
-                start=time(20, 0),
-                end=time(22, 0),
-                capacity=4,
-                coordinator_id=coord,
-            )
-            for worker in (by_sms, by_chat):
-                await model.set_contract(db, now, worker, 12 * 60, day - timedelta(days=7))
-                await model.assign(db, now, i18n, shift.id, worker)
-    finally:
-        await store.close()
+    async with opened_store(database) as store, store.transaction() as db:
+        coord = await register_on(db, now, "Claire Coord", {"staff"}, Channel.SMS, COORD_SMS, code="GV-CRD2")
+        by_sms = await register_on(db, now, "Nadia Diallo", {"worker"}, Channel.SMS, WORKER_SMS, code="GV-WKR3")
+        by_chat = await register_on(
+            db, now, "Omar Sy", {"worker"}, Channel.TELEGRAM, str(WORKER_CHAT), language="en", code="GV-WKR4"
+        )
+        for worker in (by_sms, by_chat):
+            await model.set_contract(db, now, worker, 12 * 60, day - timedelta(days=7))
+        shift = await conciergerie_shift(
+            db, now, I18n("fr"), day, "20:00", "22:00", by_sms, by_chat, capacity=4, coordinator_id=coord
+        )
     return shift.id
-
-
-def rows(database: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, params).fetchall()
 
 
 async def join_late(database: Path, shift_id: int, day: date, code: str, phone: str) -> None:
@@ -88,17 +60,11 @@ async def join_late(database: Path, shift_id: int, day: date, code: str, phone: 
     Their reminder arriving is the sign that a scan ran after everything before it: had that scan
     repeated an earlier reminder, the repeat would have been queued with it.
     """
-    store = Store(database)
-    await store.open()
     now = SystemClock().now()
-    try:
-        async with store.transaction() as db:
-            person = await people.register(db, now, "Tard Venu", {"worker"}, "fr", member_code=code)
-            await people.attach_identity(db, now, person, Channel.SMS, phone)
-            await model.set_contract(db, now, person, 12 * 60, day - timedelta(days=7))
-            await model.assign(db, now, I18n("fr"), shift_id, person, notify=False)
-    finally:
-        await store.close()
+    async with opened_store(database) as store, store.transaction() as db:
+        person = await register_on(db, now, "Tard Venu", {"worker"}, Channel.SMS, phone, code=code)
+        await model.set_contract(db, now, person, 12 * 60, day - timedelta(days=7))
+        await model.assign(db, now, I18n("fr"), shift_id, person, notify=False)
 
 
 async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -> None:
@@ -108,20 +74,7 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
     shift_id = await seed(database, tomorrow)
     reminders = "SELECT status FROM outbox WHERE cause LIKE 'shift:%:reminder:%'"
     async with FakeTelegram() as telegram, FakeTwilio() as twilio, httpx.AsyncClient(timeout=PATIENCE) as client:
-        env = bot_env(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=telegram.token,
-            TELEGRAM_API_URL=telegram.url,
-            TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=tw.AUTH_TOKEN,
-            TWILIO_FROM_NUMBER=tw.BOT_NUMBER,
-            TWILIO_API_URL=twilio.url,
-            PUBLIC_URL=tw.PUBLIC_URL,
-            SMS_MAX_PER_SECOND="50",
-            SMS_QUIET_HOURS="",
-            SHIFT_REMINDER_AT="00:00",
-            LOG_LEVEL="WARNING",
-        )
+        env = sending_env(tmp_path, twilio, telegram, sms_rate=50, SHIFT_REMINDER_AT="00:00")
 
         def asked_by_sms() -> list[str]:
             return [m["Body"] for m in twilio.sent_to(WORKER_SMS) if "Vous venez" in m["Body"]]
@@ -171,8 +124,7 @@ async def test_reminders_survive_a_kill_and_answers_count_once(tmp_path: Path) -
             await join_late(database, shift_id, tomorrow, *LATE["answers"])
             await scanned_again("answers")  # a scan after both answers: no second alert queued by it
         finally:
-            second.terminate()
-            await asyncio.wait_for(second.wait(), timeout=PATIENCE)
+            await terminate(second)
         assert second.returncode == 0
 
     assert len(asked_by_sms()) == 1 and len(asked_by_chat()) == 1

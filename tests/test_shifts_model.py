@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,16 +18,6 @@ PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 I18N = I18n("fr")
 _phones = iter(range(10, 100))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = Store(tmp_path / "shifts.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def add_worker(

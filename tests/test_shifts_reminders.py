@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot import people
 from bot.app import build_core
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -23,6 +22,7 @@ from tests.conftest import PARIS, Said
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.wiring import run, wired
+from tests.helpers import conciergerie_shift, register_on
 
 NADIA_SMS = "+33639981001"
 OMAR_CHAT = "7200001"
@@ -44,12 +44,13 @@ async def team(core: Core) -> Team:
     """Two workers with a 12 h contract and a coordinator, each reachable on one channel."""
     now = core.clock.now()
     async with core.store.transaction() as db:
-        nadia = await people.register(db, now, "Nadia Diallo", {"resident", "worker"}, "fr", member_code="GV-WKR3")
-        await people.attach_identity(db, now, nadia, Channel.SMS, NADIA_SMS)
-        omar = await people.register(db, now, "Omar Sy", {"worker"}, "en", member_code="GV-WKR4")
-        await people.attach_identity(db, now, omar, Channel.TELEGRAM, OMAR_CHAT)
-        coord = await people.register(db, now, "Claire Coord", {"staff"}, "fr", member_code="GV-CRD2")
-        await people.attach_identity(db, now, coord, Channel.SMS, COORD_SMS)
+        nadia = await register_on(
+            db, now, "Nadia Diallo", {"resident", "worker"}, Channel.SMS, NADIA_SMS, code="GV-WKR3"
+        )
+        omar = await register_on(
+            db, now, "Omar Sy", {"worker"}, Channel.TELEGRAM, OMAR_CHAT, language="en", code="GV-WKR4"
+        )
+        coord = await register_on(db, now, "Claire Coord", {"staff"}, Channel.SMS, COORD_SMS, code="GV-CRD2")
         for worker in (nadia, omar):
             await model.set_contract(db, now, worker, 12 * 60, date(2026, 1, 1))
     return Team(nadia, omar, coord)
@@ -65,25 +66,19 @@ async def shift_for(
     activity: str = "Nettoyage des locaux",
 ) -> Shift:
     """A cleaning shift at the Conciergerie (no demo shift there) with ``workers`` on it, each told at once."""
-    now = core.clock.now()
     async with core.store.transaction() as db:
-        activity_id, _ = await model.ensure_activity(db, now, activity)
-        place_id, _ = await model.ensure_place(db, now, "Conciergerie")
-        shift, _ = await model.create_shift(
+        return await conciergerie_shift(
             db,
-            now,
-            PARIS,
-            activity_id=activity_id,
-            place_id=place_id,
-            day=day,
-            start=time.fromisoformat(start),
-            end=time.fromisoformat(end),
+            core.clock.now(),
+            core.i18n,
+            day,
+            start,
+            end,
+            *workers,
             capacity=3,
             coordinator_id=coord,
+            activity=activity,
         )
-        for worker in workers:
-            await model.assign(db, now, core.i18n, shift.id, worker)
-    return shift
 
 
 async def assignment_of(core: Core, shift: Shift, person: int) -> model.Assignment:

@@ -12,8 +12,8 @@ import pytest
 from bot.clock import FakeClock
 from handlers.shifts import model
 from handlers.shifts.staff import _times, parse_chat_day
-from tests.conftest import PARIS, Said, SmsTalk, Talk, make_settings
-from tests.test_trocshop_chat import register_here
+from tests.conftest import PARIS, Said, SmsTalk, Talk, make_settings, talking
+from tests.helpers import register_here
 
 # Demo data: Karim GV-K7P2 (+33639980002) is a worker with 8 h a week from this week's Monday, on
 # two canteen shifts and a garden shift; the canteen template runs Monday to Thursday at the Lingerie.
@@ -287,12 +287,8 @@ async def change_case(talk: Talk, op: str) -> Change:
 @pytest.fixture
 async def sms(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SmsTalk]:
     """The SMS channel alone: the forged-sender tests concern it only."""
-    driver = SmsTalk(make_settings(tmp_path), clock)
-    await driver.start()
-    try:
+    async with talking(SmsTalk(make_settings(tmp_path), clock)) as driver:
         yield driver
-    finally:
-        await driver.stop()
 
 
 @pytest.mark.parametrize("op", GUARDED)

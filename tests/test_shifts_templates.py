@@ -10,7 +10,6 @@ from bot.store import Store
 from handlers.shifts import model, templates
 from handlers.shifts.model import ShiftError
 from tests.test_shifts_model import I18N, NOW, PARIS
-from tests.test_shifts_model import store as store  # the database fixture
 
 MONDAY_CHRISTMAS_WEEK = date(2026, 12, 21)  # Friday 25 is Christmas
 

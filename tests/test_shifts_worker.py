@@ -10,7 +10,6 @@ from datetime import date, time
 
 import pytest
 
-from bot import people
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
 from bot.messages import Channel
@@ -20,23 +19,15 @@ from handlers.shifts.model import Shift
 from handlers.shifts.reminders import answer_key
 from tests.conftest import PARIS, Talk, TelegramTalk
 from tests.fakes.twilio_api import FakeTwilio
+from tests.helpers import conciergerie_shift, register_here, register_on
 from tests.test_shifts_reminders import at
 
 NADIA = "GV-WKR3"
 OMAR = "GV-WKR4"
 
 
-async def here(talk: Talk, who: str, roles: set[str], name: str, code: str, language: str = "fr") -> int:
-    """A registered person on the talk's own channel."""
-    now = talk.core.clock.now()
-    async with talk.core.store.transaction() as db:
-        person_id = await people.register(db, now, name, roles, language, member_code=code)
-        await people.attach_identity(db, now, person_id, talk.identity_channel, talk.address(who))
-    return person_id
-
-
 async def worker(talk: Talk, who: str = "nadia", code: str = NADIA, name: str = "Nadia Diallo", hours: int = 12) -> int:
-    person_id = await here(talk, who, {"resident", "worker"}, name, code)
+    person_id = await register_here(talk, who, {"resident", "worker"}, name, code)
     async with talk.core.store.transaction() as db:
         await model.set_contract(db, talk.core.clock.now(), person_id, hours * 60, date(2026, 1, 1))
     return person_id
@@ -44,33 +35,18 @@ async def worker(talk: Talk, who: str = "nadia", code: str = NADIA, name: str = 
 
 async def coordinator(talk: Talk) -> int:
     """The staff member the shifts alert: on SMS whatever the talk's channel (the terminal gets no alerts)."""
-    now = talk.core.clock.now()
     async with talk.core.store.transaction() as db:
-        person_id = await people.register(db, now, "Claire Coord", {"staff"}, "fr", member_code="GV-CRD2")
-        await people.attach_identity(db, now, person_id, Channel.SMS, "+33639981009")
-    return person_id
+        return await register_on(
+            db, talk.core.clock.now(), "Claire Coord", {"staff"}, Channel.SMS, "+33639981009", code="GV-CRD2"
+        )
 
 
 async def shift(talk: Talk, day: date, start: str, end: str, *workers: int, coord: int | None = None) -> Shift:
-    now = talk.core.clock.now()
     async with talk.core.store.transaction() as db:
-        activity, _ = await model.ensure_activity(db, now, "Nettoyage des locaux")
-        place, _ = await model.ensure_place(db, now, "Conciergerie")
-        made, _ = await model.create_shift(
-            db,
-            now,
-            PARIS,
-            activity_id=activity,
-            place_id=place,
-            day=day,
-            start=time.fromisoformat(start),
-            end=time.fromisoformat(end),
-            capacity=2,
-            coordinator_id=coord,
+        now = talk.core.clock.now()
+        return await conciergerie_shift(
+            db, now, talk.core.i18n, day, start, end, *workers, capacity=2, coordinator_id=coord
         )
-        for person in workers:
-            await model.assign(db, now, talk.core.i18n, made.id, person)
-    return made
 
 
 async def seat(talk: Talk, shift_id: int, person_id: int) -> model.Assignment:
@@ -147,7 +123,7 @@ async def test_next_shift_with_place_and_time(talk: Talk) -> None:
 
 async def test_nothing_planned(talk: Talk) -> None:
     """A worker with no shift and no contract is told so, not shown an error."""
-    await here(talk, "nadia", {"worker"}, "Nadia Diallo", NADIA)
+    await register_here(talk, "nadia", {"worker"}, "Nadia Diallo", NADIA)
     assert (await talk("prochain", who="nadia")).has("Pas de créneau prévu")
     said = await talk("planning", who="nadia")
     assert said.has("Cette semaine : 0 min (pas de contrat enregistré)", "aucun créneau")
@@ -155,7 +131,7 @@ async def test_nothing_planned(talk: Talk) -> None:
 
 async def test_not_a_worker_gets_a_clear_answer(talk: Talk) -> None:
     """A resident without the worker role, or an unknown sender, is told who the planning is for."""
-    await here(talk, "sam", {"resident"}, "Sam", "GV-TST2")
+    await register_here(talk, "sam", {"resident"}, "Sam", "GV-TST2")
     assert (await talk("mon planning", who="sam")).has("pour les salariés Premières Heures")
     assert (await talk("prochain creneau", who="sam")).has("pour les salariés Premières Heures")
     assert (await talk("planning", who="stranger")).has("il faut être inscrit")
@@ -166,7 +142,7 @@ async def test_not_a_worker_gets_a_clear_answer(talk: Talk) -> None:
 async def test_menu_entry_only_for_workers(talk: Talk) -> None:
     """Workers find their planning in the menu; the menu entry shows the planning and what to do next."""
     await worker(talk)
-    await here(talk, "sam", {"resident"}, "Sam", "GV-TST2")
+    await register_here(talk, "sam", {"resident"}, "Sam", "GV-TST2")
     assert "Mon planning" not in (await talk("menu", who="sam")).text
     menu = await talk("menu", who="nadia")
     number = next(line.split()[0] for line in menu.text.splitlines() if "Mon planning" in line)

@@ -21,11 +21,10 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.store import Store
-from tests.commands import BOT_PREFIXES, Ran, bot_env, start_bot, voisins
+from tests.commands import BOT_PREFIXES, Ran, bot_env, free_port, start_bot, voisins
+from tests.conftest import opened_store
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_run import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) ")
@@ -138,9 +137,8 @@ def _can_mount() -> bool:
 
 
 async def _seed_database(database: Path) -> None:
-    store = Store(database)
-    await store.open()
-    await store.close()
+    async with opened_store(database):
+        pass
 
 
 READ_ONLY_FOLDER = 'mount --bind "$D" "$D" && mount -o remount,bind,ro "$D"'

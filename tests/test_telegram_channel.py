@@ -13,7 +13,7 @@ from bot.app import build_core
 from bot.channels.http import build_http_app
 from bot.clock import FakeClock
 from bot.core import Core
-from tests.conftest import PATIENCE, ObservedTelegramChannel, TelegramTalk, make_settings
+from tests.conftest import PATIENCE, ObservedTelegramChannel, TelegramTalk, talking, telegram_settings
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -22,13 +22,9 @@ SECRET = "s3cret_Token-for-tests"
 
 @pytest.fixture
 async def polling(tmp_path: Path, clock: FakeClock, fake_telegram: FakeTelegram) -> AsyncIterator[TelegramTalk]:
-    settings = make_settings(tmp_path, telegram_bot_token=fake_telegram.token, telegram_api_url=fake_telegram.url)
-    talk = TelegramTalk(settings, clock, fake_telegram, language_code="en")
-    await talk.start()
-    try:
+    talk = TelegramTalk(telegram_settings(tmp_path, fake_telegram), clock, fake_telegram, language_code="en")
+    async with talking(talk):
         yield talk
-    finally:
-        await talk.stop()
 
 
 async def test_language_code_is_the_first_guess(polling: TelegramTalk) -> None:
@@ -99,13 +95,7 @@ async def test_edited_messages_are_not_answered(polling: TelegramTalk, fake_tele
 
 @pytest.fixture
 async def webhook(tmp_path: Path, clock: FakeClock, fake_telegram: FakeTelegram) -> AsyncIterator[tuple[Core, str]]:
-    settings = make_settings(
-        tmp_path,
-        telegram_bot_token=fake_telegram.token,
-        telegram_api_url=fake_telegram.url,
-        telegram_mode="webhook",
-        telegram_webhook_secret=SECRET,
-    )
+    settings = telegram_settings(tmp_path, fake_telegram, telegram_mode="webhook", telegram_webhook_secret=SECRET)
     core = await build_core(settings, clock)
     channel = ObservedTelegramChannel(core)
     await channel.start()

@@ -9,9 +9,9 @@ import pytest
 from bot import people
 from bot.clock import iso
 from bot.i18n import I18n
-from bot.messages import Channel
 from bot.people import privacy
 from bot.sms_text import is_gsm, septets
+from tests import helpers
 from tests.conftest import Talk
 
 # Demo data (bot/demo.py and the Trocshop's seeder): Karim GV-K7P2 (+33639980002) has 2 h,
@@ -25,11 +25,10 @@ async def register_here(
     """A registered person on the talk's own channel, credited ``minutes`` by the team."""
     from handlers.trocshop import ledger
 
-    now = talk.core.clock.now()
-    async with talk.core.store.transaction() as db:
-        person_id = await people.register(db, now, name, roles, language, member_code=code)
-        await people.attach_identity(db, now, person_id, Channel(talk.channel), talk.address(who))
-        if minutes:
+    person_id = await helpers.register_here(talk, who, roles, name, code, language)
+    if minutes:
+        async with talk.core.store.transaction() as db:
+            now = talk.core.clock.now()
             await ledger.credit(db, now, key=f"test:{person_id}", person_id=person_id, minutes=minutes, actor=None)
     return person_id
 

@@ -9,27 +9,20 @@ from pathlib import Path
 from bot import people
 from bot.store import Store
 from tests.commands import voisins
+from tests.conftest import opened_store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 async def _roster(tmp_path: Path) -> None:
-    store = Store(tmp_path / "run.db")
-    await store.open()
-    try:
+    async with opened_store(tmp_path / "run.db") as store:
         await people.add_person(store, NOW, "Karim", {"resident"}, phone="+33639980002", member_code="GV-K7P2")
-    finally:
-        await store.close()
 
 
 async def _sql(tmp_path: Path, *statements: str) -> None:
-    store = Store(tmp_path / "run.db")
-    await store.open()
-    try:
+    async with opened_store(tmp_path / "run.db") as store:
         for statement in statements:
             await store.execute(statement)
-    finally:
-        await store.close()
 
 
 async def test_credit_balance_export_and_check(tmp_path: Path) -> None:

@@ -10,26 +10,21 @@ that very request to Twilio (the rows left ``sending``, counted between the two 
 from __future__ import annotations
 
 import asyncio
-import signal
-import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bot import people
 from bot.clock import SystemClock
 from bot.messages import Channel
 from bot.people import MEMBER_CODE_ALPHABET
-from bot.store import Store
 from handlers.trocshop import ledger
-from tests.commands import bot_env, start_bot, voisins
-from tests.conftest import PATIENCE, Said, eventually
+from tests.commands import bot_env, running_bot, sending_env, start_bot, voisins
+from tests.conftest import PATIENCE, Said, eventually, opened_store
 from tests.fakes import twilio_webhook as tw
 from tests.fakes.twilio_api import FakeTwilio
+from tests.helpers import register_on, rows
 
 PAIRS = 40
 CREDIT = 60
@@ -59,52 +54,21 @@ def pairs(count: int = PAIRS) -> list[Pair]:
 
 async def seed(database: Path, everyone: list[Pair], credit: int = CREDIT) -> None:
     """Registered residents on SMS; each payer credited ``credit`` minutes by the team."""
-    store = Store(database)
-    await store.open()
     now = SystemClock().now()
-    try:
-        async with store.transaction() as db:
-            for pair in everyone:
-                payer = await people.register(db, now, "Payeur Test", {"resident"}, "fr", member_code=pair.payer_code)
-                await people.attach_identity(db, now, payer, Channel.SMS, pair.payer_phone)
-                payee = await people.register(db, now, "Receveur Test", {"resident"}, "fr", member_code=pair.payee_code)
-                await people.attach_identity(db, now, payee, Channel.SMS, pair.payee_phone)
-                await ledger.credit(db, now, key=f"seed:{payer}", person_id=payer, minutes=credit, actor=None)
-    finally:
-        await store.close()
+    async with opened_store(database) as store, store.transaction() as db:
+        for pair in everyone:
+            payer = await register_on(
+                db, now, "Payeur Test", {"resident"}, Channel.SMS, pair.payer_phone, code=pair.payer_code
+            )
+            await register_on(
+                db, now, "Receveur Test", {"resident"}, Channel.SMS, pair.payee_phone, code=pair.payee_code
+            )
+            await ledger.credit(db, now, key=f"seed:{payer}", person_id=payer, minutes=credit, actor=None)
 
 
 def sms_env(tmp_path: Path, twilio: FakeTwilio, **more: str) -> dict[str, str]:
     """``voisins run`` on SMS only, sending through the fake Twilio, no quiet hours."""
-    return bot_env(
-        tmp_path,
-        TWILIO_ACCOUNT_SID=tw.ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN=tw.AUTH_TOKEN,
-        TWILIO_FROM_NUMBER=tw.BOT_NUMBER,
-        TWILIO_API_URL=twilio.url,
-        PUBLIC_URL=tw.PUBLIC_URL,
-        SMS_MAX_PER_SECOND="100",
-        SMS_QUIET_HOURS="",
-        LOG_LEVEL="WARNING",
-        **more,
-    )
-
-
-async def stop(process: asyncio.subprocess.Process) -> None:
-    """SIGTERM, as a deployment stops it: the bot finishes what it was doing and exits 0."""
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-    await asyncio.wait_for(process.wait(), timeout=PATIENCE)
-    assert process.returncode == 0
-
-
-@asynccontextmanager
-async def running(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[str]:
-    process, url = await start_bot(tmp_path, env)
-    try:
-        yield url
-    finally:
-        await stop(process)
+    return sending_env(tmp_path, twilio, sms_rate=100, **more)
 
 
 async def say(client: httpx.AsyncClient, url: str, params: dict[str, str]) -> list[str]:
@@ -120,11 +84,6 @@ async def preview(client: httpx.AsyncClient, url: str, pair: Pair, minutes: int 
     code = Said(texts=[answer]).code
     assert code is not None, answer  # by SMS, only the code in the prompt confirms a payment
     return f"OUI {code}"
-
-
-def rows(database: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, params).fetchall()
 
 
 def outbox_status(database: Path) -> dict[str, int]:
@@ -180,7 +139,7 @@ async def test_payments_confirmed_during_a_kill_are_booked_once(tmp_path: Path) 
         for answer in answered.values():
             assert "C'est envoyé" in answer[0]
 
-        async with running(tmp_path, env) as url:
+        async with running_bot(tmp_path, env) as url:
             for index in range(PAIRS):
                 if index not in answered:  # Twilio delivers again what got no answer
                     again = await say(client, url, confirmations[index])

@@ -6,7 +6,6 @@ import asyncio
 import random
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,16 +21,6 @@ from handlers.trocshop.amounts import find_amount, parse_minutes
 from handlers.trocshop.ledger import LedgerError
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = Store(tmp_path / "troc.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def _people(store: Store, count: int) -> list[int]:

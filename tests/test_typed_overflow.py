@@ -24,7 +24,7 @@ from bot.dispatch import required_roles
 from bot.i18n import I18n
 from bot.text import FIRST_YEAR, LAST_YEAR
 from tests.commands import voisins
-from tests.conftest import ConsoleTalk, Said, Talk, make_settings
+from tests.conftest import ConsoleTalk, Said, Talk, make_settings, talking
 
 HOSTILE = (
     "9999-12-31",
@@ -157,12 +157,8 @@ async def failures_of(
 @pytest.fixture
 async def console(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Talk]:
     """The whole matrix runs in the terminal: the handlers are the same on every channel."""
-    talk = ConsoleTalk(make_settings(tmp_path), clock)
-    await talk.start()
-    try:
+    async with talking(ConsoleTalk(make_settings(tmp_path), clock)) as talk:
         yield talk
-    finally:
-        await talk.stop()
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

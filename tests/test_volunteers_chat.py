@@ -9,19 +9,12 @@ from bot import people
 from bot.messages import Channel
 from bot.text import fold
 from tests.conftest import Talk
+from tests.helpers import register_here
 
 # Demo data: Awa GV-EKP3 is staff (+33639980001); Lucie GV-MRT4 (+33639980004) has signed up; the
 # fortnightly meetings count from Wednesday 2 December 2026 (START is Wednesday 25 November, 10:00).
 AWA = "+33639980001"
 LUCIE = "+33639980004"
-
-
-async def register_here(talk: Talk, who: str, roles: set[str], name: str) -> int:
-    now = talk.core.clock.now()
-    async with talk.core.store.transaction() as db:
-        person_id = await people.register(db, now, name, roles, "fr")
-        await people.attach_identity(db, now, person_id, talk.identity_channel, talk.address(who))
-    return person_id
 
 
 async def signup_of(talk: Talk, who: str) -> dict[str, object] | None:

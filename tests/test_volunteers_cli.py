@@ -22,6 +22,7 @@ from bot.store import Store
 from handlers.volunteers import signups
 from handlers.volunteers.cli import permanence_app, volunteers_app
 from tests.commands import voisins as voisins_process
+from tests.conftest import opened_store
 
 T = TypeVar("T")
 
@@ -54,12 +55,8 @@ def voisins(*args: str) -> Ran:
 
 def on_store(path: Path, work: Callable[[Store], Awaitable[T]]) -> T:
     async def go() -> T:
-        store = Store(path)
-        await store.open()
-        try:
+        async with opened_store(path) as store:
             return await work(store)
-        finally:
-            await store.close()
 
     return asyncio.run(go())
 

@@ -40,11 +40,14 @@ def add(
     name: Annotated[str, typer.Option("--name", help="The person's name, as they want to be called.")],
     role: Annotated[list[Role], typer.Option("--role", help="A role; repeat for several.")],
     phone: Annotated[str | None, typer.Option("--phone", help="Phone number, 06... or +33...")] = None,
-    language: Annotated[str, typer.Option("--language", help="fr or en")] = "fr",
+    language: Annotated[
+        str | None, typer.Option("--language", help="A language of LANGUAGES (default: DEFAULT_LANGUAGE).")
+    ] = None,
 ) -> None:
     """Register a person with their roles and phone number; prints their member code."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
+    language = language or i18n.default_language
     if language not in i18n.languages:
         typer.echo(f"Unknown language: {language} ({', '.join(i18n.languages)})", err=True)
         raise typer.Exit(2)
@@ -84,7 +87,7 @@ def import_(
     Importing the same file again changes nothing. Exits with 1 only when the file cannot be read.
     """
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     lang = i18n.default_language
     out = plain_console()
     try:
@@ -101,7 +104,7 @@ def import_(
     async def run(progress: Callable[[int], None] | None) -> roster.ImportReport:
         async with opened_store(settings) as store:
             return await roster.import_roster(
-                store, SystemClock().now(), parsed, i18n.languages, dry_run=dry_run, progress=progress
+                store, SystemClock().now(), parsed, i18n, dry_run=dry_run, progress=progress
             )
 
     if len(parsed.rows) > PROGRESS_ROWS:

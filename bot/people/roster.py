@@ -8,7 +8,8 @@ Decisions, made for a social worker with a French Excel (the file itself, its en
 separators and formula cells, is :mod:`bot.csvfiles`'s, shared with every other import and export):
 
 - A file that was read as Windows-1252 is said in the report, and a refused file says how to save it.
-- Header names may be French (``Téléphone``, ``Nom``); roles and languages too (``bénévole``, ``anglais``).
+- Header names may be French (``Téléphone``, ``Nom``); roles too (``bénévole``); a language is a code of
+  ``LANGUAGES`` or its name in any of them (``anglais``, ``English``, ``español``).
 - French phone numbers are written as ``06 12 34 56 78`` (text for Excel, which would drop the
   0 or the +), other numbers as ``0044 ...``. The same file imports back unchanged.
 - Each row is its own transaction: a rejected row writes nothing, an interrupted import leaves
@@ -18,7 +19,7 @@ separators and formula cells, is :mod:`bot.csvfiles`'s, shared with every other 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,6 +37,7 @@ from bot.csvfiles import (
     safe_cell,
     unquote_cell,
 )
+from bot.i18n import I18n
 from bot.messages import Channel
 from bot.people import PeopleError, Role
 from bot.store import Store
@@ -75,15 +77,6 @@ ROLE_WORDS: dict[str, Role] = {
     "equipe": Role.STAFF,
     "administrateur": Role.ADMIN,
     "administratrice": Role.ADMIN,
-}
-
-LANGUAGE_WORDS = {
-    "fr": "fr",
-    "francais": "fr",
-    "french": "fr",
-    "en": "en",
-    "anglais": "en",
-    "english": "en",
 }
 
 _PHONE_CHARACTERS = re.compile(r"^[0-9 +.()/-]+$")
@@ -198,7 +191,7 @@ def _name(value: str) -> str:
     return unquote_cell(clean(value, limit=MAX_NAME * 2))
 
 
-def check_row(cells: Mapping[str, str], languages: Sequence[str]) -> Entry:
+def check_row(cells: Mapping[str, str], i18n: I18n) -> Entry:
     """One row's cells as an :class:`Entry`; RowError says the first thing wrong."""
     name = _name(cells["name"])
     if not name:
@@ -221,10 +214,12 @@ def check_row(cells: Mapping[str, str], languages: Sequence[str]) -> Entry:
         known = ", ".join(role.value for role in Role)
         raise RowError("people.row_unknown_role", role=clean(", ".join(unknown), 60), known=known)
     language = None
-    if cells["language"].strip():
-        language = LANGUAGE_WORDS.get(fold(cells["language"]))
-        if language is None or language not in languages:
-            raise RowError("people.row_bad_language", value=clean(cells["language"], 20), known=", ".join(languages))
+    typed = cells["language"].strip()
+    if typed:
+        codes = i18n.languages
+        language = next((code for code in (typed, fold(typed)) if code in codes), None) or i18n.language_named(typed)
+        if language is None:
+            raise RowError("people.row_bad_language", value=clean(typed, 20), known=", ".join(codes))
     member_code = None
     if cells["member_code"].strip():
         member_code = people.normalise_member_code(cells["member_code"])
@@ -344,7 +339,7 @@ async def import_roster(
     store: Store,
     now: datetime,
     roster: RosterFile,
-    languages: Sequence[str] = ("fr", "en"),
+    i18n: I18n,
     *,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -361,7 +356,7 @@ async def import_roster(
         try:
             if line in roster.cells:
                 raise RowError("people.row_cells", count=roster.cells[line], expected=len(COLUMNS))
-            entry = check_row(cells, languages)
+            entry = check_row(cells, i18n)
             for key in _keys(entry):
                 if key in seen:
                     raise RowError(f"people.row_duplicate_{key[0]}", line=seen[key])

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from bot import people
 from bot.dispatch import Context, Replies, Router
+from bot.i18n import LANGUAGE_NAME
 from bot.messages import Choice, Inbound, Reply
 from bot.text import fold
 
 router = Router("account")
 
-STOP_WORDS = ("stop", "arret", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "/stop")
-START_WORDS = ("start", "unstop")
-STEP_CANCEL_WORDS = frozenset({"cancel", "end", "quit"})
-LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
-
-router.menu_entry("account.language", "account.menu_language", order=90)
+# In every language: who does not read the current one finds where to change it.
+router.menu_entry("account.language", "account.menu_language", order=90, every_language=True)
 
 
-@router.command(*STOP_WORDS)
+@router.command("/stop", words="account.stop")
 async def stop(inbound: Inbound, ctx: Context) -> Replies:
     """Opt out of everything but direct answers, on this channel only.
 
     CANCEL, END and QUIT typed in the middle of a conversation step mean "cancel this", as
     people use them; STOP, ARRET, STOPALL and UNSUBSCRIBE always opt out.
     """
-    if ctx.step is not None and fold(inbound.text) in STEP_CANCEL_WORDS:
+    if ctx.step is not None and fold(inbound.text) in ctx.i18n.words("account.step_cancel"):
         ctx.done()
         return [Reply(ctx.t("account.step_cancelled")), ctx.menu()]
     await people.set_opted_out(ctx.store, ctx.identity.id, ctx.now())
@@ -32,7 +29,7 @@ async def stop(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(ctx.t("account.stopped"))]
 
 
-@router.command(*START_WORDS)
+@router.command(words="account.start")
 async def start_again(inbound: Inbound, ctx: Context) -> Replies:
     if ctx.identity.opted_out:
         await people.set_opted_out(ctx.store, ctx.identity.id, None)
@@ -40,7 +37,7 @@ async def start_again(inbound: Inbound, ctx: Context) -> Replies:
     return [_welcome(ctx)]
 
 
-@router.command("yes")
+@router.command(words="account.yes_start")
 async def yes(inbound: Inbound, ctx: Context) -> Replies:
     """YES opts back in only an opted-out number: otherwise it answers a question elsewhere."""
     if not ctx.identity.opted_out:
@@ -62,36 +59,39 @@ def _welcome(ctx: Context) -> Reply:
     return Reply(ctx.t("account.welcome"), ctx.menu().choices)
 
 
-@router.command("aide", "help", "info", "infos", "/help", "/aide")
+@router.command("/help", "/aide", words="account.help")
 async def help_(inbound: Inbound, ctx: Context) -> Replies:
     ctx.done()
     return [Reply(ctx.t("account.help")), ctx.menu()]
 
 
 def _language_menu(ctx: Context) -> Reply:
-    choices = tuple(Choice(f"account.lang:{code}", LANGUAGE_NAMES.get(code, code)) for code in ctx.i18n.languages)
-    return Reply(ctx.t("account.choose_language"), choices)
+    """Each configured language under its own name ("Español"), asked in all of them."""
+    i18n = ctx.i18n
+    choices = tuple(Choice(f"account.lang:{code}", i18n.language_name(code, title=True)) for code in i18n.languages)
+    return Reply(i18n.every_language("account.choose_language"), choices)
 
 
-@router.command("langue", "language", "lang", "/language", "/langue")
+@router.command("/language", "/langue", words="account.language")
 @router.action("account.language")
 async def language(inbound: Inbound, ctx: Context) -> Replies:
     ctx.done()
     return [_language_menu(ctx)]
 
 
-@router.command("francais", "french", "english", "anglais")
+@router.command(words=LANGUAGE_NAME)
 async def language_by_name(inbound: Inbound, ctx: Context) -> Replies:
+    """A language's name alone ("english", "espagnol"), in any configured language, chooses it."""
     if ctx.step is not None:
         return None  # a step asking for a language (registering someone) reads it itself
-    code = "fr" if inbound.text.strip().lower().startswith("fr") else "en"
-    return await _set_language(code, ctx)
+    code = ctx.i18n.language_named(inbound.text)
+    return None if code is None else await _set_language(code, ctx)
 
 
 @router.action("account.lang")
 async def chosen_language(inbound: Inbound, ctx: Context) -> Replies:
     code = (inbound.choice or "").partition(":")[2]
-    if code not in ctx.i18n.catalogs:
+    if code not in ctx.i18n.languages:
         return [_language_menu(ctx)]
     return await _set_language(code, ctx)
 

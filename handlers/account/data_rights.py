@@ -28,19 +28,6 @@ from handlers.account import router
 
 log = logging.getLogger(__name__)
 
-EXPORT_WORDS = ("mes donnees", "mes données", "my data", "mydata", "/mydata", "/mesdonnees", "/donnees", "/data")
-FORGET_WORDS = (
-    "oublier",
-    "oubliez moi",
-    "forget",
-    "forget me",
-    "supprimer mes donnees",
-    "effacer mes donnees",
-    "delete my data",
-    "/forget",
-    "/oublier",
-)
-
 
 def _argument(inbound: Inbound) -> str:
     """What follows a slash command ("/oublier GV-K7P2" -> "GV-K7P2"); keywords take none."""
@@ -52,7 +39,7 @@ def _argument(inbound: Inbound) -> str:
 # --- The person's own data -------------------------------------------------------------------------
 
 
-@router.command(*EXPORT_WORDS)
+@router.command("/mydata", "/mesdonnees", "/donnees", "/data", words="account.my_data")
 async def my_data(inbound: Inbound, ctx: Context) -> Replies:
     """What we keep about the sender; with a member code it is the staff's request for someone."""
     if _argument(inbound):
@@ -62,7 +49,7 @@ async def my_data(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(privacy.render_export(export, ctx.i18n, ctx.language))]
 
 
-@router.command(*FORGET_WORDS)
+@router.command("/forget", "/oublier", words="account.forget")
 async def forget(inbound: Inbound, ctx: Context) -> Replies:
     """Asks before erasing, listing exactly what goes; with a member code it is the staff's path."""
     if _argument(inbound):

@@ -42,7 +42,7 @@ MAX_REQUESTS_OVERALL = 30
 KEEP_REQUESTS = timedelta(days=1)
 
 
-@router.command("/link", "/lier", "lier", "relier", "link", "lier mon compte", "link my account")
+@router.command("/link", "/lier", words="account.link")
 async def start_link(inbound: Inbound, ctx: Context) -> Replies:
     if ctx.person.status != "guest":
         return [Reply(ctx.t("link.already", name=ctx.person.name or ""))]

@@ -23,10 +23,12 @@ import aiosqlite
 
 from bot import confirm
 from bot.clock import Clock
+from bot.config import Settings
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
+from bot.i18n import I18n
 from bot.messages import Channel, Choice, Inbound, Reply
 from bot.store import Store
-from bot.text import NO_WORDS, digits_of, fold, typed_number
+from bot.text import digits_of, fold, typed_number
 from handlers.broadcast import erasure
 from handlers.broadcast import logic as bc
 from handlers.broadcast.cli import broadcast_app
@@ -36,18 +38,17 @@ log = logging.getLogger(__name__)
 router = Router("broadcast")
 router.menu_entry("broadcast.menu", "broadcast.menu_label", order=85, visible=lambda person: person.is_staff)
 
-TEXT, TEXT_EN, AUDIENCE, PREVIEW, CANCEL = (
+TEXT, TRANSLATION, AUDIENCE, PREVIEW, CANCEL = (
     "broadcast.text",
-    "broadcast.text_en",
+    "broadcast.translation",
     "broadcast.audience",
     "broadcast.preview",
     "broadcast.cancel",
 )
-# "cancel" alone is an opt-out word (account's STOP): staff write ANNULER, NON or /cancel.
-CANCEL_WORDS = frozenset({"annuler", "annule", "abandon", "abandonner", "cancel"})
-NO_ENGLISH_WORDS = frozenset({"non", "no", "aucun", "none", "pas", "passer", "skip", "sans", "rien", "pas d anglais"})
+NO_TEXT = "broadcast.no_text"  # keywords: no text in the language asked for (its readers get the first)
 URGENT = "broadcast.urgent"  # keywords: URGENT alone shows the preview again; with the SMS code it sends
-AUDIENCE_CHOICES = ("everyone", "residents", "workers", "volunteers", "staff", "fr", "en", "telegram", "sms")
+GROUP_CHOICES = ("everyone", "residents", "workers", "volunteers", "staff")  # then each language, then:
+CHANNEL_CHOICES = ("telegram", "sms")
 EXPAND_BUDGET = 2.0  # seconds of queuing in the answer; a larger audience is finished by the running bot
 
 
@@ -60,6 +61,14 @@ def _id_of(inbound: Inbound) -> int | None:
     """``broadcast.cancel:12`` -> 12; ``/annonces 12`` or ``/annonces n°12`` -> 12."""
     raw = (inbound.choice or "").partition(":")[2] if inbound.choice else _arguments(inbound)
     return typed_number(digits_of(raw.split()[0])) if raw.split() else None
+
+
+def _abandons(ctx: Context, text: str) -> bool:
+    """broadcast.cancel or a no (core.no) abandons the announcement; "cancel" alone is the opt-out
+    (account's STOP), so staff write ANNULER, NON or /cancel. Where a no answers the question (no
+    text in this language), only broadcast.cancel abandons."""
+    word = fold(text)
+    return word in ctx.i18n.words("broadcast.cancel") or word in ctx.i18n.words(confirm.NO)
 
 
 def _stop(ctx: Context) -> Replies:
@@ -85,58 +94,84 @@ async def new(inbound: Inbound, ctx: Context) -> Replies:
     """``/annonce`` asks for the text; ``/annonce Fermeture de la laverie demain`` takes it at once."""
     text = _arguments(inbound) if inbound.choice is None else ""
     if text.strip():
-        return _got_french(ctx, text)
+        return _got_main_text(ctx, text)
     ctx.goto(TEXT)
-    return [Reply(ctx.t("broadcast.ask_text", max=bc.MAX_TEXT))]
+    name = ctx.i18n.language_name(ctx.i18n.default_language, ctx.language)
+    return [Reply(ctx.t("broadcast.ask_text", max=bc.MAX_TEXT, language_name=name))]
 
 
 @router.step(TEXT, roles=STAFF_ROLES)
 async def typed_text(inbound: Inbound, ctx: Context) -> Replies:
-    if fold(inbound.text) in CANCEL_WORDS | NO_WORDS:
+    if _abandons(ctx, inbound.text):
         return _stop(ctx)
-    return _got_french(ctx, inbound.text)
+    return _got_main_text(ctx, inbound.text)
 
 
-def _got_french(ctx: Context, text: str) -> Replies:
+def _got_main_text(ctx: Context, text: str) -> Replies:
+    """The default language's text, required; then each other language's in turn, optional."""
     try:
-        french = bc.check_text(text)
+        main = bc.check_text(text)
     except bc.BroadcastError as exc:
         ctx.goto(TEXT)
         return [Reply(_error(ctx, exc))]
-    ctx.goto(TEXT_EN, fr=french)
-    return [
-        Reply(ctx.t("broadcast.ask_english"), (Choice("broadcast.no_english", ctx.t("broadcast.choice_no_english")),))
-    ]
+    return _ask_translation(ctx, {ctx.i18n.default_language: main}, 0)
 
 
-@router.step(TEXT_EN, roles=STAFF_ROLES)
-async def typed_english(inbound: Inbound, ctx: Context) -> Replies:
+def _ask_translation(ctx: Context, texts: dict[str, str], index: int) -> Replies:
+    """Ask for the text in the ``index``-th language after the default one, or go on to the audience."""
+    others = ctx.i18n.languages[1:]
+    if index >= len(others):
+        ctx.goto(AUDIENCE, texts=texts)
+        return [_audience_picker(ctx)]
+    code = others[index]
+    ctx.goto(TRANSLATION, texts=texts, index=index)
+    name = ctx.i18n.language_name(code, ctx.language)
+    main = ctx.i18n.language_name(ctx.i18n.default_language, ctx.language)
+    skip = Choice(f"broadcast.no_translation:{code}", ctx.t("broadcast.choice_no_translation", language_name=name))
+    return [Reply(ctx.t("broadcast.ask_translation", language_name=name, main_name=main), (skip,))]
+
+
+def _asked(ctx: Context) -> tuple[dict[str, str], int]:
+    return dict(ctx.data["texts"]), int(ctx.data["index"])
+
+
+@router.step(TRANSLATION, roles=STAFF_ROLES)
+async def typed_translation(inbound: Inbound, ctx: Context) -> Replies:
     word = fold(inbound.text)
-    if word in CANCEL_WORDS:
+    if word in ctx.i18n.words("broadcast.cancel"):
         return _stop(ctx)
-    if word in NO_ENGLISH_WORDS:
-        return _to_audience(ctx, None)
+    texts, index = _asked(ctx)
+    if word in ctx.i18n.words(NO_TEXT):
+        return _ask_translation(ctx, texts, index + 1)
     try:
-        english = bc.check_text(inbound.text)
+        texts[ctx.i18n.languages[1 + index]] = bc.check_text(inbound.text)
     except bc.BroadcastError as exc:
         return [Reply(_error(ctx, exc))]
-    return _to_audience(ctx, english)
+    return _ask_translation(ctx, texts, index + 1)
 
 
-@router.action("broadcast.no_english", roles=STAFF_ROLES)
-async def pressed_no_english(inbound: Inbound, ctx: Context) -> Replies:
-    if ctx.step != TEXT_EN:
+@router.action("broadcast.no_translation", roles=STAFF_ROLES)
+async def pressed_no_translation(inbound: Inbound, ctx: Context) -> Replies:
+    """The button skips the language it was shown for, only while that language is asked."""
+    if ctx.step != TRANSLATION:
         return _expired(ctx)
-    return _to_audience(ctx, None)
+    texts, index = _asked(ctx)
+    if (inbound.choice or "").partition(":")[2] != ctx.i18n.languages[1 + index]:
+        return _expired(ctx)
+    return _ask_translation(ctx, texts, index + 1)
 
 
-def _to_audience(ctx: Context, english: str | None) -> Replies:
-    ctx.goto(AUDIENCE, fr=ctx.data["fr"], en=english)
-    return [_audience_picker(ctx)]
+def _audience_choices(ctx: Context) -> dict[str, str]:
+    """Each button's key and label: the groups, each configured language, the channels."""
+    choices = {key: ctx.t(f"broadcast.audience_{key}") for key in GROUP_CHOICES}
+    for code in ctx.i18n.languages:
+        choices[code] = ctx.t("broadcast.audience_language", language_name=ctx.i18n.language_name(code, ctx.language))
+    choices.update({key: ctx.t(f"broadcast.audience_{key}") for key in CHANNEL_CHOICES})
+    return choices
 
 
 def _audience_picker(ctx: Context, hint: str | None = None) -> Reply:
-    choices = tuple(Choice(f"broadcast.audience:{key}", ctx.t(f"broadcast.audience_{key}")) for key in AUDIENCE_CHOICES)
+    choices = tuple(Choice(f"broadcast.audience:{key}", label) for key, label in _audience_choices(ctx).items())
     text = ctx.t("broadcast.ask_audience")
     return Reply(f"{hint}\n{text}" if hint else text, choices)
 
@@ -146,18 +181,18 @@ async def pressed_audience(inbound: Inbound, ctx: Context) -> Replies:
     if ctx.step != AUDIENCE:
         return _expired(ctx)
     key = (inbound.choice or "").partition(":")[2]
-    if key not in AUDIENCE_CHOICES:
+    if key not in _audience_choices(ctx):
         return [_audience_picker(ctx)]
-    return await _to_preview(ctx, bc.Audience.parse(key))
+    return await _to_preview(ctx, bc.Audience.parse(key, ctx.i18n))
 
 
 @router.step(AUDIENCE, roles=STAFF_ROLES)
 async def typed_audience(inbound: Inbound, ctx: Context) -> Replies:
     """A button's words typed, or a combination: ``résidents sms``, ``bénévoles anglais``."""
-    if fold(inbound.text) in CANCEL_WORDS | NO_WORDS:
+    if _abandons(ctx, inbound.text):
         return _stop(ctx)
     try:
-        audience = bc.Audience.parse(inbound.text)
+        audience = bc.Audience.parse(inbound.text, ctx.i18n)
     except bc.BroadcastError as exc:
         return [_audience_picker(ctx, _error(ctx, exc))]
     return await _to_preview(ctx, audience)
@@ -167,7 +202,7 @@ async def typed_audience(inbound: Inbound, ctx: Context) -> Replies:
 
 
 async def _to_preview(ctx: Context, audience: bc.Audience) -> Replies:
-    texts = {"fr": ctx.data["fr"], **({"en": ctx.data["en"]} if ctx.data.get("en") else {})}
+    texts = dict(ctx.data["texts"])  # the default language's first
     broadcast_id = await bc.create_draft(
         ctx.store, ctx.now(), texts, audience, timezone=ctx.settings.timezone, created_by=ctx.person.id
     )
@@ -388,10 +423,10 @@ STOP = router.confirmation(
 )
 
 
-def _driver(store: Store, clock: Clock) -> bc.BroadcastDriver:
-    return bc.BroadcastDriver(store, clock)
+def _driver(store: Store, clock: Clock, settings: Settings) -> bc.BroadcastDriver:
+    return bc.BroadcastDriver(store, clock, I18n.configured(settings))
 
 
-router.outbox_hook(_driver)
+router.configured_outbox_hook(_driver)
 router.personal_data(erasure.export, erasure.erase)
 router.cli("broadcast", broadcast_app, "Announcements: preview, send, follow, cancel.")

@@ -6,6 +6,7 @@ The preview is one aggregate query over the same audience query that queuing use
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -18,7 +19,6 @@ from bot.store import Store
 from bot.text import fold
 from handlers.broadcast.words import local_time, money, number
 
-MAIN_LANGUAGE = "fr"  # the first text: the site's language, and what a person with no language gets
 MAX_TEXT = MAX_BODY  # an SMS body above 1600 characters is refused by Twilio (21617)
 
 GROUP_ROLES: dict[str, tuple[str, ...]] = {
@@ -30,22 +30,21 @@ GROUP_ROLES: dict[str, tuple[str, ...]] = {
 CHANNELS = (Channel.TELEGRAM.value, Channel.SMS.value)
 SKIP_REASONS = ("opted_out", "unreachable", "no_channel")
 
-# What staff may type for an audience (folded): ``residents sms``, ``benevoles en``, ``tous``.
-_WORDS: dict[str, tuple[str, str]] = {}
-for _kind, _value, _synonyms in (
-    ("group", "everyone", "everyone all tous tout toutes monde tlm everybody"),
-    ("group", "residents", "residents resident residentes residente hebergees heberges"),
-    ("group", "workers", "workers worker salaries salarie salariees conciergerie travailleurs travail"),
-    ("group", "volunteers", "volunteers volunteer benevoles benevole"),
-    ("group", "staff", "staff equipe team equipes"),
-    ("language", "fr", "fr francais french francophones francophone"),
-    ("language", "en", "en anglais english anglophones anglophone"),
-    ("channel", "telegram", "telegram tg"),
-    ("channel", "sms", "sms texto textos"),
-):
-    for _word in _synonyms.split():
-        _WORDS[_word] = (_kind, _value)
-_FILLER = frozenset({"le", "la", "les", "de", "des", "du", "par", "seulement", "only", "by", "via", "et", "and", "a"})
+# What staff may type for an audience (folded): ``residents sms``, ``benevoles en``, ``tous``. A
+# group or a channel is its key or its words in the keyword files (broadcast.audience_<key>); a
+# language is its code or a name of it (the catalogs' languages, see ``I18n.language_named``).
+GROUPS = ("everyone", *GROUP_ROLES)
+FILLER = "broadcast.audience_filler"  # keywords: the little words left out ("tout le monde", "par SMS")
+
+
+def _audience_words(i18n: I18n) -> dict[str, tuple[str, str]]:
+    """Each word for a group or a channel, and what it means: ("group", "residents")."""
+    found: dict[str, tuple[str, str]] = {}
+    for kind, values in (("group", GROUPS), ("channel", CHANNELS)):
+        for value in values:
+            for word in (value, *sorted(i18n.words(f"broadcast.audience_{value}"))):
+                found[word] = (kind, value)
+    return found
 
 
 class BroadcastError(ValueError):
@@ -60,6 +59,14 @@ class BroadcastError(ValueError):
 # Audience --------------------------------------------------------------------------------------
 
 
+def _language_named(word: str, i18n: I18n) -> str | None:
+    """A language's name ("anglais"), or a word for its readers ("anglophones", keyword files)."""
+    found = i18n.language_named(word)
+    if found is None:
+        found = next((c for c in i18n.languages if word in i18n.words(f"broadcast.audience_language_{c}")), None)
+    return found
+
+
 @dataclass(frozen=True)
 class Audience:
     """Who gets it: a group, optionally narrowed to one language and one channel."""
@@ -69,15 +76,21 @@ class Audience:
     channel: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> Audience:
+    def parse(cls, text: str, i18n: I18n) -> Audience:
         """``residents,sms``, ``bénévoles en``, ``tout le monde``, ``telegram`` (everyone by Telegram)."""
         found: dict[str, str] = {}
-        words = [word for word in fold(text.replace(",", " ").replace("+", " ")).split() if word not in _FILLER]
-        # "en" is English, or the French "en" of "en anglais" / "par SMS en français".
-        if "en" in words and any(_WORDS.get(w, ("", ""))[0] == "language" for w in words if w != "en"):
-            words = [word for word in words if word != "en"]
+        words = fold(text.replace(",", " ").replace("+", " ")).split()
+        named = {word: code for word in words if (code := _language_named(word, i18n)) is not None}
+        # A code that is also a little word ("en" of "en anglais", "par SMS en français") is that
+        # word when a language is named; alone, it is the language ("bénévoles en").
+        filler, vocabulary = i18n.words(FILLER), _audience_words(i18n)
+        words = [w for w in words if w not in filler or (w in i18n.languages and not named)]
         for word in words:
-            meaning = _WORDS.get(word)
+            meaning = vocabulary.get(word)
+            if meaning is None and word in i18n.languages:
+                meaning = ("language", word)
+            elif meaning is None and word in named:
+                meaning = ("language", named[word])
             if meaning is None:
                 raise BroadcastError("broadcast.bad_audience", value=word[:20])
             kind, value = meaning
@@ -88,13 +101,21 @@ class Audience:
             raise BroadcastError("broadcast.bad_audience", value=text.strip()[:20])
         return cls(found.get("group", "everyone"), found.get("language"), found.get("channel"))
 
+    @classmethod
+    def stored(cls, text: str) -> Audience:
+        """What :meth:`__str__` wrote (``residents,en,sms``): read back whatever LANGUAGES says now."""
+        parts = text.split(",")
+        channel = parts.pop() if len(parts) > 1 and parts[-1] in CHANNELS else None
+        return cls(parts[0], parts[1] if len(parts) > 1 else None, channel)
+
     def __str__(self) -> str:
         return ",".join(part for part in (self.group, self.language, self.channel) if part)
 
     def describe(self, i18n: I18n, language: str) -> str:
         parts = [i18n.t(language, f"broadcast.group_{self.group}")]
         if self.language:
-            parts.append(i18n.t(language, f"broadcast.only_language_{self.language}"))
+            name = i18n.language_name(self.language, language)
+            parts.append(i18n.t(language, "broadcast.only_language", language_name=name))
         if self.channel:
             parts.append(i18n.t(language, f"broadcast.only_channel_{self.channel}"))
         return ", ".join(parts)
@@ -127,8 +148,10 @@ _ROLE_FILTER = "AND EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.i
 _LANGUAGE_FILTER = "AND COALESCE(p.language, :fallback) = :only_language"
 
 
-def audience_query(audience: Audience, params: dict[str, Any]) -> str:
+def audience_query(audience: Audience, params: dict[str, Any], main_language: str) -> str:
     """(person_id, lang, channel, address, skip) for each person of the audience with ids in (:after, :upto].
+
+    ``lang`` is the person's language, or ``main_language`` (the first text's) when they chose none.
 
     ``skip`` is NULL for a person reached on ``channel``/``address`` (their best reachable identity:
     Telegram before SMS), else why not: opted_out, unreachable, no_channel. Only fixed fragments
@@ -144,7 +167,7 @@ def audience_query(audience: Audience, params: dict[str, Any]) -> str:
         filters.append(_LANGUAGE_FILTER)
     channels = [audience.channel] if audience.channel else list(CHANNELS)
     params.update({f"channel{i}": channel for i, channel in enumerate(channels)})
-    params.setdefault("fallback", MAIN_LANGUAGE)
+    params["fallback"] = main_language
     return _AUDIENCE_SQL.format(
         filters=" ".join(filters),
         channels=", ".join(f":channel{i}" for i in range(len(channels))),
@@ -168,11 +191,23 @@ def check_text(text: str) -> str:
     return text
 
 
-def texts_of(french: str, english: str | None = None) -> dict[str, str]:
-    texts = {MAIN_LANGUAGE: check_text(french)}
-    if english is not None and english.strip():
-        texts["en"] = check_text(english)
+def texts_of(given: Mapping[str, str | None], languages: Sequence[str]) -> dict[str, str]:
+    """One text per language, in the order of ``languages``: the first (the default language) is required,
+    the others are optional (whoever reads a language without a text gets the first)."""
+    unknown = [code for code in given if code not in languages]
+    if unknown:
+        raise BroadcastError("broadcast.unknown_language", value=unknown[0][:20], known=", ".join(languages))
+    texts = {languages[0]: check_text(given.get(languages[0]) or "")}
+    for code in languages[1:]:
+        text = given.get(code)
+        if text is not None and text.strip():
+            texts[code] = check_text(text)
     return texts
+
+
+def main_language(texts: Mapping[str, str]) -> str:
+    """The language of the first text: the default language when the broadcast was written."""
+    return next(iter(texts))
 
 
 @dataclass(frozen=True)
@@ -273,7 +308,7 @@ class Preview:
 
 
 def _text_language(language: str, texts: dict[str, str]) -> str:
-    return language if language in texts else MAIN_LANGUAGE
+    return language if language in texts else main_language(texts)
 
 
 async def preview(
@@ -289,7 +324,8 @@ async def preview(
 ) -> Preview:
     """Who would get it now, on which channel, who would not and why, and what the SMS cost."""
     params: dict[str, Any] = {"after": 0, "upto": 2**63 - 1}
-    sql = f"SELECT channel, lang, skip, COUNT(*) AS n FROM ({audience_query(audience, params)}) GROUP BY 1, 2, 3"  # noqa: S608
+    query = audience_query(audience, params, main_language(texts))
+    sql = f"SELECT channel, lang, skip, COUNT(*) AS n FROM ({query}) GROUP BY 1, 2, 3"  # noqa: S608
     by_channel = {channel: 0 for channel in ([audience.channel] if audience.channel else CHANNELS)}
     skipped = dict.fromkeys(SKIP_REASONS, 0)
     sms_people: dict[str, int] = {}
@@ -323,7 +359,7 @@ def render_preview(
         lines.append(
             t(
                 "broadcast.preview_sms_text",
-                language_name=t(f"broadcast.language_{text.language}"),
+                language_name=i18n.language_name(text.language, language),
                 count=number(count, language),
                 segments=text.segments,
             )
@@ -349,7 +385,7 @@ def render_preview(
             lines.append(
                 t(
                     "broadcast.preview_ucs2",
-                    language_name=t(f"broadcast.language_{text.language}"),
+                    language_name=i18n.language_name(text.language, language),
                     chars=text.outside,
                     typed_segments=text.typed_segments,
                     segments=text.segments,

@@ -39,6 +39,19 @@ def _print(console: Console, text: str) -> None:
     console.print(Text(text))
 
 
+def _translations(given: list[str]) -> dict[str, str]:
+    """``["en=Party on Thursday"]`` -> ``{"en": "Party on Thursday"}``."""
+    found: dict[str, str] = {}
+    for item in given:
+        code, equals, text = item.partition("=")
+        if not equals or not code.strip():
+            raise typer.BadParameter(
+                f"{item[:40]!r}: LANG=TEXT, such as en=Party on Thursday", param_hint="--translation"
+            )
+        found[code.strip()] = text
+    return found
+
+
 def _ask(question: str) -> bool:
     """A yes/no question; no answer (end of input, Ctrl-C) is no."""
     try:
@@ -53,13 +66,20 @@ def send(
         str,
         typer.Option(
             "--audience",
-            help="everyone, residents, workers, volunteers or staff; narrowed by fr, en, telegram or sms"
-            " (combine with commas: residents,sms).",
+            help="everyone, residents, workers, volunteers or staff; narrowed by a language of LANGUAGES,"
+            " telegram or sms (combine with commas: residents,sms).",
         ),
     ],
-    text: Annotated[str, typer.Option("--text", help="The French text; whoever has no English text gets it.")],
-    text_en: Annotated[
-        str | None, typer.Option("--text-en", help="The English text, for the people who read English.")
+    text: Annotated[
+        str, typer.Option("--text", help="The text in DEFAULT_LANGUAGE; whoever reads a language without one gets it.")
+    ],
+    translations: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--translation",
+            metavar="LANG=TEXT",
+            help="The text for the people who read LANG (another language of LANGUAGES); repeat per language.",
+        ),
     ] = None,
     urgent: Annotated[
         bool, typer.Option("--urgent", help="SMS leave even during the quiet hours (SMS_QUIET_HOURS).")
@@ -69,12 +89,12 @@ def send(
 ) -> None:
     """Preview an announcement, confirm it, queue it for the running bot and follow it."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     lang = i18n.default_language
     out = plain_console()
     try:
-        texts = bc.texts_of(text, text_en)
-        chosen = bc.Audience.parse(audience)
+        texts = bc.texts_of({**_translations(translations or []), lang: text}, i18n.languages)
+        chosen = bc.Audience.parse(audience, i18n)
     except bc.BroadcastError as exc:
         typer.echo(i18n.t(lang, exc.key, **exc.params), err=True)
         raise typer.Exit(2) from None
@@ -175,7 +195,7 @@ def status(
 ) -> None:
     """Where an announcement stands: sent, delivered, failed, skipped and why, cancelled, still waiting."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     lang = i18n.default_language
     now = SystemClock().now()
 
@@ -207,7 +227,7 @@ def cancel(
 ) -> None:
     """Stop an announcement under way: what is not sent yet is not sent (asks first)."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     lang = i18n.default_language
     out = plain_console()
     clock = SystemClock()

@@ -1,4 +1,4 @@
-"""What the running bot does for broadcasts, as an outbox hook (registered with ``router.outbox_hook``)."""
+"""What the running bot does for broadcasts, as an outbox hook (``router.configured_outbox_hook``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock, iso
+from bot.i18n import I18n
 from bot.messages import Channel
 from bot.outbox import Hold, Outbox, Row
 from bot.store import Store
@@ -29,10 +30,10 @@ class BroadcastDriver:
     finished broadcasts done, and edit each Telegram progress message in place.
     """
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, i18n: I18n) -> None:
         self.store = store
         self.clock = clock
-        self.progress = ProgressMessages(store)
+        self.progress = ProgressMessages(store, i18n)
         self._last_cleanup = 0.0
 
     async def hold(self, row: Row, now: datetime) -> Hold | None:

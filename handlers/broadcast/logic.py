@@ -15,7 +15,6 @@ from __future__ import annotations
 from handlers.broadcast.audience import (
     CHANNELS,
     GROUP_ROLES,
-    MAIN_LANGUAGE,
     MAX_TEXT,
     SKIP_REASONS,
     Audience,
@@ -24,6 +23,7 @@ from handlers.broadcast.audience import (
     QuietHours,
     SmsText,
     check_text,
+    main_language,
     preview,
     render_preview,
     texts_of,
@@ -52,7 +52,7 @@ from handlers.broadcast.queue import (
     recent,
     set_urgent,
 )
-from handlers.broadcast.report import PROGRESS_SECONDS, Report, catalogs, render_list, render_report, report
+from handlers.broadcast.report import PROGRESS_SECONDS, Report, render_list, render_report, report
 from handlers.broadcast.words import excerpt, local_time, money, number
 
 __all__ = [
@@ -63,7 +63,6 @@ __all__ = [
     "EXPAND_BATCH",
     "FINISHED",
     "GROUP_ROLES",
-    "MAIN_LANGUAGE",
     "MAX_TEXT",
     "PROGRESS_CAUSE",
     "PROGRESS_SECONDS",
@@ -80,7 +79,6 @@ __all__ = [
     "SmsText",
     "cancel",
     "cancel_in",
-    "catalogs",
     "cause_id",
     "check_text",
     "confirm",
@@ -91,6 +89,7 @@ __all__ = [
     "expand",
     "get",
     "local_time",
+    "main_language",
     "mark_done",
     "money",
     "number",

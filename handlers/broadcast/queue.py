@@ -23,7 +23,7 @@ from bot.clock import Clock, iso
 from bot.messages import Channel, Choice
 from bot.outbox import cancel_cause, enqueue
 from bot.store import Store
-from handlers.broadcast.audience import MAIN_LANGUAGE, SKIP_REASONS, Audience, QuietHours, audience_query
+from handlers.broadcast.audience import SKIP_REASONS, Audience, QuietHours, audience_query, main_language
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Broadcast:
         return cls(
             id=row["id"],
             texts=json.loads(row["texts"]),
-            audience=Audience.parse(row["audience"]),
+            audience=Audience.stored(row["audience"]),
             urgent=bool(row["urgent"]),
             status=row["status"],
             created_by=row["created_by"],
@@ -273,7 +273,7 @@ async def _expand_batch(
     db: aiosqlite.Connection, broadcast: Broadcast, now: datetime, after: int, upto: int
 ) -> tuple[int, dict[str, int]]:
     params: dict[str, Any] = {"after": after, "upto": upto}
-    query = audience_query(broadcast.audience, params)
+    query = audience_query(broadcast.audience, params, main_language(broadcast.texts))
     sms_due = None
     if broadcast.quiet_hours is not None and not broadcast.urgent:
         sms_due = broadcast.quiet_hours.until(now, broadcast.timezone)
@@ -284,7 +284,7 @@ async def _expand_batch(
         params[f"text{i}"] = text
     params.update(
         cause=broadcast.cause,
-        main_text=broadcast.texts[MAIN_LANGUAGE],
+        main_text=broadcast.texts[main_language(broadcast.texts)],
         now=iso(now),
         sms_due=iso(sms_due or now),
     )

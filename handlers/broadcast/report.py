@@ -7,7 +7,6 @@ outbox (:meth:`bot.outbox.Outbox.edit`, under the channel's limits) until it sho
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from bot.i18n import I18n
 from bot.messages import Channel, Choice
 from bot.outbox import Edit, Outbox
 from bot.store import Store
-from handlers.broadcast.audience import CHANNELS, MAIN_LANGUAGE
+from handlers.broadcast.audience import CHANNELS, main_language
 from handlers.broadcast.queue import FINISHED, PROGRESS_CAUSE, Broadcast, get, mark_done
 from handlers.broadcast.words import excerpt, local_time, number
 
@@ -136,7 +135,7 @@ def render_report(i18n: I18n, language: str, report: Report, now: datetime, *, t
         )
     ]
     if texts:
-        lines.append(f"« {excerpt(b.texts[MAIN_LANGUAGE])} »")
+        lines.append(f"« {excerpt(b.texts[main_language(b.texts)])} »")
     per_channel = ", ".join(
         f"{t(f'broadcast.channel_{channel}')} {number(report.sent_by_channel.get(channel, 0), language)}"
         f"/{number(count, language)}"
@@ -193,23 +192,18 @@ def render_list(i18n: I18n, language: str, reports: Iterable[Report]) -> str:
                 status=i18n.t(language, f"broadcast.status_{b.status}"),
                 sent=number(r.sent, language),
                 queued=number(r.queued, language),
-                text=excerpt(b.texts[MAIN_LANGUAGE], 40),
+                text=excerpt(b.texts[main_language(b.texts)], 40),
             )
         )
     return "\n".join(lines)
 
 
-@functools.cache
-def catalogs() -> I18n:
-    """The catalogs for the outbox's hook, which runs outside any conversation; read once."""
-    return I18n(MAIN_LANGUAGE)
-
-
 class ProgressMessages:
     """The staff's progress messages: edited at most every :data:`PROGRESS_SECONDS`; the last edit is the report."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, i18n: I18n) -> None:
         self.store = store
+        self.i18n = i18n  # the configured catalogs: the hook runs outside any conversation
         self._last_edit: dict[int, float] = {}
 
     def due(self, broadcast_id: int) -> bool:
@@ -229,8 +223,8 @@ class ProgressMessages:
             return
         if sent["provider_id"] is None:
             return  # the progress message itself has not gone yet
-        language = b.progress_language or MAIN_LANGUAGE
-        i18n = catalogs()
+        i18n = self.i18n
+        language = b.progress_language or i18n.default_language
         final = current.finished
         text = i18n.t(
             language,

@@ -91,7 +91,7 @@ async def crisis(inbound: Inbound, ctx: Context) -> Replies:
 # -- free text -------------------------------------------------------------------------------
 
 
-@router.text()
+@router.text("orientation.question")
 async def free_text(inbound: Inbound, ctx: Context) -> Replies:
     """A question in the person's own words; None when it is not about orientation."""
     if inbound.location is not None and not inbound.text.strip():

@@ -31,14 +31,6 @@ router = Router("people")
 router.cli("people", people_app, "Register people, import and export the roster.")
 router.menu_entry("people.staff", "people.menu_staff", order=80, visible=lambda person: person.is_staff)
 
-# "cancel" alone is an opt-out word (account's STOP): staff write /cancel, ANNULER or NON.
-CANCEL_WORDS = frozenset({"non", "no", "n", "annuler", "annule", "annulation", "cancel", "abandon", "abandonner"})
-# The summary's own verbs ("Enregistrer ?"), read as OUI (bot.text has the yes words of every question).
-DONE_WORDS = frozenset(
-    {"ok", "oui", "yes", "fini", "termine", "valider", "continuer", "suivant", "done", "next", "continue"}
-)
-NO_PHONE_WORDS = frozenset({"aucun", "aucune", "none", "sans", "rien", "pas de telephone", "pas de numero", "no phone"})
-LANGUAGE_WORDS = {"fr": "fr", "en": "en", "aucune": None, "aucun": None, "none": None}
 GRANTABLE = (Role.RESIDENT, Role.WORKER, Role.VOLUNTEER, Role.STAFF)
 
 NAME, PHONE, ROLES, LANGUAGE, CONFIRM, CODE, NEW_PHONE = (
@@ -69,7 +61,9 @@ def _roles_text(ctx: Context, roles: Iterable[str]) -> str:
 
 
 def _language_text(ctx: Context, language: str | None) -> str:
-    return ctx.t(f"people.language_{language}") if language else ctx.t("people.language_none")
+    if language is None:
+        return ctx.t("people.language_none")
+    return ctx.i18n.language_name(language, ctx.language, title=True)
 
 
 def _cancel(ctx: Context) -> Replies:
@@ -85,8 +79,9 @@ def _expired(ctx: Context) -> Replies:
     return [Reply(ctx.t("people.expired"))]
 
 
-def _is_cancel(text: str) -> bool:
-    return fold(text) in CANCEL_WORDS
+def _is_cancel(ctx: Context, text: str) -> bool:
+    """people.cancel of the keyword files; "cancel" alone is an opt-out word (account's STOP)."""
+    return fold(text) in ctx.i18n.words("people.cancel")
 
 
 async def _confirm(ctx: Context, text: str, **data: Any) -> Reply:
@@ -139,7 +134,7 @@ async def start_registration(inbound: Inbound, ctx: Context) -> Replies:
 @router.step(NAME, roles=STAFF_ROLES)
 async def got_name(inbound: Inbound, ctx: Context) -> Replies:
     text = inbound.text.strip()
-    if _is_cancel(text):
+    if _is_cancel(ctx, text):
         return _cancel(ctx)
     if not text or len(text) > MAX_NAME or text.startswith("/") or not any(ch.isalpha() for ch in text):
         return [Reply(ctx.t("people.bad_name", max=MAX_NAME))]
@@ -154,9 +149,9 @@ def _ask_phone(ctx: Context, name: str) -> Reply:
 @router.step(PHONE, roles=STAFF_ROLES)
 async def got_phone(inbound: Inbound, ctx: Context) -> Replies:
     text = inbound.text.strip()
-    if _is_cancel(text):
+    if _is_cancel(ctx, text):
         return _cancel(ctx)
-    if fold(text) in NO_PHONE_WORDS:
+    if fold(text) in ctx.i18n.words("people.no_phone"):
         return _to_roles(ctx, phone=None)
     phone = parse_phone(text)
     if phone is None:
@@ -233,7 +228,7 @@ async def pressed_roles_ok(inbound: Inbound, ctx: Context) -> Replies:
 @router.step(ROLES, roles=STAFF_ROLES)
 async def typed_roles(inbound: Inbound, ctx: Context) -> Replies:
     """``1 3``, ``benevole``, ``OK``, or ``1 3 OK`` in one message."""
-    if _is_cancel(inbound.text):
+    if _is_cancel(ctx, inbound.text):
         return _cancel(ctx)
     offered = _offered(ctx)
     toggles: list[str] = []
@@ -242,7 +237,7 @@ async def typed_roles(inbound: Inbound, ctx: Context) -> Replies:
         role = role_from_word(word)
         if word.isdigit() and 1 <= int(word) <= len(offered):
             toggles.append(offered[int(word) - 1])
-        elif (word.isdigit() and int(word) == len(offered) + 1) or word in DONE_WORDS:
+        elif (word.isdigit() and int(word) == len(offered) + 1) or word in ctx.i18n.words("people.done"):
             finish = True
         elif role is not None and role.value in offered:
             toggles.append(role.value)
@@ -297,11 +292,14 @@ async def pressed_language(inbound: Inbound, ctx: Context) -> Replies:
 
 @router.step(LANGUAGE, roles=STAFF_ROLES)
 async def typed_language(inbound: Inbound, ctx: Context) -> Replies:
-    if _is_cancel(inbound.text):
+    if _is_cancel(ctx, inbound.text):
         return _cancel(ctx)
     word = fold(inbound.text)
-    if word in LANGUAGE_WORDS and (LANGUAGE_WORDS[word] is None or LANGUAGE_WORDS[word] in ctx.i18n.languages):
-        return await _to_summary(ctx, LANGUAGE_WORDS[word])
+    if word in ctx.i18n.words("people.no_language"):  # they will get the default language
+        return await _to_summary(ctx, None)
+    code = word if word in ctx.i18n.languages else ctx.i18n.language_named(word)
+    if code is not None:
+        return await _to_summary(ctx, code)
     return [_ask_language(ctx)]
 
 
@@ -389,7 +387,7 @@ async def phone_command(inbound: Inbound, ctx: Context) -> Replies:
 
 @router.step(CODE, roles=STAFF_ROLES)
 async def typed_code(inbound: Inbound, ctx: Context) -> Replies:
-    if _is_cancel(inbound.text):
+    if _is_cancel(ctx, inbound.text):
         return _cancel(ctx)
     return await _with_code(ctx, ctx.data["flow"], inbound.text)
 
@@ -421,7 +419,7 @@ async def _with_code(ctx: Context, flow: str, arguments: str) -> Replies:
 
 @router.step(NEW_PHONE, roles=STAFF_ROLES)
 async def typed_new_phone(inbound: Inbound, ctx: Context) -> Replies:
-    if _is_cancel(inbound.text):
+    if _is_cancel(ctx, inbound.text):
         return _cancel(ctx)
     return await _new_phone(ctx, inbound.text)
 

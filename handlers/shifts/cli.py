@@ -56,7 +56,7 @@ T = TypeVar("T")
 
 
 def _i18n(settings: Settings) -> I18n:
-    return I18n(settings.default_language)
+    return I18n.configured(settings)
 
 
 def _say(settings: Settings, error: ShiftError) -> str:

@@ -159,7 +159,7 @@ class ShiftReminders:
         self.store = store
         self.clock = clock
         self.times = Times.of(settings)
-        self.i18n = I18n(settings.default_language)
+        self.i18n = I18n.configured(settings)
         self._scanned: tuple[datetime, tuple[object, ...]] | None = None
 
     async def tick(self, outbox: Outbox) -> None:

@@ -23,7 +23,7 @@ from babel.dates import format_date
 
 from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies
-from bot.i18n import I18n
+from bot.i18n import I18n, shipped
 from bot.messages import Inbound, Reply
 from bot.store import Store
 from bot.text import FarDate, fold, format_minutes, typed_day, typed_number
@@ -36,17 +36,9 @@ log = logging.getLogger(__name__)
 
 router.cli("shifts", shifts_app, "Premières Heures shifts: contracts, import, roster, hours for the payroll.")
 
-HOLIDAY_WORDS = frozenset({"feries", "ferie", "holidays", "holiday"})
-WEEK_WORDS = frozenset({"semaine", "week", "sem"})
-NEXT_WORDS = frozenset({"prochaine", "next", "suivante"})
-CAPACITY_WORDS = frozenset({"places", "place", "cap", "capacite", "capacity", "seats"})
-PLACE_WORDS = frozenset({"lieu", "site", "at", "a"})
-DAY_NAMES = {**templates.DAY_WORDS}
-TODAY_WORDS = frozenset({"auj", "aujourdhui", "today", "ajd"})
-TOMORROW_WORDS = frozenset({"demain", "tomorrow", "dmain"})
-
 Op = Callable[[Context, list[str]], Awaitable[Replies]]
-PLAIN: dict[tuple[str, ...], Op] = {}
+# Each operation's keyword key (data/locales/<lang>/keywords/shifts_staff.yaml): its first words without the slash.
+PLAIN: dict[str, Op] = {}
 
 
 class Usage(Exception):
@@ -57,8 +49,9 @@ class Usage(Exception):
         self.key = key
 
 
-def staff_command(slashes: tuple[str, ...], plain: tuple[str, ...]) -> Callable[[Op], Op]:
-    """Register one staff operation as /commands (guarded) and as plain first words (staff only)."""
+def staff_command(slashes: tuple[str, ...], plain: str) -> Callable[[Op], Op]:
+    """Register one staff operation as /commands (guarded) and as the plain first words of the
+    keyword key ``plain`` (one or two words each, read for staff only)."""
 
     def register(op: Op) -> Op:
         async def slash(inbound: Inbound, ctx: Context) -> Replies:
@@ -66,8 +59,7 @@ def staff_command(slashes: tuple[str, ...], plain: tuple[str, ...]) -> Callable[
 
         slash.__name__ = op.__name__
         router.command(*slashes, roles=STAFF_ROLES)(slash)
-        for words in plain:
-            PLAIN[tuple(words.split())] = op
+        PLAIN[plain] = op
         return op
 
     return register
@@ -85,15 +77,16 @@ async def _run(op: Op, ctx: Context, args: list[str]) -> Replies:
         return [Reply(error.text(ctx.i18n, ctx.language))]
 
 
-@router.text(priority=8)
+@router.text("shifts.staff_words")
 async def plain_words(inbound: Inbound, ctx: Context) -> Replies:
     """ "affecter 12 GV-K7P2", "tableau demain": the same operations without the slash, for staff."""
     if not ctx.person.is_staff:
         return None
     raw = inbound.text.split()
     folded = [fold(word) for word in raw[:2]]
+    typed = {tuple(words.split()): op for key, op in PLAIN.items() for words in ctx.i18n.words(key)}
     for length in (2, 1):
-        op = PLAIN.get(tuple(folded[:length])) if len(raw) >= length else None
+        op = typed.get(tuple(folded[:length])) if len(raw) >= length else None
         if op is not None:
             return await _run(op, ctx, raw[length:])
     return None
@@ -102,15 +95,20 @@ async def plain_words(inbound: Inbound, ctx: Context) -> Replies:
 # --- Reading what staff typed --------------------------------------------------------------------
 
 
-def parse_chat_day(text: str, today: date) -> date:
-    """ "2026-12-02", "2/12", "02/12/2026", "demain", "lundi" (the next one, today included)."""
+def parse_chat_day(text: str, today: date, i18n: I18n | None = None) -> date:
+    """ "2026-12-02", "2/12", "02/12/2026", "demain", "lundi" (the next one, today included).
+
+    The words are the keyword files' (the bot passes its I18n; alone, the shipped files are read).
+    """
+    words = i18n or shipped()
     word = fold(text)
-    if word in TODAY_WORDS:
+    if word in words.words("shifts.staff.today"):
         return today
-    if word in TOMORROW_WORDS:
+    if word in words.words("shifts.staff.tomorrow"):
         return today + timedelta(days=1)
-    if word in DAY_NAMES:
-        return today + timedelta(days=(DAY_NAMES[word] - today.isoweekday()) % 7)
+    days = templates.day_words(words)
+    if word in days:
+        return today + timedelta(days=(days[word] - today.isoweekday()) % 7)
     try:
         found = typed_day(text, today, recent=timedelta(days=60))  # "5/1" typed in December is next January
     except FarDate as far:
@@ -120,9 +118,9 @@ def parse_chat_day(text: str, today: date) -> date:
     return found
 
 
-def _is_day(text: str, today: date) -> bool:
+def _is_day(text: str, today: date, i18n: I18n) -> bool:
     try:
-        parse_chat_day(text, today)
+        parse_chat_day(text, today, i18n)
     except ShiftError:
         return False
     return True
@@ -280,7 +278,7 @@ CHANGE = router.confirmation(
 # --- Help ----------------------------------------------------------------------------------------
 
 
-@staff_command(("/aide_creneaux", "/shifts_help"), ("aide creneaux", "shifts help", "aide creneau", "shift help"))
+@staff_command(("/aide_creneaux", "/shifts_help"), "shifts.staff.help")
 async def staff_help(ctx: Context, args: list[str]) -> Replies:
     """Every shift command for staff, with an example each."""
     return [Reply(ctx.t("shifts.staff.help"))]
@@ -289,13 +287,13 @@ async def staff_help(ctx: Context, args: list[str]) -> Replies:
 # --- Creating, changing, cancelling --------------------------------------------------------------
 
 
-@staff_command(("/creneau", "/shift"), ("creneau", "shift", "nouveau creneau", "new shift"))
+@staff_command(("/creneau", "/shift"), "shifts.staff.new")
 async def create(ctx: Context, args: list[str]) -> Replies:
     """/creneau 2/12 11:30 14:30 cantine lingerie 4: a shift; the sender coordinates it."""
     if len(args) < 4:
         raise Usage("shifts.staff.create_usage")
     today = ctx.local_now().date()
-    day = parse_chat_day(args[0], today)
+    day = parse_chat_day(args[0], today, ctx.i18n)
     times = _times(args[1:])
     if times is None:
         raise Usage("shifts.staff.create_usage")
@@ -332,7 +330,7 @@ async def _change(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) 
     )
 
 
-@staff_command(("/modifier", "/change"), ("modifier", "change"))
+@staff_command(("/modifier", "/change"), "shifts.staff.change")
 async def change(ctx: Context, args: list[str]) -> Replies:
     """/modifier 12 3/12 10:00-13:00 places 5 lieu Lingerie: the shift moves, its workers are told."""
     shift_id = _shift_id(args, "shifts.staff.change_usage")
@@ -340,6 +338,7 @@ async def change(ctx: Context, args: list[str]) -> Replies:
     data: dict[str, Any] = {"op": "change", "shift": shift_id}
     rest = args[1:]
     index = 0
+    seats_words, place_words = ctx.i18n.words("shifts.staff.capacity"), ctx.i18n.words("shifts.staff.at")
     async with ctx.store.transaction() as db:
         before = await _shift(db, shift_id)
         while index < len(rest):
@@ -348,18 +347,18 @@ async def change(ctx: Context, args: list[str]) -> Replies:
             if times is not None:
                 data["start"], data["end"] = times[0].strftime("%H:%M"), times[1].strftime("%H:%M")
                 index += times[2]
-            elif word in CAPACITY_WORDS and index + 1 < len(rest) and rest[index + 1].isdecimal():
+            elif word in seats_words and index + 1 < len(rest) and rest[index + 1].isdecimal():
                 data["capacity"] = int(rest[index + 1][:4])
                 index += 2
-            elif word in PLACE_WORDS and index + 1 < len(rest):
+            elif word in place_words and index + 1 < len(rest):
                 place = await reports.match_named(db, "place", " ".join(rest[index + 1 :]))
                 if place is None:
                     names = ", ".join(name for _, name in await reports.list_named(db, "place"))
                     raise ShiftError("shifts.staff.unknown_place", text=" ".join(rest[index + 1 :])[:40], places=names)
                 data["place"] = place[0]
                 index = len(rest)
-            elif _is_day(rest[index], today):
-                data["day"] = parse_chat_day(rest[index], today).isoformat()
+            elif _is_day(rest[index], today, ctx.i18n):
+                data["day"] = parse_chat_day(rest[index], today, ctx.i18n).isoformat()
                 index += 1
             elif _clock_like(rest[index]) and "start" not in data:
                 # One time alone moves the shift, keeping its length.
@@ -389,7 +388,7 @@ async def change(ctx: Context, args: list[str]) -> Replies:
     )
 
 
-@staff_command(("/annuler_creneau", "/cancel_shift"), ("annuler creneau", "cancel shift"))
+@staff_command(("/annuler_creneau", "/cancel_shift"), "shifts.staff.cancel")
 async def cancel(ctx: Context, args: list[str]) -> Replies:
     """/annuler_creneau 12 pluie: asked first; the workers on it are told, with the reason."""
     shift_id = _shift_id(args, "shifts.staff.cancel_usage")
@@ -414,8 +413,7 @@ async def _plain_cancel(ctx: Context, args: list[str]) -> Replies:
     return await cancel(ctx, args)
 
 
-PLAIN[("annuler", "creneau")] = _plain_cancel
-PLAIN[("cancel", "shift")] = _plain_cancel
+PLAIN["shifts.staff.cancel"] = _plain_cancel
 
 
 # --- Assigning -----------------------------------------------------------------------------------
@@ -450,7 +448,7 @@ async def _assign_each(
     return lines
 
 
-@staff_command(("/affecter", "/assign"), ("affecter", "assign"))
+@staff_command(("/affecter", "/assign"), "shifts.staff.assign")
 async def assign(ctx: Context, args: list[str]) -> Replies:
     """/affecter 12 GV-K7P2 [GV-XXXX...]: each worker is checked (cap, contract, overlap), shown with the
     week's hours it makes, and assigned and told after OUI."""
@@ -495,7 +493,7 @@ async def assign(ctx: Context, args: list[str]) -> Replies:
     return await _ask(ctx, text, op="assign", shift=shift_id, workers=workers)
 
 
-@staff_command(("/retirer", "/unassign"), ("retirer", "unassign"))
+@staff_command(("/retirer", "/unassign"), "shifts.staff.unassign")
 async def unassign(ctx: Context, args: list[str]) -> Replies:
     """/retirer 12 GV-K7P2: asked first; the worker is told their seat is gone."""
     shift_id = _shift_id(args, "shifts.staff.unassign_usage")
@@ -557,24 +555,25 @@ def _period(ctx: Context, args: list[str]) -> tuple[date, date, str]:
     words = [fold(a) for a in args]
     if not args:
         return today, today + timedelta(days=1), format_date(today, "EEEE d MMMM", locale=ctx.language)
-    if words[0] in WEEK_WORDS or reports.is_week(args[0]):
-        rest = args[1:] if words[0] in WEEK_WORDS else args
+    week = words[0] in ctx.i18n.words("shifts.staff.week")
+    if week or reports.is_week(args[0]):
+        rest = args[1:] if week else args
         if not rest:
             monday = model.week_of(today)[0]
-        elif fold(rest[0]) in NEXT_WORDS:
+        elif fold(rest[0]) in ctx.i18n.words("shifts.staff.next_week"):
             monday = model.week_of(today)[0] + timedelta(days=7)
         elif reports.is_week(rest[0]):
             monday = reports.parse_week(rest[0])
         else:
-            monday = model.week_of(parse_chat_day(rest[0], today))[0]
+            monday = model.week_of(parse_chat_day(rest[0], today, ctx.i18n))[0]
         return monday, monday + timedelta(days=7), ctx.t("shifts.staff.week_of", week=reports.week_label(monday))
     if len(args) > 1:
         raise Usage("shifts.staff.roster_usage")
-    day = parse_chat_day(args[0], today)
+    day = parse_chat_day(args[0], today, ctx.i18n)
     return day, day + timedelta(days=1), format_date(day, "EEEE d MMMM", locale=ctx.language)
 
 
-@staff_command(("/tableau", "/roster"), ("tableau", "roster"))
+@staff_command(("/tableau", "/roster"), "shifts.staff.roster")
 async def roster(ctx: Context, args: list[str]) -> Replies:
     """/tableau [demain | 2/12 | semaine [prochaine | 2026-W49]]: who is on each shift, who said OUI."""
     first, after, title = _period(ctx, args)
@@ -633,13 +632,13 @@ async def _attendance(ctx: Context, args: list[str], present: bool) -> Replies:
     return await _ask(ctx, text, op="attendance", shift=shift_id, assignments=ids, present=present)
 
 
-@staff_command(("/present",), ("present", "presents"))
+@staff_command(("/present",), "shifts.staff.present")
 async def present(ctx: Context, args: list[str]) -> Replies:
     """/present 12 [GV-K7P2]: after the shift, who came (everyone not marked yet when no code)."""
     return await _attendance(ctx, args, True)
 
 
-@staff_command(("/absent",), ("absent", "absents"))
+@staff_command(("/absent",), "shifts.staff.absent")
 async def absent(ctx: Context, args: list[str]) -> Replies:
     """/absent 12 GV-K7P2: after the shift, who did not come."""
     return await _attendance(ctx, args, False)
@@ -664,19 +663,19 @@ async def _named(ctx: Context, args: list[str], kind: str) -> Replies:
     return [Reply(ctx.t(f"shifts.staff.{kind}_added", id=item_id, name=name))]
 
 
-@staff_command(("/activite", "/activity"), ("activite", "activity", "activites", "activities"))
+@staff_command(("/activite", "/activity"), "shifts.staff.activity")
 async def activity(ctx: Context, args: list[str]) -> Replies:
     """/activite [Nom | 3 Nouveau nom]: the activities shifts are made of."""
     return await _named(ctx, args, "activity")
 
 
-@staff_command(("/site",), ("site", "sites"))
+@staff_command(("/site",), "shifts.staff.sites")
 async def site(ctx: Context, args: list[str]) -> Replies:
     """/site [Nom | 2 Nouveau nom]: the places shifts happen at."""
     return await _named(ctx, args, "place")
 
 
-@staff_command(("/modele", "/template"), ("modele", "template", "modeles", "templates"))
+@staff_command(("/modele", "/template"), "shifts.staff.template")
 async def template(ctx: Context, args: list[str]) -> Replies:
     """/modele lun-jeu 11:30 14:30 cantine lingerie 4 [feries]; /modele alone lists them."""
     async with ctx.store.transaction() as db:
@@ -685,12 +684,12 @@ async def template(ctx: Context, args: list[str]) -> Replies:
             if not found:
                 return [Reply(ctx.t("shifts.staff.no_templates"))]
             return [Reply("\n".join(_template_line(ctx, t) for t in found))]
-        holidays = bool(args) and fold(args[-1]) in HOLIDAY_WORDS
+        holidays = bool(args) and fold(args[-1]) in ctx.i18n.words("shifts.staff.holidays")
         rest = args[:-1] if holidays else args
         times = _times(rest[1:]) if len(rest) > 3 else None
         if times is None:
             raise Usage("shifts.staff.template_usage")
-        days = templates.parse_weekdays(rest[0])
+        days = templates.parse_weekdays(rest[0], ctx.i18n)
         rest = rest[1 + times[2] :]
         capacity = 1
         if len(rest) >= 2 and rest[-1].isdecimal():
@@ -717,10 +716,10 @@ def _template_line(ctx: Context, made: templates.Template) -> str:
     ).strip()
 
 
-@staff_command(("/generer", "/generate"), ("generer", "generate"))
+@staff_command(("/generer", "/generate"), "shifts.staff.generate")
 async def generate(ctx: Context, args: list[str]) -> Replies:
     """/generer [2026-W49 | 7/12] [feries]: next week's shifts from the templates, asked first."""
-    holidays = bool(args) and fold(args[-1]) in HOLIDAY_WORDS
+    holidays = bool(args) and fold(args[-1]) in ctx.i18n.words("shifts.staff.holidays")
     rest = args[:-1] if holidays else args
     today = ctx.local_now().date()
     if not rest:
@@ -728,7 +727,7 @@ async def generate(ctx: Context, args: list[str]) -> Replies:
     elif len(rest) == 1 and reports.is_week(rest[0]):
         monday = reports.parse_week(rest[0])
     elif len(rest) == 1:
-        monday = model.week_of(parse_chat_day(rest[0], today))[0]
+        monday = model.week_of(parse_chat_day(rest[0], today, ctx.i18n))[0]
     else:
         raise Usage("shifts.staff.generate_usage")
     async with ctx.store.transaction() as db:
@@ -798,6 +797,6 @@ async def _demo(store: Store, now: datetime) -> None:
         for shift in [*canteen[:2], garden]:
             if shift.starts_at > now:
                 try:
-                    await model.assign(db, now, I18n("fr"), shift.id, karim, actor_id=awa, notify=False)
+                    await model.assign(db, now, I18n(), shift.id, karim, actor_id=awa, notify=False)
                 except ShiftError:
                     continue

@@ -17,19 +17,22 @@ import holidays
 from unidecode import unidecode
 
 from bot.clock import iso
+from bot.i18n import I18n, shipped
 from handlers.shifts import model
 from handlers.shifts.model import ShiftError
 
-# French and English day names as staff type them, folded; ISO numbers (1 = Monday).
-DAY_WORDS = {
-    "lun": 1, "lundi": 1, "mon": 1, "monday": 1,
-    "mar": 2, "mardi": 2, "tue": 2, "tues": 2, "tuesday": 2,
-    "mer": 3, "mercredi": 3, "wed": 3, "wednesday": 3,
-    "jeu": 4, "jeudi": 4, "thu": 4, "thur": 4, "thurs": 4, "thursday": 4,
-    "ven": 5, "vendredi": 5, "fri": 5, "friday": 5,
-    "sam": 6, "samedi": 6, "sat": 6, "saturday": 6,
-    "dim": 7, "dimanche": 7, "sun": 7, "sunday": 7,
-}  # fmt: skip
+# The keyword keys of the day names staff type (data/locales/<lang>/keywords/shifts_staff.yaml), Monday first.
+DAY_KEYS = (
+    "shifts.monday", "shifts.tuesday", "shifts.wednesday", "shifts.thursday",
+    "shifts.friday", "shifts.saturday", "shifts.sunday",
+)  # fmt: skip
+
+
+def day_words(i18n: I18n | None = None) -> dict[str, int]:
+    """The day names staff type, folded, and their ISO numbers ("lun": 1, "sunday": 7); without the
+    bot's I18n, the shipped keyword files'."""
+    words = i18n or shipped()
+    return {word: number for number, key in enumerate(DAY_KEYS, start=1) for word in words.words(key)}
 
 
 @dataclass(frozen=True)
@@ -56,25 +59,26 @@ class Generated:
     skipped: list[tuple[date, str, Template]]
 
 
-def _day(word: str) -> int:
+def _day(word: str, days: dict[str, int]) -> int:
     if word.isdecimal() and len(word) == 1:
         return int(word)
-    number = DAY_WORDS.get(word)
+    number = days.get(word)
     if number is None:
         raise ShiftError("shifts.staff.bad_weekdays", value=word[:20])
     return number
 
 
-def parse_weekdays(text: str) -> tuple[int, ...]:
+def parse_weekdays(text: str, i18n: I18n | None = None) -> tuple[int, ...]:
     """ "lun-jeu", "lun,mar,jeu", "1-4", "mon-thu", "1,2,3,4" -> (1, 2, 3, 4)."""
+    names = day_words(i18n)
     days: set[int] = set()
     parts = [p for p in re.split(r"[,;/\s]+", unidecode(text).lower()) if p]
     if not parts:
         raise ShiftError("shifts.staff.bad_weekdays", value=text[:20])
     for part in parts:
         first, dash, last = part.partition("-")
-        start = _day(first.strip("."))
-        end = _day(last.strip(".")) if dash else start
+        start = _day(first.strip("."), names)
+        end = _day(last.strip("."), names) if dash else start
         if end < start:
             raise ShiftError("shifts.staff.bad_weekdays", value=text[:20])
         days.update(range(start, end + 1))

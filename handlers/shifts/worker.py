@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 from bot import confirm
 from bot.clock import iso
 from bot.dispatch import Context, Replies
+from bot.i18n import I18n
 from bot.messages import Choice, Inbound, Reply
 from bot.people import Person, Role, privacy
 from bot.text import fold, format_minutes, typed_number
@@ -42,65 +43,14 @@ MAX_CHOICES = 6
 # A typed OUI after the shift began still gets an answer ("too late"), not "not understood".
 PAST_GRACE = timedelta(hours=12)
 
-# Whole messages. Those also said about other things ("horaires" of the showers, "next") are left
-# to the other features when the sender has no shifts; the others get a clear answer.
-PLANNING_WORDS = (
-    "planning",
-    "mon planning",
-    "le planning",
-    "mes horaires",
-    "mes creneaux",
-    "emploi du temps",
-    "mon emploi du temps",
-    "my shifts",
-    "my schedule",
-    "/planning",
-    "/horaires",
-    "/shifts",
-    "/schedule",
-)
-NEXT_WORDS = (
-    "prochain creneau",
-    "mon prochain creneau",
-    "le prochain creneau",
-    "next shift",
-    "my next shift",
-    "/prochain",
-    "/next",
-)
-SHARED_PLANNING_WORDS = ("horaires", "creneaux", "shifts", "schedule")
-SHARED_NEXT_WORDS = ("prochain", "next")
-# Fuzzy matches for typos ("planing", "mes horraires", "shedule"); whole words, five letters or more.
-PLANNING_LIKE = ("planning", "horaires", "horaire", "creneaux", "schedule", "shifts", "planing")
-NEXT_LIKE = ("prochain", "prochaine", "next")
-# Words around a question about one's shifts; any other word means it is about something else.
-FILLERS = frozenset(
-    "mes mon ma le la les de du des cette semaine svp stp please pls voir quel quels quelle c ca quoi est ce"
-    " qu il a kan quand when is my the what s show me moi donne envoie et and this week coming a venir".split()
-)
-SHIFT_NOUNS = frozenset({"creneau", "creneaux", "shift", "shifts", "travail", "boulot", "service", "taf", "job"})
-CANCEL_VERBS = ("annuler", "annule", "annul", "cancel", "desister", "desiste")
-CANNOT_COME = (
-    "peux pas venir",
-    "peut pas venir",
-    "pourrai pas venir",
-    "pourrais pas venir",
-    "viendrai pas",
-    "viens pas",
-    "serai pas la",
-    "can t come",
-    "cant come",
-    "cannot come",
-    "won t come",
-    "wont come",
-    "not coming",
-    "can t make it",
-)
-# Someone else's appointment: the volunteer meeting, a social worker's hours.
-OTHER_THINGS = frozenset({"permanence", "perm", "meeting", "reunion", "rdv", "rendez"})
+# The words people type are keyword files' (data/locales/<lang>/keywords/shifts.yaml). Whole messages
+# also said about other things ("horaires" of the showers, "next": shifts.planning_shared,
+# shifts.next_shared) are left to the other features when the sender has no shifts; the others get a
+# clear answer.
 
 
-def _like(word: str, targets: tuple[str, ...], cutoff: float = 80) -> bool:
+def _like(word: str, targets: frozenset[str], cutoff: float = 80) -> bool:
+    """The word, or a typo of it: fuzzy for words of five letters or more ("planing", "shedule")."""
     return word in targets or (len(word) >= 5 and any(fuzz.ratio(word, target) >= cutoff for target in targets))
 
 
@@ -167,11 +117,13 @@ async def next_text(ctx: Context) -> str:
     return ctx.t("shifts.worker.next", shift=model.describe(shift, ctx.language), mark=mark)
 
 
-@router.command(*PLANNING_WORDS, *SHARED_PLANNING_WORDS)
+@router.command("/planning", "/horaires", "/shifts", "/schedule", words="shifts.planning")
+@router.command(words="shifts.planning_shared")
 @router.action(PLANNING)
 async def planning(inbound: Inbound, ctx: Context) -> Replies:
     """This week's and next week's shifts with the total against the contract."""
-    if fold(inbound.text) in SHARED_PLANNING_WORDS and not _is_worker(ctx.person) and inbound.choice is None:
+    shared = fold(inbound.text) in ctx.i18n.words("shifts.planning_shared")
+    if shared and not _is_worker(ctx.person) and inbound.choice is None:
         return None
     refused = _refusal(ctx)
     if refused:
@@ -180,11 +132,13 @@ async def planning(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(await planning_text(ctx))]
 
 
-@router.command(*NEXT_WORDS, *SHARED_NEXT_WORDS)
+@router.command("/prochain", "/next", words="shifts.next")
+@router.command(words="shifts.next_shared")
 @router.action(NEXT)
 async def next_shift(inbound: Inbound, ctx: Context) -> Replies:
     """The next shift, with its place and time."""
-    if fold(inbound.text) in SHARED_NEXT_WORDS and not _is_worker(ctx.person) and inbound.choice is None:
+    shared = fold(inbound.text) in ctx.i18n.words("shifts.next_shared")
+    if shared and not _is_worker(ctx.person) and inbound.choice is None:
         return None
     refused = _refusal(ctx)
     if refused:
@@ -294,7 +248,7 @@ def _open(shift: Shift, assignment: Assignment, now: datetime) -> bool:
     return assignment.live and assignment.answer is None and not shift.cancelled and shift.starts_at > now
 
 
-@router.text(priority=5)
+@router.text("shifts.reminder_answer")
 async def typed_answer(inbound: Inbound, ctx: Context) -> Replies:
     """OUI / NON (o, n, ok, 1, 2...) typed to a reminder; None when no reminder was asked."""
     word = fold(inbound.text)
@@ -332,16 +286,17 @@ async def _settled(ctx: Context, shift: Shift, assignment: Assignment, *, yes: b
 # --- Cancelling from chat ------------------------------------------------------------------------
 
 
-def _wants_to_cancel(words: list[str]) -> bool:
+def _wants_to_cancel(words: list[str], i18n: I18n) -> bool:
     """ "annuler", "annuler mon creneau", "je peux pas venir demain", "cancel my shift"."""
-    if not words or len(words) > 12 or any(w in OTHER_THINGS for w in words):
+    if not words or len(words) > 12 or any(w in i18n.words("shifts.other_things") for w in words):
         return False
     text = " ".join(words)
-    if words in (["annuler"], ["annule"]):
+    if text in i18n.words("shifts.cancel"):
         return True
-    if any(phrase in text for phrase in CANNOT_COME):
+    if any(phrase in text for phrase in i18n.words("shifts.cannot_come")):
         return True
-    return any(w.startswith(CANCEL_VERBS) for w in words) and any(w in SHIFT_NOUNS for w in words)
+    verbs = tuple(i18n.words("shifts.cancel_verbs"))
+    return any(w.startswith(verbs) for w in words) and any(w in i18n.words("shifts.shift_nouns") for w in words)
 
 
 async def _upcoming(ctx: Context) -> list[tuple[Shift, Assignment]]:
@@ -371,13 +326,13 @@ async def _start_drop(ctx: Context) -> Replies:
     return [Reply(ctx.t("shifts.worker.drop_which"), choices)]
 
 
-@router.text(priority=20)
+@router.text("shifts.cancel")
 async def cancel_words(inbound: Inbound, ctx: Context) -> Replies:
     """A worker who cannot come: which shift (when several), then OUI/NON."""
     words = fold(inbound.text).split()
-    if not _wants_to_cancel(words):
+    if not _wants_to_cancel(words, ctx.i18n):
         return None
-    if not _is_worker(ctx.person) and not any(w in SHIFT_NOUNS for w in words):
+    if not _is_worker(ctx.person) and not any(w in ctx.i18n.words("shifts.shift_nouns") for w in words):
         return None  # "je peux pas venir" from someone without shifts is about something else
     return await _start_drop(ctx)
 
@@ -456,15 +411,16 @@ DROP_SHIFT = router.confirmation(
 # --- Free text with typos ------------------------------------------------------------------------
 
 
-@router.text(priority=30)
+@router.text("shifts.planning")
 async def free_text(inbound: Inbound, ctx: Context) -> Replies:
     """ "planing", "mes horraires", "kan c mon prochain creneau", "when is my next shift": workers only."""
     words = fold(inbound.text).split()
     if not _is_worker(ctx.person) or not words or len(words) > 8:
         return None
-    keywords = [w for w in words if w not in FILLERS and w not in SHIFT_NOUNS]
-    about_planning = [w for w in keywords if _like(w, PLANNING_LIKE)]
-    about_next = [w for w in keywords if _like(w, NEXT_LIKE)]
+    fillers = ctx.i18n.words("shifts.fillers") | ctx.i18n.words("shifts.shift_nouns")
+    keywords = [w for w in words if w not in fillers]
+    about_planning = [w for w in keywords if _like(w, ctx.i18n.words("shifts.planning_like"))]
+    about_next = [w for w in keywords if _like(w, ctx.i18n.words("shifts.next_like"))]
     if not keywords or len(keywords) > len(about_planning) + len(about_next):
         return None  # another word: about something else ("horaires douche")
     if about_planning:

@@ -23,6 +23,7 @@ import phonenumbers
 from bot import confirm, outbox, people
 from bot.clock import iso
 from bot.dispatch import REGISTERED, STAFF_ROLES, Context, Replies, Router, guard
+from bot.i18n import I18n
 from bot.messages import Inbound, Reply
 from bot.people import privacy
 from bot.store import Store
@@ -45,24 +46,12 @@ MISSES_OVERALL = 30
 BALANCE_LINES = 3
 HISTORY_LINES = 10
 
-BALANCE_WORDS = ("solde", "mon solde", "balance", "my balance", "sold", "sole", "/solde", "/balance")
-HISTORY_WORDS = ("historique", "mon historique", "history", "historik", "histo", "/historique", "/history")
-# Not "donner" or "give": "donner 2 couvertures" is someone offering blankets, not time.
-PAY_VERBS = frozenset({"envoyer", "envoie", "envoi", "envoye", "envoyez", "payer", "paye", "paie", "pay", "send"})
+# Keyword keys (data/locales/<lang>/keywords/trocshop.yaml): the words people type, in every language.
+BALANCE = "trocshop.balance"
+HISTORY = "trocshop.history"
 PAY_COMMANDS = ("/payer", "/pay", "/envoyer", "/send")
-CONNECTORS = frozenset({"a", "au", "aux", "to", "pour", "for", "chez", "at", "de", "vers"})
-CATEGORY_WORDS = {
-    "activite": "activity",
-    "activity": "activity",
-    "atelier": "activity",
-    "echange": "exchange",
-    "exchange": "exchange",
-    "achat": "purchase",
-    "purchase": "purchase",
-    "billets": "notes",
-    "notes": "notes",
-    "correction": "correction",
-}
+# What a credit is for; each has its words (trocshop.category_<category>) and its label (trocshop.cat_<category>).
+CATEGORIES = ("activity", "exchange", "purchase", "notes", "correction")
 
 
 # --- Who and what --------------------------------------------------------------------------------
@@ -187,22 +176,22 @@ async def _show(inbound: Inbound, ctx: Context, limit: int, argument: str) -> Re
     return [Reply("\n".join(lines))]
 
 
-def _argument(inbound: Inbound, words: tuple[str, ...]) -> str:
+def _argument(inbound: Inbound, words: frozenset[str]) -> str:
     """What follows the keyword ("solde GV-K7P2"); nothing when the whole message is the keyword."""
-    if fold(inbound.text) in {fold(w) for w in words}:
+    if fold(inbound.text) in words:
         return ""
     parts = inbound.text.split(maxsplit=1)
     return parts[1].strip() if len(parts) == 2 else ""
 
 
-@router.command(*BALANCE_WORDS, roles=REGISTERED)
+@router.command("/solde", "/balance", words=BALANCE, roles=REGISTERED)
 async def show_balance(inbound: Inbound, ctx: Context) -> Replies:
-    return await _show(inbound, ctx, BALANCE_LINES, _argument(inbound, BALANCE_WORDS))
+    return await _show(inbound, ctx, BALANCE_LINES, _argument(inbound, ctx.i18n.words(BALANCE)))
 
 
-@router.command(*HISTORY_WORDS, roles=REGISTERED)
+@router.command("/historique", "/history", words=HISTORY, roles=REGISTERED)
 async def show_history(inbound: Inbound, ctx: Context) -> Replies:
-    return await _show(inbound, ctx, HISTORY_LINES, _argument(inbound, HISTORY_WORDS))
+    return await _show(inbound, ctx, HISTORY_LINES, _argument(inbound, ctx.i18n.words(HISTORY)))
 
 
 # --- Paying ---------------------------------------------------------------------------------------
@@ -213,16 +202,16 @@ async def _pay(inbound: Inbound, ctx: Context) -> Replies:
     whether anyone is registered under it is answered after OUI, and rationed. Places are public."""
     text = inbound.text.split(maxsplit=1)[1] if inbound.text.startswith("/") and " " in inbound.text else inbound.text
     try:
-        found = search_amount(text)
+        found = search_amount(text, ctx.i18n)
     except LedgerError as exc:
         return [_error(ctx, exc)]
     if found is None:
         return [Reply(ctx.t("trocshop.pay_usage"))]
     minutes = found.minutes
     rest = fold(text[: found.start] + " " + text[found.end :]).split()
-    if rest and rest[0] in PAY_VERBS:
+    if rest and rest[0] in ctx.i18n.words("trocshop.pay"):
         rest = rest[1:]
-    while rest and rest[0] in CONNECTORS:
+    while rest and rest[0] in ctx.i18n.words("trocshop.to"):
         rest = rest[1:]
     target_text = " ".join(rest)
     if not target_text:
@@ -257,10 +246,10 @@ async def _pay(inbound: Inbound, ctx: Context) -> Replies:
 _guarded_pay = guard(_pay, REGISTERED)
 
 
-def _mentions_amount(text: str) -> bool:
+def _mentions_amount(text: str, i18n: I18n) -> bool:
     """ "payer" with an amount is a payment, even a refused one ("payer -30 lingerie" is answered)."""
     try:
-        return search_amount(text) is not None
+        return search_amount(text, i18n) is not None
     except LedgerError:
         return True
 
@@ -270,17 +259,17 @@ async def pay_command(inbound: Inbound, ctx: Context) -> Replies:
     return await _pay(inbound, ctx)
 
 
-@router.text(priority=10)
+@router.text("trocshop.pay")
 async def pay_text(inbound: Inbound, ctx: Context) -> Replies:
     """ "envoyer 30 min a GV-K7P2", "payer 1h Lingerie"; "solde GV-K7P2" for staff."""
     words = fold(inbound.text).split()
     if not words:
         return None
-    if words[0] in PAY_VERBS and _mentions_amount(inbound.text):
+    if words[0] in ctx.i18n.words("trocshop.pay") and _mentions_amount(inbound.text, ctx.i18n):
         return await _guarded_pay(inbound, ctx)
-    if words[0] in {fold(w) for w in BALANCE_WORDS} and len(words) > 1:
+    if words[0] in ctx.i18n.words(BALANCE) and len(words) > 1:
         return await guard(show_balance, REGISTERED)(inbound, ctx)
-    if words[0] in {fold(w) for w in HISTORY_WORDS} and len(words) > 1:
+    if words[0] in ctx.i18n.words(HISTORY) and len(words) > 1:
         return await guard(show_history, REGISTERED)(inbound, ctx)
     return None
 
@@ -440,7 +429,7 @@ async def staff_credit(inbound: Inbound, ctx: Context) -> Replies:
     """Staff credit someone for taking part: /crediter GV-K7P2 1h activite atelier jardin."""
     who, typed = _target_and_rest(inbound)
     try:
-        amount = leading_amount(typed)
+        amount = leading_amount(typed, ctx.i18n)
     except LedgerError as exc:
         return [_error(ctx, exc)]
     if not who or amount is None:
@@ -451,8 +440,10 @@ async def staff_credit(inbound: Inbound, ctx: Context) -> Replies:
         return [Reply(ctx.t("trocshop.unknown_target"))]
     rest = typed[amount.end :].split()
     category = "activity"
-    if rest and fold(rest[0]) in CATEGORY_WORDS:
-        category = CATEGORY_WORDS[fold(rest[0])]
+    typed_category = fold(rest[0]) if rest else ""
+    named = next((c for c in CATEGORIES if typed_category in ctx.i18n.words(f"trocshop.category_{c}")), None)
+    if named is not None:
+        category = named
         rest = rest[1:]
     memo = " ".join(rest)
     text = ctx.t(

@@ -2,6 +2,8 @@
 
 "30", "30min", "90 mn", "1h30", "1 h 30", "1h 30min", "1,5 h", "1.5h", "0,25 h", "1:30", "1h1/2", "1½ h",
 "une heure", "1 heure et demie", "une demi-heure", "trois quarts d'heure", "an hour and a half"...
+Numbers in words ("une", "two") are the keyword files' (``trocshop.number_1`` to ``trocshop.number_10``),
+so a translator adds them; the bot passes its I18n, and a parser called on its own reads the shipped ones.
 Whole minutes only: a note is 15, 30 or 60 minutes and nobody counts seconds, so "1,5 min" or
 "0,33 h" is refused rather than rounded. Every minus sign and dash people's phones produce (U+2212,
 the en and em dashes, the full-width hyphen...) in front of an amount makes it a negative, refused.
@@ -16,12 +18,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import phonenumbers
 from unidecode import unidecode
 
+from bot.i18n import I18n, shipped
 from bot.text import format_minutes
 from handlers.trocshop.ledger import DENOMINATIONS, LedgerError
 
@@ -32,12 +37,9 @@ _MAX_DIGITS = 6  # an integer part longer than this is beyond the cap in any uni
 # Minus signs and dashes that are not "Pd" (dash punctuation), which is checked by category.
 _MINUS_SIGNS = frozenset("\u2212\u207b\u208b\u2796\u02d7\ufe63\uff0d")
 
-_WORDS = {
-    "un": 1, "une": 1, "one": 1, "an": 1, "a": 1, "deux": 2, "two": 2, "trois": 3, "three": 3,
-    "quatre": 4, "four": 4, "cinq": 5, "five": 5, "six": 6, "sept": 7, "seven": 7, "huit": 8,
-    "eight": 8, "neuf": 9, "nine": 9, "dix": 10, "ten": 10,
-}  # fmt: skip
-_WORD = "(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + ")"
+# The keyword keys of the numbers people write in words, and their values.
+NUMBER_KEYS = {f"trocshop.number_{n}": n for n in range(1, 11)}
+_WORD = "<number in words>"  # where the unit forms take the numbers' alternation (see _unit_forms)
 _NUM = r"(?:\d+(?:[.,]\d+)?|[.,]\d+)"
 _START = r"(?<![a-z0-9/])(?<!\d[.,])"
 _H = r"(?:heures?|hours?|hrs?|hres?|h)(?![a-z])"
@@ -53,8 +55,7 @@ _TAIL = rf"""(?:
     | (?<=[a-z])(?P<hm>[0-5]?\d)(?![\d.,/])(?:\s*{_M}|(?![a-z]))
     | \s*(?:et|and)?\s*(?P<hms>[0-5]?\d)(?!\d)(?:\s*{_M}|(?![a-z]|[.,]\d)(?!\s*[-.]?\s*\d)(?!\s*{_H}))
 )?"""
-_UNIT_FORMS = re.compile(
-    rf"""{_START}(?:
+_UNIT_FORMS = rf"""{_START}(?:
       (?P<quarter>(?:(?P<qn>(?:un|une|a|one|1|trois|three|3)\s+)?
         (?:quarts?\s*(?:d\s*'?\s*)?(?:heure|h)|quarters?\s*(?:of\s+)?(?:an\s+)?(?:hour|h))
         | (?P<qf>[13])\s*/\s*4\s*(?:d\s*'?\s*)?(?:heure|hour|h))(?![a-z]))
@@ -64,9 +65,22 @@ _UNIT_FORMS = re.compile(
     | (?:(?P<hn>{_NUM})\s*{_H}|(?P<hw>{_WORD})\s+{_H_LONG}){_TAIL}
     | (?P<ch>\d{{1,2}}):(?P<cm>[0-5]\d)(?!\d)(?:\s*{_H})?
     | (?:(?P<mn>{_NUM})\s*{_M}|(?P<mw>{_WORD})\s+{_M_LONG})
-)""",
-    re.VERBOSE,
-)
+)"""
+
+
+@lru_cache(maxsize=8)
+def _unit_forms(numbers: tuple[str, ...]) -> re.Pattern[str]:
+    """The unit forms with these numbers in words, longest first so "une" is not read as "un"."""
+    words = "|".join(re.escape(word) for word in sorted(numbers, key=lambda word: (-len(word), word)))
+    return re.compile(_UNIT_FORMS.replace(_WORD, f"(?:{words or '(?!)'})"), re.VERBOSE)
+
+
+def number_words(i18n: I18n | None = None) -> dict[str, int]:
+    """The numbers people write in words ("une": 1, "two": 2), from the keyword files."""
+    words = i18n or shipped()
+    return {word: value for key, value in NUMBER_KEYS.items() for word in sorted(words.words(key))}
+
+
 _BARE = re.compile(rf"{_START}(?P<bare>{_NUM})(?![a-z0-9/])(?![.,]\d)")
 _MEMBER_CODE = re.compile(r"(?<![a-z0-9])gv[\s._-]*[acdefghjkmnprtuvwxy2346789]{4}(?![a-z0-9])")
 _NOTE = re.compile(r"(?:(?P<count>\d+)\s*[x*]\s*(?P<of>15|30|60)|(?P<one>15|30|60)\s*(?:min|mn|m)?)(?![a-z0-9])")
@@ -88,23 +102,23 @@ def too_big() -> LedgerError:
     return LedgerError("trocshop.amount_too_big", max=format_minutes(MAX_MINUTES))
 
 
-def search_amount(text: str) -> Found | None:
+def search_amount(text: str, i18n: I18n | None = None) -> Found | None:
     """The amount in a sentence ("payer 1,5 h a GV-K7P2"), or None; a bad amount is refused.
 
     An amount with its unit wins over a bare number, and a member code or a phone number is never
     read as one, so the amount never swallows the payee.
     """
-    return _scan(text, anchored=False)
+    return _scan(text, number_words(i18n), anchored=False)
 
 
-def leading_amount(text: str) -> Found | None:
+def leading_amount(text: str, i18n: I18n | None = None) -> Found | None:
     """The amount ``text`` begins with ("1h30 activite atelier"), or None; a bad amount is refused."""
-    return _scan(text, anchored=True)
+    return _scan(text, number_words(i18n), anchored=True)
 
 
-def read_amount(text: str) -> int | None:
+def read_amount(text: str, i18n: I18n | None = None) -> int | None:
     """The minutes when ``text`` is only an amount, None when it is not one; a bad amount is refused."""
-    found = leading_amount(text)
+    found = leading_amount(text, i18n)
     if found is None or text[found.end :].strip():
         return None
     return found.minutes
@@ -149,19 +163,19 @@ def read_entry(text: str) -> int | None:
     return int(digits)
 
 
-def parse_minutes(text: str) -> int | None:
+def parse_minutes(text: str, i18n: I18n | None = None) -> int | None:
     """Minutes when ``text`` is only an amount within the cap (0 included), else None: a yes-or-no reading."""
     try:
-        return read_amount(text)
+        return read_amount(text, i18n)
     except LedgerError as exc:
         return 0 if exc.key == "trocshop.amount_positive" else None
 
 
-def find_amount(words: list[str]) -> tuple[int, int, int] | None:
+def find_amount(words: list[str], i18n: I18n | None = None) -> tuple[int, int, int] | None:
     """:func:`search_amount` over words: (minutes, first word, word after), or None when none or refused."""
     text = " ".join(words)
     try:
-        found = search_amount(text)
+        found = search_amount(text, i18n)
     except LedgerError:
         return None
     if found is None:
@@ -216,10 +230,10 @@ def _isolated(masked: str, start: int, end: int) -> bool:
     return not (before[-1:].isdigit() or after[:1].isdigit())
 
 
-def _number(text: str) -> Fraction:
+def _number(text: str, numbers: Mapping[str, int]) -> Fraction:
     """ "1,5", "2", "une": exactly, so a fraction of a minute is seen, never rounded away."""
-    if text in _WORDS:
-        return Fraction(_WORDS[text])
+    if text in numbers:
+        return Fraction(numbers[text])
     whole, _, decimals = text.replace(",", ".").partition(".")
     if len(whole.lstrip("0")) > _MAX_DIGITS:
         raise too_big()
@@ -229,7 +243,7 @@ def _number(text: str) -> Fraction:
     return Fraction(int(whole or "0")) + (Fraction(int(decimals), 10 ** len(decimals)) if decimals else 0)
 
 
-def _minutes(match: re.Match[str]) -> Fraction:
+def _minutes(match: re.Match[str], numbers: Mapping[str, int]) -> Fraction:
     """The minutes of one of the unit forms, exactly."""
     group = match.group
     if group("quarter") is not None:
@@ -238,9 +252,9 @@ def _minutes(match: re.Match[str]) -> Fraction:
     if group("half") is not None:
         return Fraction(30)
     if group("an") is not None:
-        return (_number(group("an")) + Fraction(1, 2)) * 60
+        return (_number(group("an"), numbers) + Fraction(1, 2)) * 60
     if group("hn") is not None or group("hw") is not None:
-        minutes = _number(group("hn") or group("hw")) * 60
+        minutes = _number(group("hn") or group("hw"), numbers) * 60
         if group("frac") is not None:
             minutes += 15 if group("frac").startswith("quart") else 30
         elif group("less") is not None:
@@ -250,7 +264,7 @@ def _minutes(match: re.Match[str]) -> Fraction:
         return minutes
     if group("ch") is not None:
         return Fraction(int(group("ch")) * 60 + int(group("cm")))
-    return _number(group("mn") or group("mw"))
+    return _number(group("mn") or group("mw"), numbers)
 
 
 def _negative(masked: str, start: int) -> bool:
@@ -258,23 +272,24 @@ def _negative(masked: str, start: int) -> bool:
     return re.search(r"(?:^|[^a-z0-9])-[\s-]*$", masked[:start]) is not None
 
 
-def _scan(text: str, *, anchored: bool) -> Found | None:
+def _scan(text: str, numbers: Mapping[str, int], *, anchored: bool) -> Found | None:
     """The first amount in ``text`` (or the one it begins with), checked: sign, whole minutes, cap."""
     prepared, origin = _prepare(text)
     masked = _mask(prepared)
     begin = len(masked) - len(masked.lstrip(" \t\r\n-")) if anchored else 0
+    unit_forms = _unit_forms(tuple(numbers))
     match: re.Match[str] | None
     if anchored:
-        match = _UNIT_FORMS.match(masked, begin) or _BARE.match(masked, begin)
+        match = unit_forms.match(masked, begin) or _BARE.match(masked, begin)
     else:
-        match = _UNIT_FORMS.search(masked)
+        match = unit_forms.search(masked)
         if match is None:
             match = next((m for m in _BARE.finditer(masked) if _isolated(masked, m.start(), m.end())), None)
     if match is None:
         return None
     if _negative(masked, match.start()):
         raise LedgerError("trocshop.amount_negative")
-    value = _number(match.group("bare")) if match.re is _BARE else _minutes(match)
+    value = _number(match.group("bare"), numbers) if match.re is _BARE else _minutes(match, numbers)
     if value.denominator != 1:
         raise LedgerError("trocshop.amount_fraction")
     if value <= 0:

@@ -40,7 +40,7 @@ async def _member(store: Store, text: str) -> int:
 
 
 def _fail(settings: Settings, exc: LedgerError) -> None:
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     params = {k: format_minutes(v) if k == "balance" and isinstance(v, int) else v for k, v in exc.params.items()}
     typer.echo(i18n.t(settings.default_language, exc.key, **params), err=True)
     raise typer.Exit(1)

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz
 
 from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
+from bot.i18n import I18n
 from bot.messages import Choice, Inbound, Reply
 from bot.people.roster import display_phone
 from bot.store import Store
@@ -40,69 +41,6 @@ router.configured_outbox_hook(reminders.factory)
 router.route(texts.ICS_PATH, ics.endpoint, methods=("GET",))
 router.personal_data(signups.export, signups.erase)
 
-SIGNUP_WORDS = (
-    "inscription",
-    "inscription benevole",
-    "m inscrire",
-    "minscrire",
-    "s inscrire",
-    "sinscrire",
-    "je m inscris",
-    "je veux m inscrire",
-    "mon inscription",
-    "sign up",
-    "signup",
-    "volunteer sign up",
-    "my sign up",
-    "/benevole",
-    "/volunteer",
-    "/signup",
-    "/inscription",
-)
-WITHDRAW_WORDS = ("desinscription", "desinscrire", "me desinscrire", "retirer mon inscription", "/desinscription")
-NEXT_WORDS = (
-    "permanence",
-    "prochaine permanence",
-    "la prochaine permanence",
-    "permanence benevole",
-    "next meeting",
-    "volunteer meeting",
-    "the next meeting",
-    "/permanence",
-    "/meeting",
-)
-STOP_REMINDER_WORDS = (
-    "stop rappels",
-    "stop rappel",
-    "stop rapel",
-    "stop rapels",
-    "stop reminders",
-    "stop reminder",
-    "arret rappels",
-    "arreter les rappels",
-    "plus de rappels",
-    "pas de rappels",
-    "no reminders",
-    "no more reminders",
-    "/stoprappels",
-    "/stopreminders",
-)
-START_REMINDER_WORDS = (
-    "rappels",
-    "start rappels",
-    "reprendre rappels",
-    "reprendre les rappels",
-    "reminders",
-    "start reminders",
-    "reminders on",
-    "/rappels",
-    "/reminders",
-)
-# Words after which "permanence" is another service's (social, legal, health), not the volunteers'.
-OTHER_PERMANENCES = frozenset({"sociale", "social", "juridique", "soins", "medicale", "sante", "pass", "avocat"})
-STOP_WORDS = frozenset({"stop", "arret", "arrete", "arreter", "stopper", "plus", "pas", "no", "non"})
-START_WORDS = frozenset({"start", "reprendre", "remettre", "activer", "on", "again"})
-
 STEP_NAME = "volunteers.name"
 STEP_ACTIVITIES = "volunteers.activities"
 STEP_AVAILABILITY = "volunteers.availability"
@@ -111,8 +49,11 @@ FIELDS = {"name": STEP_NAME, "activities": STEP_ACTIVITIES, "availability": STEP
 STAFF_LIST_MEETINGS = 8
 
 
-def _like(word: str, target: str, cutoff: float = 80) -> bool:
-    return word == target or (len(word) >= 5 and fuzz.ratio(word, target) >= cutoff)
+def _like(word: str, targets: frozenset[str], cutoff: float = 80) -> bool:
+    """One of the words, or a typo of one: fuzzy between words of five letters or more ("permanance")."""
+    return word in targets or (
+        len(word) >= 5 and any(len(target) >= 5 and fuzz.ratio(word, target) >= cutoff for target in targets)
+    )
 
 
 def _yes_no(ctx: Context, key: str) -> tuple[Choice, ...]:
@@ -135,7 +76,7 @@ async def _next_text(ctx: Context) -> str:
     return texts.next_meeting(ctx.i18n, ctx.language, found, ctx.settings.public_url, ctx.now())
 
 
-@router.command(*NEXT_WORDS)
+@router.command("/permanence", "/meeting", words="volunteers.next_meeting")
 @router.action("volunteers.next")
 async def next_meeting(inbound: Inbound, ctx: Context) -> Replies:
     """The next meeting that takes place, with the place, the hours and what changed."""
@@ -143,38 +84,36 @@ async def next_meeting(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(await _next_text(ctx))]
 
 
-def _asks_next_meeting(words: list[str]) -> bool:
+def _asks_next_meeting(words: list[str], i18n: I18n) -> bool:
     """ "prochaine permanance", "kan c la perm", "when is the next volunteer meeting"."""
-    if any(w in OTHER_PERMANENCES for w in words):
+    if any(w in i18n.words("volunteers.other_permanences") for w in words):
         return False
-    if any(_like(w, "permanence") or w == "perm" for w in words):
+    if any(_like(w, i18n.words("volunteers.meeting_like")) for w in words):
         return True
-    if any(_like(w, "meeting") for w in words):
-        return True
-    return any(_like(w, "reunion") for w in words) and any(_like(w, "benevole") or _like(w, "benevoles") for w in words)
+    gathering, volunteers = i18n.words("volunteers.gathering_like"), i18n.words("volunteers.volunteer_like")
+    return any(_like(w, gathering) for w in words) and any(_like(w, volunteers) for w in words)
 
 
-def _about_reminders(words: list[str]) -> bool | None:
+def _about_reminders(words: list[str], i18n: I18n) -> bool | None:
     """True: stop the meeting reminders; False: start them again; None: not about them."""
-    if len(words) > 6 or not any(_like(w, "rappel") or _like(w, "rappels") or _like(w, "reminder") or
-                                 _like(w, "reminders") for w in words):  # fmt: skip
+    if len(words) > 6 or not any(_like(w, i18n.words("volunteers.reminder_like")) for w in words):
         return None
-    if any(w in STOP_WORDS for w in words):
+    if any(w in i18n.words("volunteers.stop") for w in words):
         return True
-    if any(w in START_WORDS for w in words):
+    if any(w in i18n.words("volunteers.start") for w in words):
         return False
     return None
 
 
-@router.text(priority=50)
+@router.text("volunteers.meeting")
 async def free_text(inbound: Inbound, ctx: Context) -> Replies:
     words = fold(inbound.text).split()[:30]
     if not words:
         return None
-    stop = _about_reminders(words)
+    stop = _about_reminders(words, ctx.i18n)
     if stop is not None:
         return await _reminders(ctx, on=not stop)
-    if _asks_next_meeting(words):
+    if _asks_next_meeting(words, ctx.i18n):
         return await next_meeting(inbound, ctx)
     return None
 
@@ -201,13 +140,13 @@ async def _reminders(ctx: Context, on: bool) -> Replies:
     return [Reply(ctx.t("volunteers.reminders_on" if on else "volunteers.reminders_off"))]
 
 
-@router.command(*STOP_REMINDER_WORDS)
+@router.command("/stoprappels", "/stopreminders", words="volunteers.stop_reminders")
 async def stop_reminders(inbound: Inbound, ctx: Context) -> Replies:
     """Only the meeting reminders stop; every other message still comes (unlike STOP)."""
     return await _reminders(ctx, on=False)
 
 
-@router.command(*START_REMINDER_WORDS)
+@router.command("/rappels", "/reminders", words="volunteers.start_reminders")
 async def start_reminders(inbound: Inbound, ctx: Context) -> Replies:
     return await _reminders(ctx, on=True)
 
@@ -247,7 +186,7 @@ async def _signup(ctx: Context) -> Signup | None:
         return await signups.get(db, ctx.person.id)
 
 
-@router.command(*SIGNUP_WORDS)
+@router.command("/benevole", "/volunteer", "/signup", "/inscription", words="volunteers.signup")
 @router.action("volunteers.signup")
 async def start(inbound: Inbound, ctx: Context) -> Replies:
     """A new volunteer is asked their name; someone signed up sees their sign-up and what they can do."""
@@ -272,7 +211,7 @@ async def name_step(inbound: Inbound, ctx: Context) -> Replies:
 
 @router.step(STEP_ACTIVITIES)
 async def activities_step(inbound: Inbound, ctx: Context) -> Replies:
-    chosen = signups.parse_activities(inbound.text)
+    chosen = signups.parse_activities(inbound.text, ctx.i18n)
     if not chosen:
         return [_activities_question(ctx, "volunteers.bad_activities")]
     if ctx.data.get("mode") == "edit":
@@ -332,7 +271,9 @@ async def _create(ctx: Context, consent: bool) -> Replies:
     log.info("volunteer sign-up %s (person %s)", signup.id, ctx.person.id)
     live = next((m for m in found if m.live), None)
     meeting = (
-        ctx.t("volunteers.thanks_meeting", when=texts.when(live, ctx.language), place=ctx.t("volunteers.place"))
+        ctx.t(
+            "volunteers.thanks_meeting", when=texts.when(ctx.i18n, ctx.language, live), place=ctx.t("volunteers.place")
+        )
         if live is not None
         else ctx.t("volunteers.next_none")
     )
@@ -409,7 +350,7 @@ async def edit(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(ctx.t("volunteers.ask_consent"), _yes_no(ctx, "volunteers.consent"))]
 
 
-@router.command(*WITHDRAW_WORDS)
+@router.command("/desinscription", words="volunteers.withdraw")
 @router.action("volunteers.withdraw")
 async def withdraw(inbound: Inbound, ctx: Context) -> Replies:
     if await _signup(ctx) is None:

@@ -67,7 +67,7 @@ async def _rows(settings: Settings, i18n: I18n) -> list[dict[str, str]]:
 def list_signups() -> None:
     """Every sign-up: name, code, activities, availability, whether they may be contacted."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     rows = asyncio.run(_rows(settings, i18n))
     table = Table("signed_up_at", "name", "member_code", "activities", "availability", "contact_ok", "phone")
     for row in rows:
@@ -114,7 +114,7 @@ def _hours(i18n: I18n, text: str | None) -> tuple[time, time] | None:
 def _change(change: staff.Change) -> None:
     """Check and apply one change, then say what was done (and how many volunteers will be told)."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
 
     async def go() -> str:
         async with opened_store(settings) as store, store.transaction() as db:
@@ -141,7 +141,7 @@ def reference(
     day: Annotated[str, typer.Argument(help="A Wednesday, YYYY-MM-DD: the fortnights count from it.")],
 ) -> None:
     """Set the Wednesday the fortnightly meetings count from."""
-    i18n = I18n(settings_or_exit().default_language)
+    i18n = I18n.configured(settings_or_exit())
     _change(_make(i18n, "reference", _day(i18n, day)))
 
 
@@ -151,7 +151,7 @@ def cancel(
     reason: Annotated[str, typer.Option("--reason", help="Why: shown to the volunteers.")],
 ) -> None:
     """Cancel one meeting; the volunteers who get reminders are told, with the reason."""
-    i18n = I18n(settings_or_exit().default_language)
+    i18n = I18n.configured(settings_or_exit())
     _change(_make(i18n, "cancel", _day(i18n, day), reason=reason))
 
 
@@ -165,7 +165,7 @@ def move(
     ] = None,
 ) -> None:
     """Move one meeting to another date; the volunteers who get reminders are told."""
-    i18n = I18n(settings_or_exit().default_language)
+    i18n = I18n.configured(settings_or_exit())
     _change(_make(i18n, "move", _day(i18n, day), new_day=_day(i18n, new_day), hours=_hours(i18n, hours), reason=reason))
 
 
@@ -176,7 +176,7 @@ def add(
     hours: Annotated[str | None, typer.Option("--hours", help="Hours, 18:30-20:00 unless said.")] = None,
 ) -> None:
     """Add an extra meeting; its reminders go like the others'."""
-    i18n = I18n(settings_or_exit().default_language)
+    i18n = I18n.configured(settings_or_exit())
     _change(_make(i18n, "add", _day(i18n, day), hours=_hours(i18n, hours), reason=reason))
 
 
@@ -186,7 +186,7 @@ def list_meetings(
 ) -> None:
     """The coming meetings, with cancellations, moves and extra ones."""
     settings = settings_or_exit()
-    i18n = I18n(settings.default_language)
+    i18n = I18n.configured(settings)
     lang = i18n.default_language
 
     async def go() -> tuple[date | None, list[calendar.Meeting]]:

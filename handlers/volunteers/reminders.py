@@ -16,6 +16,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -128,7 +129,11 @@ class TextOf:
         return i18n.t(
             language,
             f"volunteers.reminder_{self.key}",
-            when=texts.when(meeting, language) if self.key == DAY_BEFORE else texts.hours_text(meeting, language),
+            when=(
+                texts.when(i18n, language, meeting)
+                if self.key == DAY_BEFORE
+                else texts.hours_text(i18n, language, meeting)
+            ),
             place=i18n.t(language, "volunteers.place"),
             note=texts.note(i18n, language, meeting),
         )
@@ -151,7 +156,7 @@ class MeetingReminders:
         self.store = store
         self.clock = clock
         self.times = Times(settings)
-        self.i18n = catalogs(settings.default_language)
+        self.i18n = catalogs(settings.default_language, settings.locales_dir, settings.languages)
 
     async def tick(self, outbox: Outbox) -> None:
         if await self.queue_due(self.clock.now()):
@@ -211,9 +216,9 @@ class MeetingReminders:
 
 
 @functools.lru_cache(maxsize=4)
-def catalogs(default_language: str) -> I18n:
+def catalogs(default_language: str, locales_dir: Path, languages: tuple[str, ...]) -> I18n:
     """The texts, read once per process: the hook runs outside any conversation (and the start stays quick)."""
-    return I18n(default_language)
+    return I18n(default_language, locales_dir, languages=languages)
 
 
 def factory(store: Store, clock: Clock, settings: Settings) -> MeetingReminders:

@@ -24,22 +24,9 @@ from bot.text import clean, fold
 MAX_NAME = 80
 MAX_AVAILABILITY = 200
 
-# The activities of the site's call for volunteers, in its order; labels are in the catalogs
-# (volunteers.activity_<key>), and these are the words people type for them, folded.
-ACTIVITIES: dict[str, tuple[str, ...]] = {
-    "furniture": ("mobilier", "meuble", "meubles", "construction", "construire", "bricolage", "furniture", "build"),
-    "gardening": ("jardin", "jardinage", "jardiner", "plantes", "potager", "garden", "gardening"),
-    "signs": ("signaletique", "panneaux", "panneau", "pancartes", "signs", "signage", "signposting"),
-    "bar": ("bar", "barman", "serveur", "serveuse", "buvette"),
-    "kitchen": ("cuisine", "cuisiner", "kitchen", "cook", "cooking", "cuistot"),
-    "photos": ("photo", "photos", "photographie", "photographe", "photography", "pictures"),
-    "french": ("francais", "fle", "french", "alphabetisation"),
-    "music": ("musique", "music", "guitare", "piano", "chant"),
-    "computing": ("informatique", "ordinateur", "ordi", "computer", "computers", "computing", "numerique"),
-}
-ALL_WORDS = frozenset({"tout", "toutes", "tous", "all", "everything"})
-_VOCABULARY = {word: key for key, words in ACTIVITIES.items() for word in words}
-_LONG_WORDS = [word for word in _VOCABULARY if len(word) >= 5]
+# The activities of the site's call for volunteers, in its order; labels are in the catalogs and the
+# words people type for them in the keyword files, both under volunteers.activity_<key>.
+ACTIVITIES = ("furniture", "gardening", "signs", "bar", "kitchen", "photos", "french", "music", "computing")
 _NUMBER = re.compile(r"\d+")
 
 
@@ -74,22 +61,25 @@ class Signup:
         return self.consent and self.reminders
 
 
-def parse_activities(text: str) -> tuple[str, ...]:
+def parse_activities(text: str, i18n: I18n) -> tuple[str, ...]:
     """Numbers of the list ("1 3", "2,5 et 7") or words ("jardin, cuisine"), typos tolerated; () when none."""
     keys = list(ACTIVITIES)
+    # In the list's order, so a typo as close to two activities' words goes to the first, every time.
+    vocabulary = {word: key for key in keys for word in sorted(i18n.words(f"volunteers.activity_{key}"))}
+    long_words = [word for word in vocabulary if len(word) >= 5]
     chosen: set[str] = set()
     for number in _NUMBER.findall(text):
         if 1 <= int(number) <= len(keys):
             chosen.add(keys[int(number) - 1])
     for word in fold(text).split():
-        if word in ALL_WORDS:
+        if word in i18n.words("volunteers.all"):
             chosen.update(keys)
-        elif word in _VOCABULARY:
-            chosen.add(_VOCABULARY[word])
+        elif word in vocabulary:
+            chosen.add(vocabulary[word])
         elif len(word) >= 5:
-            match = process.extractOne(word, _LONG_WORDS, scorer=fuzz.ratio, score_cutoff=80)
+            match = process.extractOne(word, long_words, scorer=fuzz.ratio, score_cutoff=80)
             if match is not None:
-                chosen.add(_VOCABULARY[match[0]])
+                chosen.add(vocabulary[match[0]])
     return tuple(key for key in keys if key in chosen)
 
 

@@ -106,7 +106,7 @@ def preview(i18n: I18n, language: str, tz: ZoneInfo, change: Change, count: int)
     hours = change.hours or (calendar.STARTS, calendar.ENDS)
     if change.op == "add":
         extra = Meeting("x", calendar.local(day, hours[0], tz), calendar.local(day, hours[1], tz))
-        return i18n.t(language, "volunteers.staff_add_ask", when=texts.when(extra, language), reason=reason)
+        return i18n.t(language, "volunteers.staff_add_ask", when=texts.when(i18n, language, extra), reason=reason)
     if change.op == "cancel":
         return i18n.t(
             language, "volunteers.staff_cancel_ask", day=texts.day_text(day, language), reason=reason, count=count
@@ -118,7 +118,7 @@ def preview(i18n: I18n, language: str, tz: ZoneInfo, change: Change, count: int)
         language,
         "volunteers.staff_move_ask",
         day=texts.day_text(day, language),
-        when=texts.when(target, language),
+        when=texts.when(i18n, language, target),
         reason=reason,
         count=count,
     )
@@ -150,7 +150,7 @@ def done(i18n: I18n, language: str, change: Change, meeting: Meeting | None, not
         )
     assert meeting is not None
     if change.op == "add":
-        return i18n.t(language, "volunteers.staff_add_done", when=texts.when(meeting, language))
+        return i18n.t(language, "volunteers.staff_add_done", when=texts.when(i18n, language, meeting))
     return i18n.t(
         language, "volunteers.staff_change_done", change=texts.change(i18n, language, meeting), count=notified
     )

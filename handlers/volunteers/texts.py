@@ -17,16 +17,18 @@ def day_text(day: date, language: str) -> str:
     return format_date(day, "EEEE d MMMM", locale=language)
 
 
-def clock_text(at: time, language: str) -> str:
-    return f"{at.hour}h{at.minute:02d}" if language == "fr" else f"{at.hour}:{at.minute:02d}"
+def clock_text(i18n: I18n, language: str, at: time) -> str:
+    """ "18h30", "18:30": as the catalog writes an hour (``volunteers.clock``), not Babel's "6:30 PM"."""
+    return i18n.t(language, "volunteers.clock", hour=at.hour, minute=at.minute)
 
 
-def hours_text(meeting: Meeting, language: str) -> str:
-    return f"{clock_text(meeting.starts.time(), language)}-{clock_text(meeting.ends.time(), language)}"
+def hours_text(i18n: I18n, language: str, meeting: Meeting) -> str:
+    start, end = (clock_text(i18n, language, at.time()) for at in (meeting.starts, meeting.ends))
+    return f"{start}-{end}"
 
 
-def when(meeting: Meeting, language: str) -> str:
-    return f"{day_text(meeting.day, language)}, {hours_text(meeting, language)}"
+def when(i18n: I18n, language: str, meeting: Meeting) -> str:
+    return f"{day_text(meeting.day, language)}, {hours_text(i18n, language, meeting)}"
 
 
 def _reason(i18n: I18n, language: str, reason: str | None) -> str:
@@ -55,7 +57,7 @@ def change(i18n: I18n, language: str, meeting: Meeting) -> str:
             language,
             "volunteers.moved",
             day=day_text(meeting.day, language),
-            when=when(meeting.moved_to, language),
+            when=when(i18n, language, meeting.moved_to),
             reason=reason,
         )
     return i18n.t(language, "volunteers.cancelled", day=day_text(meeting.day, language), reason=reason)
@@ -78,7 +80,7 @@ def next_meeting(i18n: I18n, language: str, found: list[Meeting], public_url: st
             i18n.t(
                 language,
                 key,
-                when=when(live, language),
+                when=when(i18n, language, live),
                 place=i18n.t(language, "volunteers.place"),
                 note=note(i18n, language, live),
             )
@@ -90,11 +92,11 @@ def next_meeting(i18n: I18n, language: str, found: list[Meeting], public_url: st
 
 def staff_line(i18n: I18n, language: str, meeting: Meeting) -> str:
     """One line of the staff's list: the date as typed in commands, then what happens."""
-    head = f"{meeting.day.isoformat()} {hours_text(meeting, language)}"
+    head = f"{meeting.day.isoformat()} {hours_text(i18n, language, meeting)}"
     if meeting.cancelled:
         reason = _reason(i18n, language, meeting.cancel_reason)
         if meeting.moved_to is not None:
-            target = f"{meeting.moved_to.day.isoformat()} {hours_text(meeting.moved_to, language)}"
+            target = f"{meeting.moved_to.day.isoformat()} {hours_text(i18n, language, meeting.moved_to)}"
             return f"{head} {i18n.t(language, 'volunteers.staff_moved', to=target, reason=reason)}"
         return f"{head} {i18n.t(language, 'volunteers.staff_cancelled', reason=reason)}"
     extra = note(i18n, language, meeting)
