@@ -183,11 +183,13 @@ async def remove_template(db: aiosqlite.Connection, template_id: int) -> None:
         raise ShiftError("shifts.staff.no_template", id=template_id)
 
 
-def public_holidays(first: date, after_last: date, language: str = "fr") -> dict[date, str]:
-    """French public holidays in [first, after_last), named in ``language`` when the package can."""
+def public_holidays(first: date, after_last: date, language: str | None = None) -> dict[date, str]:
+    """French public holidays in [first, after_last), named in ``language`` when the package can
+    (by default in the country's own language)."""
     years = list(range(first.year, after_last.year + 1))
     try:
-        found = holidays.country_holidays("FR", years=years, language=language)
+        own = holidays.country_holidays("FR").default_language
+        found = holidays.country_holidays("FR", years=years, language=language or own)
     except (NotImplementedError, ValueError):
         found = holidays.country_holidays("FR", years=years)
     return {day: str(name) for day, name in sorted(found.items()) if first <= day < after_last}
@@ -200,7 +202,7 @@ async def generate_week(
     monday: date,
     *,
     include_holidays: bool = False,
-    language: str = "fr",
+    language: str | None = None,
     template_ids: set[int] | None = None,
 ) -> Generated:
     """Make the shifts of the week starting ``monday`` from every active template (or the ones named)."""
