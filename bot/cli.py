@@ -13,7 +13,7 @@ import typer
 from bot.app import feature_routers, open_core
 from bot.app import run as run_bot
 from bot.channels.console import ConsoleChannel, can_converse
-from bot.cli_support import settings_or_exit
+from bot.cli_support import phone_or_exit, settings_or_exit
 from bot.config import Settings
 from bot.startup import StartupError
 
@@ -58,16 +58,9 @@ def chat(
     ] = None,
 ) -> None:
     """A terminal conversation with the same handlers, as an unknown person or --as PHONE."""
-    from bot.people import normalise_phone
-
     settings = settings_or_exit()
     _logging(settings, quiet=True)
-    phone = None
-    if as_phone is not None:
-        phone = normalise_phone(as_phone)
-        if phone is None:
-            typer.echo(f"Not a phone number: {as_phone}", err=True)
-            raise typer.Exit(2)
+    phone = phone_or_exit(as_phone) if as_phone is not None else None
 
     async def talk() -> None:
         # No instance lock: chat neither sends nor recovers the outbox, so it is safe beside a running bot

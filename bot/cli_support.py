@@ -52,3 +52,14 @@ MAX_ID = 2**63 - 1
 def plain_console() -> Console:
     """Plain lines on a pipe; no wrapping, no markup read in names, reasons or announcements."""
     return Console(soft_wrap=True, highlight=False)
+
+
+def phone_or_exit(typed: str) -> str:
+    """The number as stored (E.164), or a one-line refusal and exit code 2: "06 39 98 00 02" works."""
+    from bot.people import normalise_phone
+
+    phone = normalise_phone(typed)
+    if phone is None:
+        typer.echo(f"Not a phone number: {typed}", err=True)
+        raise typer.Exit(2)
+    return phone

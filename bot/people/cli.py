@@ -18,12 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli_support import opened_store, plain_console, settings_or_exit
+from bot.cli_support import opened_store, phone_or_exit, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.csvfiles import CsvFileError, export_command
 from bot.i18n import I18n
-from bot.people import PeopleError, Role, add_person, get_person, normalise_phone, roster
+from bot.people import PeopleError, Role, add_person, get_person, roster
 
 people_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
@@ -51,12 +51,7 @@ def add(
     if language not in i18n.languages:
         typer.echo(f"Unknown language: {language} ({', '.join(i18n.languages)})", err=True)
         raise typer.Exit(2)
-    e164 = None
-    if phone is not None:
-        e164 = normalise_phone(phone)
-        if e164 is None:
-            typer.echo(f"Not a phone number: {phone}", err=True)
-            raise typer.Exit(2)
+    e164 = phone_or_exit(phone) if phone is not None else None
 
     async def create() -> str:
         async with opened_store(settings) as store:
