@@ -85,6 +85,7 @@ class I18n:
         self._languages = [default, *(code for code in languages if code != default)]
         self.catalogs: dict[str, dict[str, str]] = {}
         self.keywords: dict[str, dict[str, frozenset[str]]] = {}
+        self._words: dict[str, frozenset[str]] = {}  # words() per key: read on every message
         for code in self._languages:
             files = catalog_files(locales_dir, code)
             if not files:
@@ -186,10 +187,11 @@ class I18n:
 
     def words(self, key: str) -> frozenset[str]:
         """The folded words of ``key`` in every language: what matches, whoever types it."""
-        found: set[str] = set()
-        for keywords in self.keywords.values():
-            found.update(keywords.get(key, ()))
-        return frozenset(found)
+        found = self._words.get(key)
+        if found is None:
+            found = frozenset(word for words in self.keywords.values() for word in words.get(key, ()))
+            self._words[key] = found
+        return found
 
 
 @cache
