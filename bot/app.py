@@ -46,7 +46,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
     try:
         await store.open()
         i18n = I18n.configured(settings)
-        if settings.seed_demo and await demo.seed(store, clock.now(), routers):
+        if settings.seed_demo and await demo.seed(store, clock.now(), routers, i18n):
             log.info("demo data seeded")
         outbox = Outbox(store, clock, hooks=[h for r in routers for h in r.make_outbox_hooks(store, clock, settings)])
         dispatcher = Dispatcher(store, clock, settings, i18n, routers, outbox, text_order=registry.TEXT_ORDER)

@@ -81,11 +81,11 @@ async def remember_menu(store: Store, person_id: int, keys: list[str], now: date
     """A message sent with numbered choices: the person's next "1" or "2" answers it, as after a menu.
 
     The pending step and its data stay; SMS pages of an older answer are dropped (SUITE would
-    otherwise continue a text the person no longer has on screen).
+    otherwise continue a text the person no longer has on screen). ``updated_at`` is left as it was:
+    a step expires from the person's own last message, and a delivery is not the person coming back.
     """
     await store.execute(
         "INSERT INTO conversations (person_id, menu, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (person_id) DO UPDATE SET menu = excluded.menu, pages = '[]',"
-        " updated_at = excluded.updated_at",
+        " ON CONFLICT (person_id) DO UPDATE SET menu = excluded.menu, pages = '[]'",
         (person_id, json.dumps(keys), iso(now)),
     )

@@ -185,8 +185,10 @@ class I18n:
             if key in messages:
                 yield messages[key]
 
-    def words(self, key: str) -> frozenset[str]:
-        """The folded words of ``key`` in every language: what matches, whoever types it."""
+    def words(self, key: str, language: str | None = None) -> frozenset[str]:
+        """The folded words of ``key`` in every language (what matches, whoever types it), or in one."""
+        if language is not None:
+            return self.keywords.get(language, {}).get(key, frozenset())
         found = self._words.get(key)
         if found is None:
             found = frozenset(word for words in self.keywords.values() for word in words.get(key, ()))

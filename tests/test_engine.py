@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot import confirm
+from bot import confirm, conversations
 from bot.clock import FakeClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.core import Core
@@ -107,9 +107,9 @@ async def test_demo_people_are_seeded_once(core: Core) -> None:
     """The embedded default has the demo people, once."""
     from bot import demo
 
-    assert not await demo.seed(core.store, core.clock.now(), core.routers)
+    assert not await demo.seed(core.store, core.clock.now(), core.routers, core.i18n)
     row = await core.store.fetchone("SELECT COUNT(*) FROM persons WHERE status = 'active'")
-    assert row is not None and row[0] == len(demo.DEMO_PEOPLE)
+    assert row is not None and row[0] == len(demo.demo_people())
 
 
 async def test_purge_forgets_old_message_ids(core: Core, clock: FakeClock) -> None:
@@ -252,6 +252,21 @@ async def test_a_step_left_longer_than_the_setting_is_gone(
     assert (replies[-1].text == "Draft kept.") is goes_on
     row = await core.store.fetchone("SELECT step, data FROM conversations ORDER BY updated_at DESC LIMIT 1")
     assert row is not None and row["step"] is None and row["data"] == "{}"
+
+
+async def test_a_message_with_choices_does_not_extend_a_pending_step(core: Core, clock: FakeClock) -> None:
+    """A reminder sent with numbered choices keeps its menu, but the step still expires from the
+    person's own last message: the outbox's delivery is not the person coming back."""
+    router, kept = _drafts()
+    dispatcher = _with(core, router)
+    await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "/draft"))
+    row = await core.store.fetchone("SELECT person_id FROM conversations")
+    assert row is not None
+    clock.advance(minutes=20)
+    await conversations.remember_menu(core.store, row["person_id"], ["drafts.menu"], clock.now())
+    clock.advance(minutes=11)
+    await dispatcher.handle(Inbound(Channel.CONSOLE, "staff", "Fermeture de la laverie"))
+    assert kept == []
 
 
 async def test_a_confirmation_keeps_its_own_expiry(core: Core, clock: FakeClock) -> None:

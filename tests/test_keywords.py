@@ -19,6 +19,7 @@ from bot.i18n import I18n
 from bot.messages import Inbound
 from handlers import registry
 from handlers.broadcast import audience
+from handlers.orientation import content, matching
 from handlers.shifts import staff, templates
 from handlers.trocshop import CATEGORIES, amounts
 from handlers.volunteers import signups
@@ -59,6 +60,7 @@ VARIABLE_SITES: dict[str, Callable[[], set[str]]] = {
     "handlers/shifts/staff.py": lambda: set(staff.PLAIN),
     "handlers/shifts/templates.py": lambda: set(templates.DAY_KEYS),
     "handlers/trocshop/amounts.py": lambda: set(amounts.NUMBER_KEYS),
+    "handlers/orientation/matching.py": lambda: matching.keyword_keys(content.intents()),
 }
 
 

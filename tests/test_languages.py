@@ -34,6 +34,7 @@ SPANISH_WORDS = {
     "core.menu": ["menú", "inicio"],
     "account.help": ["ayuda"],
     "account.language": ["idioma"],
+    "orientation.intent.shower": ["ducha", "duchas", "ducharme"],
 }
 
 
@@ -121,6 +122,17 @@ async def test_talking_spanish_on_every_channel(talk: Talk) -> None:
     assert done.texts and done.texts[0].startswith(MARK), done.text
     gone = await talk.core.store.fetchone("SELECT 1 FROM identities WHERE address = ?", (talk.address("alice"),))
     assert gone is None
+
+
+async def test_a_question_in_spanish_words_is_answered_in_spanish(talk: Talk) -> None:
+    """Orientation's phrases are keyword data too: "ducha" reaches the shower answer, in Spanish,
+    even from someone the bot has never seen (whose language is still French); "douche" stays French."""
+    asked = await talk("donde puedo tomar una ducha", "elena")
+    assert asked.texts and asked.texts[0].startswith(MARK), asked.text
+    assert "ESI Bichat" in asked.text  # a place with showers
+    french = await talk("douche", "felix")
+    assert french.texts and not french.texts[0].startswith(MARK), french.text
+    assert "ESI Bichat" in french.text
 
 
 async def test_typing_a_language_name_chooses_it(talk: Talk) -> None:

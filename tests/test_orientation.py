@@ -548,15 +548,23 @@ def test_typos_are_tolerated_but_real_words_are_not_typos() -> None:
     assert m.crisis("je signe ici").kinds == ()
 
 
-def test_short_words_need_an_exact_match() -> None:
+def test_short_words_need_an_exact_match(tmp_path: Path) -> None:
     """Words under four letters never match by similarity, but swapped letters do (a matcher built here)."""
     config = {
         "fuzzy": {"min_length": 4, "score_cutoff": 85, "crisis_min_length": 6, "crisis_score_cutoff": 88},
-        "markers": {"fr": ["je"], "en": ["i"]},
-        "intents": {"bed": {"en": ["bed"]}, "sleep": {"fr": ["dormir"]}},
-        "crisis": {"danger": {"en": ["sos"]}},
+        "intents": ["bed", "sleep"],
+        "crisis": ["danger"],
     }
-    m = Matcher(config)
+    words = {
+        "fr": "orientation.markers: [je]\norientation.intent.sleep: [dormir]\n",
+        "en": "orientation.markers: [i]\norientation.intent.bed: [bed]\norientation.crisis.danger: [sos]\n",
+    }
+    for language, text in words.items():
+        (tmp_path / language / "LC_MESSAGES").mkdir(parents=True)
+        (tmp_path / language / "LC_MESSAGES" / "core.po").write_text('msgid "x"\nmsgstr "x"\n', encoding="utf-8")
+        (tmp_path / language / "keywords").mkdir()
+        (tmp_path / language / "keywords" / "orientation.yaml").write_text(text, encoding="utf-8")
+    m = Matcher(config, I18n(locales_dir=tmp_path, languages=("fr", "en")))
     assert m.understand("bad").intent is None
     assert m.understand("dormri").intent == "sleep"
     assert m.crisis("sas").kinds == ()

@@ -319,9 +319,7 @@ SEND = router.confirmation(
         roles=STAFF_ROLES,
         yes_label="broadcast.choice_yes",
         no_label="broadcast.choice_no",
-        texts=confirm.Texts(
-            cancelled="broadcast.abandoned", nothing_pending="broadcast.expired", waiting="broadcast.answer_yes_no"
-        ),
+        texts=confirm.Texts(cancelled="broadcast.abandoned", nothing_pending="broadcast.expired"),
         variants=(URGENT,),
         after=_queued,
         dropped=_discarded,
@@ -415,9 +413,7 @@ STOP = router.confirmation(
         roles=STAFF_ROLES,
         yes_label="broadcast.choice_stop_yes",
         no_label="broadcast.choice_stop_no",
-        texts=confirm.Texts(
-            cancelled="broadcast.cancel_kept", nothing_pending="broadcast.expired", waiting="broadcast.answer_yes_no"
-        ),
+        texts=confirm.Texts(cancelled="broadcast.cancel_kept", nothing_pending="broadcast.expired"),
         after=_stopped_report,
     )
 )

@@ -26,9 +26,9 @@ STEP_WHERE = "orientation.step.where"  # near me / arrondissement / all
 STEP_LOCATION = "orientation.step.location"  # waiting for a shared position (or an arrondissement)
 STEP_ARRONDISSEMENT = "orientation.step.arrondissement"
 PLACE_STEPS = (STEP_WHERE, STEP_LOCATION, STEP_ARRONDISSEMENT)
-# To switch an English-speaking person to French for one answer takes two French words, not one:
+# To switch someone to the site's own language for one answer takes two of its words, not one:
 # "douche" or "bonjour" are words people use in Paris whatever their language.
-FRENCH_WORDS_TO_SWITCH = 2
+WORDS_TO_SWITCH_TO_DEFAULT = 2
 
 router.menu_entry("orientation.sleep", "orientation.menu.sleep", order=10)
 router.menu_entry("orientation.centres", "orientation.menu.centres", order=20)
@@ -41,15 +41,18 @@ router.menu_entry("orientation.site", "orientation.menu.site", order=50)
 
 
 def _answer_in_their_words(ctx: Context, evidence: Evidence) -> None:
-    """Answer a question clearly written in the other language in that language, this time only.
+    """Answer a question clearly written in another language in that language, this time only.
 
     The stored choice is not touched: ``ctx.language`` lives for this message, and a menu shown
     now keeps it in its step's data for the buttons pressed next.
     """
-    if ctx.language != "en" and evidence.clearly("en") and ctx.i18n.has("orientation.shelter", "en"):
-        ctx.language = "en"
-    elif ctx.language == "en" and evidence.clearly("fr") >= FRENCH_WORDS_TO_SWITCH:
-        ctx.language = "fr"
+    for language in ctx.i18n.languages:
+        if language == ctx.language or not ctx.i18n.has("orientation.shelter", language):
+            continue
+        needed = WORDS_TO_SWITCH_TO_DEFAULT if language == ctx.i18n.default_language else 1
+        if evidence.clearly(language) >= needed:
+            ctx.language = language
+            return
 
 
 def _resume_language(ctx: Context) -> None:
@@ -81,7 +84,7 @@ async def crisis(inbound: Inbound, ctx: Context) -> Replies:
     """Danger words get the emergency numbers first, whatever step the person was in."""
     if not inbound.text:
         return None
-    danger = matcher().crisis(inbound.text)
+    danger = matcher(ctx.i18n).crisis(inbound.text)
     if not danger.kinds:
         return None
     _answer_in_their_words(ctx, danger)
@@ -97,7 +100,7 @@ async def free_text(inbound: Inbound, ctx: Context) -> Replies:
     if inbound.location is not None and not inbound.text.strip():
         ctx.done()
         return [_nearest(inbound, ctx, "any")]
-    understood = matcher().understand(inbound.text)
+    understood = matcher(ctx.i18n).understand(inbound.text)
     intent = understood.intent
     if intent is None:
         return None
@@ -228,7 +231,7 @@ async def _place(inbound: Inbound, ctx: Context) -> Replies:
         _resume_language(ctx)
         ctx.done()
         return [_nearest(inbound, ctx, key)]
-    understood = matcher().understand(inbound.text)
+    understood = matcher(ctx.i18n).understand(inbound.text)
     if understood.intent not in (None, "centres"):
         return None
     number = arrondissement(inbound.text, bare=True)

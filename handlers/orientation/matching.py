@@ -1,14 +1,16 @@
-"""Free text to an intent: folded words, phrases from intents.yaml, typos tolerated by rapidfuzz.
+"""Free text to an intent: folded words, phrases from the keyword files, typos tolerated by rapidfuzz.
 
 People write "jsui a la rue", "douch 10e", "shower 75012", "il me frappe": every message is folded
 (lower case, no accents, no punctuation), then phrases are looked for as runs of consecutive words,
-each word equal to the phrase's or, for words of four letters or more, a likely typo of it.
+each word equal to the phrase's or, for words of four letters or more, a likely typo of it. The
+phrases are each configured language's (data/locales/<language>/keywords/orientation.yaml), so they
+also tell which language a question is written in.
 """
 
 from __future__ import annotations
 
-import functools
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.i18n import I18n, shipped
 from bot.text import fold
 from handlers.orientation.content import intents
 
@@ -24,7 +27,12 @@ MAX_WORDS = 80  # a long message is read up to here: enough for any question, ch
 FUZZY_WEIGHT = 0.9  # an exact word beats a typo when two intents cover as many words
 MODIFIERS = ("women", "young")
 GREETING = "greeting"
-LANGUAGES = {"fr": "fr", "sms": "fr", "en": "en"}  # "any" tells nothing
+# Keyword keys of orientation.yaml, per language.
+INTENT = "orientation.intent.{}"
+CRISIS = "orientation.crisis.{}"
+MARKERS = "orientation.markers"
+NOT_TYPOS = "orientation.not_typos"
+NEUTRAL = "orientation.crisis_neutral"
 
 _POSTCODE = re.compile(r"\b75(0[0-2]\d|116)\b")
 _ORDINAL = re.compile(r"\b(\d{1,2}) ?(?:e|eme|em|ieme|iem|er|ere|th|st|nd|rd)\b")
@@ -36,7 +44,7 @@ _BARE = re.compile(r"^(\d{1,2})$")
 class Phrase:
     words: tuple[str, ...]
     label: str
-    language: str
+    language: str | None  # None: the same in several languages, tells none
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class Hit:
     start: int
     end: int
     exact: bool
-    language: str
+    language: str | None
 
 
 class Words:
@@ -117,15 +125,31 @@ class PhraseTable:
         return found
 
 
-def _phrases(groups: Mapping[str, Mapping[str, Any]]) -> list[Phrase]:
-    phrases = []
-    for label, by_language in groups.items():
-        for language, entries in by_language.items():
-            for entry in entries or ():
-                words = tuple(fold(str(entry)).split())
-                if words:
-                    phrases.append(Phrase(words, label, language))
-    return phrases
+def _phrases(labels: Sequence[str], key: str, i18n: I18n, neutral: Mapping[str, Any]) -> list[Phrase]:
+    """Every language's phrases of each label; a phrase several languages share tells no language."""
+    languages: dict[tuple[str, tuple[str, ...]], set[str | None]] = defaultdict(set)
+    for label in labels:
+        for entry in neutral.get(label) or ():
+            languages[label, tuple(fold(str(entry)).split())].add(None)
+        for language in i18n.languages:
+            for entry in i18n.words(key.format(label), language):
+                languages[label, tuple(entry.split())].add(language)
+    return [
+        Phrase(words, label, next(iter(said)) if len(said) == 1 else None)
+        for (label, words), said in languages.items()
+        if words
+    ]
+
+
+def keyword_keys(config: Mapping[str, Any]) -> set[str]:
+    """The keyword keys a matcher reads: every question's and danger kind's, and the shared lists."""
+    return {
+        *(INTENT.format(label) for label in config["intents"]),
+        *(CRISIS.format(kind) for kind in config["crisis"]),
+        MARKERS,
+        NOT_TYPOS,
+        NEUTRAL,
+    }
 
 
 def tokens(text: str) -> list[str]:
@@ -152,15 +176,15 @@ def bare_number(text: str) -> int | None:
 
 @dataclass(frozen=True)
 class Evidence:
-    """How many words of a message tell English, and how many French."""
+    """How many words of a message tell each language."""
 
-    english: int = 0
-    french: int = 0
+    said: Mapping[str, int] = field(default_factory=dict)
 
     def clearly(self, language: str) -> int:
-        """How many words tell ``language`` when none tells the other one (else 0)."""
-        mine, other = (self.english, self.french) if language == "en" else (self.french, self.english)
-        return mine if other == 0 else 0
+        """How many words tell ``language`` when none tells another one (else 0)."""
+        if any(count for other, count in self.said.items() if other != language):
+            return 0
+        return self.said.get(language, 0)
 
 
 @dataclass(frozen=True)
@@ -182,34 +206,39 @@ class Danger(Evidence):
 
 
 class Matcher:
-    """Built once from intents.yaml; ``understand`` and ``crisis`` are called for every message."""
+    """Built once per set of languages; ``understand`` and ``crisis`` are called for every message."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], i18n: I18n) -> None:
         fuzzy = config["fuzzy"]
-        not_typos = [fold(str(w)) for w in config.get("not_typos", ())]
+        neutral = config.get("any") or {}
+        not_typos = i18n.words(NOT_TYPOS)
         self.order = list(config["intents"])
         self.crisis_order = list(config["crisis"])
         self.intents = PhraseTable(
-            _phrases(config["intents"]), int(fuzzy["min_length"]), float(fuzzy["score_cutoff"]), not_typos
+            _phrases(self.order, INTENT, i18n, neutral),
+            int(fuzzy["min_length"]),
+            float(fuzzy["score_cutoff"]),
+            not_typos,
         )
         self.danger = PhraseTable(
-            _phrases(config["crisis"]),
+            _phrases(self.crisis_order, CRISIS, i18n, neutral),
             int(fuzzy["crisis_min_length"]),
             float(fuzzy["crisis_score_cutoff"]),
             not_typos,
         )
-        self.neutral = [tuple(fold(str(p)).split()) for p in config.get("crisis_neutral", ())]
-        self.markers = {
-            word: LANGUAGES[language]
-            for language, words in config["markers"].items()
-            for word in (fold(str(w)) for w in words)
-        }
+        self.neutral = [tuple(phrase.split()) for phrase in i18n.words(NEUTRAL)]
+        languages: dict[str, set[str]] = defaultdict(set)
+        for language in i18n.languages:
+            for word in i18n.words(MARKERS, language):
+                languages[word].add(language)
+        # A word several languages use ("de") tells none of them.
+        self.markers = {word: next(iter(said)) for word, said in languages.items() if len(said) == 1}
 
     def understand(self, text: str) -> Understanding:
         words = tokens(text)
         hits = self.intents.hits(words)
         scores = _scores(hits)
-        english, french = self._languages(words, hits)
+        said = self._languages(words, hits)
         place = arrondissement(text)
         main = [label for label in self.order if label in scores and label not in (*MODIFIERS, GREETING)]
         best = max(main, key=lambda label: scores[label], default=None)  # max keeps the first of equals
@@ -223,7 +252,7 @@ class Matcher:
                 best = GREETING
             elif place is not None and len(words) <= 3:
                 best = "centres"
-        return Understanding(english, french, best, women, young, place, scores)
+        return Understanding(said, best, women, young, place, scores)
 
     def crisis(self, text: str) -> Danger:
         """The kinds of danger ``text`` signals, in the order their numbers should come."""
@@ -240,22 +269,23 @@ class Matcher:
         if not kept:
             return Danger()
         kinds = {h.label for h in kept}
-        english, french = self._languages(words, hits)
-        return Danger(english, french, tuple(kind for kind in self.crisis_order if kind in kinds))
+        said = self._languages(words, hits)
+        return Danger(said, tuple(kind for kind in self.crisis_order if kind in kinds))
 
-    def _languages(self, words: Sequence[str], hits: Sequence[Hit]) -> tuple[int, int]:
-        """Words that tell English or French, each word counted once."""
+    def _languages(self, words: Sequence[str], hits: Sequence[Hit]) -> dict[str, int]:
+        """Per language, the words that tell it, each word counted once."""
         said: dict[int, str] = {}
         for hit in sorted(hits, key=lambda h: h.start - h.end):  # "social worker" tells more than "social"
-            language = LANGUAGES.get(hit.language)
-            if language is not None:
+            if hit.language is not None:
                 for position in range(hit.start, hit.end):
-                    said.setdefault(position, language)
+                    said.setdefault(position, hit.language)
         for position, word in enumerate(words):
             if position not in said and word in self.markers:
                 said[position] = self.markers[word]
-        values = list(said.values())
-        return values.count("en"), values.count("fr")
+        counts: dict[str, int] = defaultdict(int)
+        for language in said.values():
+            counts[language] += 1
+        return dict(counts)
 
 
 def _scores(hits: Sequence[Hit]) -> dict[str, float]:
@@ -283,7 +313,13 @@ def _without(words: list[str], phrases: Sequence[tuple[str, ...]]) -> list[str]:
     return kept
 
 
-@functools.cache
-def matcher() -> Matcher:
-    """The one matcher, built on first use from intents.yaml."""
-    return Matcher(intents())
+_MATCHERS: weakref.WeakKeyDictionary[I18n, Matcher] = weakref.WeakKeyDictionary()
+
+
+def matcher(i18n: I18n | None = None) -> Matcher:
+    """The matcher of ``i18n``'s languages (the shipped ones by default), built on first use."""
+    i18n = shipped() if i18n is None else i18n
+    built = _MATCHERS.get(i18n)
+    if built is None:
+        built = _MATCHERS[i18n] = Matcher(intents(), i18n)
+    return built

@@ -24,7 +24,7 @@ from rich.table import Table
 from bot import people
 from bot.cli_support import MAX_ID, opened_store, settings_or_exit
 from bot.clock import SystemClock
-from bot.config import Settings
+from bot.config import CLI_LANGUAGE, Settings
 from bot.csvfiles import CsvFileError, RowReport, read_table, to_csv, write_atomically
 from bot.i18n import I18n
 from bot.store import Store
@@ -576,7 +576,7 @@ def place_command(
 
 
 def _template_text(made: templates.Template) -> str:
-    days = templates.weekday_names(made.weekdays, "en")
+    days = templates.weekday_names(made.weekdays, CLI_LANGUAGE)
     holidays = ", also on public holidays" if made.on_holidays else ""
     return (
         f"template {made.id}: {days} {made.start_local.strftime('%H:%M')}-{made.end_local.strftime('%H:%M')}"
@@ -648,7 +648,9 @@ def generate_command(
     async def work(store: Store, settings: Settings, now: datetime) -> templates.Generated:
         monday = reports.parse_week(week)
         async with store.transaction() as db:
-            return await templates.generate_week(db, now, settings.tz, monday, include_holidays=holidays, language="en")
+            return await templates.generate_week(
+                db, now, settings.tz, monday, include_holidays=holidays, language=CLI_LANGUAGE
+            )
 
     made = _run(work)
     typer.echo(f"{week}: {len(made.created)} shift(s) created, {len(made.existing)} already there.")

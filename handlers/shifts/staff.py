@@ -264,13 +264,6 @@ CHANGE = router.confirmation(
         "shifts.staff_change",
         _confirmed,
         roles=STAFF_ROLES,
-        yes_label="shifts.staff.yes",
-        no_label="shifts.staff.no",
-        texts=confirm.Texts(
-            cancelled="shifts.staff.not_done",
-            nothing_pending="shifts.staff.nothing_pending",
-            too_late="shifts.staff.too_late",
-        ),
     )
 )
 

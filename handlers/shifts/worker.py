@@ -401,8 +401,6 @@ DROP_SHIFT = router.confirmation(
     confirm.Operation(
         "shifts.my_drop_confirm",
         _drop,
-        yes_label="shifts.reminder.yes",
-        no_label="shifts.reminder.no",
         texts=confirm.Texts(cancelled="shifts.worker.drop_kept", nothing_pending="shifts.worker.answer_unknown"),
     )
 )

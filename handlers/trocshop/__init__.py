@@ -391,8 +391,6 @@ BOOK = router.confirmation(
         "trocshop.confirm",
         _book,
         roles=REGISTERED,
-        yes_label="trocshop.yes",
-        no_label="trocshop.no",
         texts=confirm.Texts(
             cancelled="trocshop.cancelled",
             already_done="trocshop.already_done",

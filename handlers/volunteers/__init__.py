@@ -372,8 +372,6 @@ WITHDRAW = router.confirmation(
     confirm.Operation(
         "volunteers.withdraw",
         _withdraw,
-        yes_label="volunteers.yes",
-        no_label="volunteers.no",
         texts=confirm.Texts(cancelled="volunteers.withdraw_kept", nothing_pending="volunteers.nothing_pending"),
     )
 )
@@ -507,13 +505,6 @@ CALENDAR_CHANGE = router.confirmation(
         "volunteers.staff_confirm",
         _change_calendar,
         roles=STAFF_ROLES,
-        yes_label="volunteers.yes",
-        no_label="volunteers.no",
-        texts=confirm.Texts(
-            cancelled="volunteers.staff_kept",
-            nothing_pending="volunteers.nothing_pending",
-            too_late="volunteers.too_late",
-        ),
     )
 )
 
