@@ -1,9 +1,9 @@
 """Routes one :class:`Inbound` to one handler and keeps the person's conversation in the store.
 
-Order: urgent handlers (danger always wins), a pressed button, SMS paging (SUITE), the menu,
-commands and keywords, a number against the last menu, the pending step (none when it was left
-longer than ``CONVERSATION_MINUTES``; a confirmation keeps its own expiry), free text, and
-finally the main menu for whatever was not understood.
+Order: urgent handlers (danger always wins), a pressed button, SMS paging (SUITE, even with no page
+left), the menu, commands and keywords, a number against the last menu, the pending step (none when
+it was left longer than ``CONVERSATION_MINUTES``; a confirmation keeps its own expiry), a likely typo
+of a whole-message keyword, free text, and finally the main menu for whatever was not understood.
 
 Free text tries the features' named handlers (``@router.text("trocshop.pay")``) in the one order
 of ``TEXT_ORDER`` in ``handlers/registry.py``, where each line says why it comes there; the first
@@ -13,13 +13,14 @@ that does not answer None wins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import aiosqlite
+from rapidfuzz import fuzz, process
 
 from bot import confirm, conversations, people
 from bot.clock import Clock
@@ -43,6 +44,10 @@ Exporter = Callable[[aiosqlite.Connection, int], Awaitable[dict[str, Any]]]
 Eraser = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 # An HTTP endpoint a feature serves on the shared web app (a Starlette request handler).
 Endpoint = Callable[..., Awaitable[Any]]
+# A whole message this close to one whole-message keyword (rapidfuzz ratio, 0-100) is taken for it:
+# "planing" is PLANNING, "inscripton" INSCRIPTION. Shorter messages must be typed exactly.
+TYPO_CUTOFF = 85.0
+TYPO_MIN_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class Context:
     personal_data: list[PersonalData] = field(default_factory=list)
     outbox: Outbox | None = None
     _menu: Callable[[Context], Reply] | None = None
+    _help: Callable[[Context], tuple[Choice, ...]] | None = None
 
     def t(self, key: str, **params: object) -> str:
         return self.i18n.t(self.language, key, **params)
@@ -98,6 +104,10 @@ class Context:
         """The main menu, in the person's language, built from every feature's entries."""
         assert self._menu is not None
         return self._menu(self)
+
+    def help_choices(self) -> tuple[Choice, ...]:
+        """What this person may do, as AIDE offers it: the features' help entries their roles allow."""
+        return self._help(self) if self._help is not None else ()
 
 
 STAFF_ROLES = frozenset({Role.STAFF.value, Role.ADMIN.value})
@@ -156,6 +166,7 @@ class Router:
         self.steps: dict[str, Handler] = {}
         self.text_handlers: dict[str, Handler] = {}  # by name; their order is the registry's
         self.menu_entries: list[MenuEntry] = []
+        self.help_entries: list[MenuEntry] = []
         self.demo_seeders: list[DemoSeeder] = []
         self.personal: list[PersonalData] = []
         self.outbox_hooks: list[Callable[[Store, Clock], OutboxHook]] = []
@@ -164,6 +175,7 @@ class Router:
         self.routes: list[HttpRoute] = []
         self.operations: list[confirm.Operation] = []
         self.keyword_commands: list[tuple[str, Handler]] = []  # (keyword key, handler), read with the catalogs
+        self.exact_keywords: set[str] = set()  # keys of keyword_commands a typo never reaches
 
     def outbox_hook(self, factory: Callable[[Store, Clock], OutboxHook]) -> None:
         """Work this feature does around sending (see :class:`bot.outbox.OutboxHook`)."""
@@ -202,14 +214,19 @@ class Router:
         return handler
 
     def command(
-        self, *names: str, words: str | None = None, roles: Iterable[str] | None = None
+        self,
+        *names: str,
+        words: str | None = None,
+        roles: Iterable[str] | None = None,
+        typos: bool = True,
     ) -> Callable[[Handler], Handler]:
         """Slash commands ("/help") and whole-message keywords (folded: "AIDE" matches "aide").
 
         ``words`` names a keyword key (``trocshop.balance``): its words in every language's keyword
         file (``data/locales/<lang>/keywords/``) are read when the dispatcher is built, so a
-        translator adds them without touching code. With ``roles``, only a person holding one of
-        them gets through (see :func:`guard`).
+        translator adds them without touching code. A likely typo of them reaches the handler too
+        ("sold"), unless ``typos`` is False (STOP: opting out is never a guess). With ``roles``, only
+        a person holding one of them gets through (see :func:`guard`).
         """
 
         def register(handler: Handler) -> Handler:
@@ -218,6 +235,8 @@ class Router:
                 self.commands[name if name.startswith("/") else fold(name)] = checked
             if words is not None:
                 self.keyword_commands.append((words, checked))
+                if not typos:
+                    self.exact_keywords.add(words)
             return handler
 
         return register
@@ -273,6 +292,38 @@ class Router:
         every_language: bool = False,
     ) -> None:
         self.menu_entries.append(MenuEntry(key, label_key, order, visible, every_language))
+
+    def help_entry(self, key: str, label_key: str, order: int, visible: Callable[[Person], bool] | None = None) -> None:
+        """A numbered choice of AIDE for a registered person, saying what they can do ("SOLDE : mon solde").
+
+        ``key`` is one of this router's actions; the entry is shown only to whom that action's guard
+        lets through (and ``visible`` accepts), so AIDE never offers what would be refused.
+        """
+        self.help_entries.append(MenuEntry(key, label_key, order, visible))
+
+
+def likely_keyword(
+    typed: str, keywords: Mapping[str, str], taken: Mapping[str, frozenset[str]], cutoff: float = TYPO_CUTOFF
+) -> str | None:
+    """The whole-message keyword ``typed`` (folded) is a likely typo of, or None.
+
+    ``keywords`` maps each whole-message keyword to its feature; ``taken`` maps every word or phrase of
+    every keyword file to the features that use it. A message that is itself another feature's word
+    ("site", "suite", "merci") is never a typo; nor is a short one; and two keywords of different
+    features equally close make no guess.
+    """
+    if len(typed) < TYPO_MIN_LENGTH or typed in keywords:
+        return None
+    found = process.extract(typed, list(keywords), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+    if not found:
+        return None
+    best, score, _ = max(found, key=lambda match: match[1])
+    feature = keywords[best]
+    if any(other_score == score and keywords[other] != feature for other, other_score, _ in found):
+        return None
+    if taken.get(typed, frozenset()) - {feature}:
+        return None
+    return best
 
 
 def _text_handlers(routers: list[Router], order: Sequence[str]) -> dict[str, Handler]:
@@ -330,6 +381,7 @@ class Dispatcher:
                 if clash:
                     raise ValueError(f"{router.name} registers {sorted(clash)} already registered")
                 table.update(own)
+        self.typo_keywords: dict[str, str] = {}  # whole-message keywords a typo may reach, and their feature
         for router in routers:
             for key, handler in router.keyword_commands:
                 words = i18n.words(key)
@@ -339,10 +391,23 @@ class Dispatcher:
                 if taken:
                     raise ValueError(f"{router.name}: the words {taken} of {key!r} are already someone else's")
                 self.commands.update(dict.fromkeys(words, handler))
+                if key not in router.exact_keywords:
+                    self.typo_keywords.update(dict.fromkeys(words, key.split(".", 1)[0]))
+        used_by: dict[str, set[str]] = {}
+        for keywords in i18n.keywords.values():
+            for key, phrases in keywords.items():
+                for phrase in phrases:
+                    for said in (phrase, *phrase.split()):  # "aidez" is a word of orientation's "aidez moi"
+                        used_by.setdefault(said, set()).add(key.split(".", 1)[0])
+        self.taken_words = {said: frozenset(features) for said, features in used_by.items()}  # for likely_keyword
         named = _text_handlers(routers, text_order)
         self.text_order = list(named)  # the names, in the order they try
         self.text_handlers = list(named.values())
         self.menu_entries = sorted((e for r in routers for e in r.menu_entries), key=lambda e: e.order)
+        self.help_entries = sorted((e for r in routers for e in r.help_entries), key=lambda e: e.order)
+        unanswered = [e.key for e in self.help_entries if e.key.split(":", 1)[0] not in self.actions]
+        if unanswered:
+            raise ValueError(f"the help entries {unanswered} name no registered action")
         self.personal_data = [p for r in routers for p in r.personal]
         self.questions = {op.name: op for r in routers for op in r.operations}
 
@@ -351,6 +416,16 @@ class Dispatcher:
             Choice(e.key, e.label(ctx)) for e in self.menu_entries if e.visible is None or e.visible(ctx.person)
         )
         return Reply(ctx.t("core.menu"), choices)
+
+    def help_choices(self, ctx: Context) -> tuple[Choice, ...]:
+        """The help entries this person may use: their action's roles allow it, and so does ``visible``."""
+        person = ctx.person
+
+        def allowed(entry: MenuEntry) -> bool:
+            roles = required_roles(self.actions[entry.key.split(":", 1)[0]])
+            return (not roles or bool(roles & person.roles)) and (entry.visible is None or entry.visible(person))
+
+        return tuple(Choice(e.key, e.label(ctx)) for e in self.help_entries if allowed(e))
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Answer one message. Never raises for what a person typed."""
@@ -382,15 +457,18 @@ class Dispatcher:
             personal_data=self.personal_data,
             outbox=self.outbox,
             _menu=self.main_menu,
+            _help=self.help_choices,
         )
+        if person.language is None and not inbound.text.startswith("/"):  # a /command is code, not a language
+            ctx.language = self.i18n.written_in(inbound.text, ctx.language)  # no choice yet: their message's
         try:
             replies = await self._route(inbound, ctx, conv)
         except Exception:
             log.exception("handler failed (channel=%s, step=%s)", inbound.channel.value, conv.step)
             ctx.done()
             replies = [Reply(ctx.t("core.error")), self.main_menu(ctx)]
-        if replies is None:  # SUITE: the page was taken from the stored ones
-            page = conv.pages.pop(0)
+        if replies is None:  # SUITE: the next stored page, or a short word that there is none; the last menu stays
+            page = conv.pages.pop(0) if conv.pages else ctx.t("core.no_more")
             replies = [Reply(page)]
             await self._save(person.id, ctx, conv.menu, conv.pages, now)
             return replies
@@ -422,7 +500,7 @@ class Dispatcher:
 
         text = inbound.text
         folded = fold(text)
-        if folded in self.i18n.words("core.more") and conv.pages:
+        if folded in self.i18n.words("core.more"):  # never a typo of anything else ("suite" is not "site")
             return None
         if folded in self.i18n.words("core.menu") or folded == "0" or text.strip().lower() == "/menu":
             ctx.done()
@@ -450,6 +528,12 @@ class Dispatcher:
                 replies = await step_handler(inbound, ctx)
                 if replies is not None:
                     return replies
+
+        typo = likely_keyword(folded, self.typo_keywords, self.taken_words) if not text.startswith("/") else None
+        if typo is not None:  # after the pending step, which may be waiting for just this text
+            replies = await self.commands[typo](inbound, ctx)
+            if replies is not None:
+                return replies
 
         for text_handler in self.text_handlers:
             replies = await text_handler(inbound, ctx)

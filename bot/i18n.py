@@ -31,6 +31,9 @@ from bot.text import fold
 # A catalog key: a language's own name, for the menus, when Babel does not have it right (or at all).
 # A keyword key, in that language's folder: more words that name the language ("francophone").
 LANGUAGE_NAME = "core.language_name"
+# To answer one message in another language than the one it would get takes this many words that
+# only that language's keyword files have: "my next shift" is English, "help" or "douche" alone is not.
+WORDS_TO_SWITCH = 2
 
 
 class MissingMessage(KeyError):
@@ -86,6 +89,7 @@ class I18n:
         self.catalogs: dict[str, dict[str, str]] = {}
         self.keywords: dict[str, dict[str, frozenset[str]]] = {}
         self._words: dict[str, frozenset[str]] = {}  # words() per key: read on every message
+        self._telling: dict[str, str] | None = None  # written_in(): a word and the one language that has it
         for code in self._languages:
             files = catalog_files(locales_dir, code)
             if not files:
@@ -184,6 +188,23 @@ class I18n:
         for messages in self.catalogs.values():
             if key in messages:
                 yield messages[key]
+
+    def written_in(self, text: str, current: str, needed: int = WORDS_TO_SWITCH) -> str:
+        """The language ``text`` is clearly written in: ``current``, unless ``needed`` of its words are
+        only in another language's keyword files and none only in a third's (languages' names aside:
+        "je parle anglais" is French)."""
+        if self._telling is None:
+            languages: dict[str, set[str]] = {}
+            for code, keys in self.keywords.items():
+                for key, phrases in keys.items():
+                    if key != LANGUAGE_NAME:
+                        for word in (word for phrase in phrases for word in phrase.split()):
+                            languages.setdefault(word, set()).add(code)
+            self._telling = {word: next(iter(codes)) for word, codes in languages.items() if len(codes) == 1}
+        told = [self._telling[word] for word in fold(text).split() if word in self._telling]
+        if told and len(set(told)) == 1 and told[0] != current and len(told) >= needed:
+            return told[0]
+        return current
 
     def words(self, key: str, language: str | None = None) -> frozenset[str]:
         """The folded words of ``key`` in every language (what matches, whoever types it), or in one."""

@@ -12,6 +12,9 @@ from bot.dispatch import Router
 TEXT_ORDER = (
     # A bare OUI / NON (or 1, 2) a worker types after a shift reminder answers it: before anything else reads it.
     "shifts.reminder_answer",
+    # "modifier mon inscription", "changer mes dispos" from a signed-up volunteer: before the staff's "modifier 12 ...",
+    # which always has a number (a bare "modifier" from staff is left to them).
+    "volunteers.change",
     # Staff operations without the slash ("annuler creneau 12", "tableau demain"): before the workers' own cancel words.
     "shifts.staff_words",
     # A pay verb with an amount, or solde / historique and a member code: before orientation reads "GV-…" as the site.

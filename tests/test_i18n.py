@@ -14,7 +14,7 @@ from bot.i18n import LANGUAGE_NAME, I18n, MissingMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = r"""["']([a-z_]+\.[a-z0-9_.]+)["']"""
-KEY_IN_CODE = re.compile(rf"""(?:\bt\(\s*|menu_entry\(\s*["'][^"']+["'],\s*){KEY}""")
+KEY_IN_CODE = re.compile(rf"""(?:\bt\(\s*|(?:menu|help)_entry\(\s*["'A-Z_][^,]*,\s*){KEY}""")
 
 
 def keys_used_in_code() -> set[str]:

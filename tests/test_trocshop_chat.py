@@ -268,7 +268,7 @@ async def test_a_staff_member_who_lost_the_role_cannot_confirm(talk: Talk) -> No
         ("envoyer 30 min a GV-ACE2", "propre compte"),
         ("envoyer 0 min a GV-K7P2", "depasser 0"),
         ("envoyer -30 a GV-K7P2", "Montant negatif refuse"),
-        ("payer 1h au cafe inconnu", "Je ne trouve personne"),
+        ("payer 1h au cafe inconnu", "Je ne trouve ni lieu ni personne"),
         ("envoyer 5h a GV-K7P2", "Pas assez de temps"),
     ],
 )
@@ -467,7 +467,7 @@ async def test_offering_things_is_not_a_payment(talk: Talk) -> None:
     """ "donner 2 couvertures" is not read as paying 2 minutes."""
     await alice(talk)
     said = await talk("donner 2 couvertures", who="alice")
-    assert not said.has("OUI") and not said.has("Je ne trouve personne")
+    assert not said.has("OUI") and not said.has("Je ne trouve ni lieu")
 
 
 async def test_guest_cannot_pay(talk: Talk) -> None:

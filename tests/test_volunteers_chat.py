@@ -3,12 +3,15 @@ meeting in people's own words, STOP RAPPELS, data rights, and the staff's list a
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot import people
 from bot.messages import Channel
+from bot.sms_text import PAGE_SEPTETS, is_gsm, septets
 from bot.text import fold
-from tests.conftest import Talk
+from tests.conftest import Said, Talk
 from tests.helpers import register_here
 
 # Demo data: Awa GV-EKP3 is staff (+33639980001); Lucie GV-MRT4 (+33639980004) has signed up; the
@@ -118,10 +121,10 @@ PHRASINGS = (
     "la prochaine permanance c quand",
     "kan c la perm",
     "c quand la reunion des benevoles",
-    "next meeting",
-    "When is the next volunteer meeting?",
     "/permanence",
 )
+# Written in English by someone unknown: answered in English.
+ENGLISH_PHRASINGS = ("next meeting", "When is the next volunteer meeting?")
 
 
 async def test_next_meeting_in_peoples_own_words(talk: Talk) -> None:
@@ -129,6 +132,10 @@ async def test_next_meeting_in_peoples_own_words(talk: Talk) -> None:
     for text in PHRASINGS:
         said = await talk(text, who="bob")
         assert said.has("mercredi 2 decembre", "18h30-20h00", "Magasin general"), (text, said.text)
+        assert "permanence.ics" in said.text, text
+    for text in ENGLISH_PHRASINGS:
+        said = await talk(text, who="bob")
+        assert said.has("Wednesday 2 December", "18:30-20:00", "Magasin general"), (text, said.text)
         assert "permanence.ics" in said.text, text
     other = await talk("permanence sociale", who="bob")  # another service's "permanence"
     assert not other.has("Magasin general")
@@ -293,7 +300,7 @@ async def test_staff_move_and_add(talk: Talk) -> None:
     assert preview.has("Ajouter une permanence le mercredi 9 decembre, 14h00-16h00 : portes ouvertes")
     assert (await talk.confirm(preview, who="staff", word="oui")).has("permanence ajoutee")
     said = await talk("prochaine permanence", who="bob")
-    assert said.has("jeudi 3 decembre, 18h30-20h00 (deplacee du mercredi 2 decembre : salle prise)")
+    assert said.has("jeudi 3 decembre, 18h30-20h00 (deplacee du mercredi 2 decembre : salle prise)"), said.text
     async with talk.core.store.transaction() as db:
         from handlers.volunteers import calendar
 
@@ -363,3 +370,165 @@ async def test_an_english_speaker_signs_up_in_english(talk: Talk) -> None:
     assert (await talk("gardening, cooking", who="sam")).has("Gardening, Kitchen", "When are you free")
     await talk("weekends", who="sam")
     assert (await talk("yes", who="sam")).has("Thank you Sam", "Wednesday 2 December", "18:30-20:00")
+
+
+# --- The meeting's rule is always known (issue 14) --------------------------------------------------
+
+NO_DATE_PHRASINGS = (
+    "prochaine permanence",
+    "c quand la reunion des benevoles",
+    "kan c la perm",
+    "permanence",
+    "/permanence",
+)
+
+
+async def no_reference(talk: Talk) -> None:
+    """A fresh deployment: staff have not set the Wednesday the meetings count from."""
+    await talk.core.store.execute("DELETE FROM meeting_reference")
+
+
+def sms_sized(talk: Talk, said: Said) -> None:
+    """By SMS each page is GSM-7 and at most two segments."""
+    if talk.channel == "sms":
+        for text in said.texts:
+            assert is_gsm(text) and septets(text) <= PAGE_SEPTETS, (septets(text), text)
+
+
+async def test_without_dates_the_meeting_rule_still_answers(talk: Talk) -> None:
+    """No reference date yet: every question about the meeting gets the site's rule (every other Wednesday,
+    18h30-20h00, Magasin général) and that the dates will follow; never "not planned"."""
+    await no_reference(talk)
+    for text in NO_DATE_PHRASINGS:
+        said = await talk(text, who="bob")
+        assert said.has("un mercredi sur deux", "18h30-20h00", "Magasin general"), (text, said.text)
+        assert said.has("prochaines dates seront donnees", "des que l'equipe les aura fixees"), (text, said.text)
+        assert not said.has("n'est prevue") and not said.has("Aucune date"), (text, said.text)
+        sms_sized(talk, said)
+
+
+async def test_without_dates_a_new_volunteer_is_told_the_rule(talk: Talk) -> None:
+    """Signing up before any date is set: the thanks give the rule and say the dates will come."""
+    await no_reference(talk)
+    await talk("inscription", who="alice")
+    await talk("Alice", who="alice")
+    await talk("2", who="alice")
+    await talk("le samedi", who="alice")
+    said = await talk("oui", who="alice")
+    assert said.has("Merci Alice", "un mercredi sur deux", "18h30-20h00", "Magasin general"), said.text
+    assert said.has("des qu'elles seront fixees"), said.text
+    assert not said.has("n'est prevue")
+    sms_sized(talk, said)
+
+
+async def test_without_dates_the_rule_in_english(talk: Talk) -> None:
+    """Sam reads English: the rule and "as soon as the team sets them", in English."""
+    await no_reference(talk)
+    await register_here(talk, "sam", {"resident"}, "Sam", language="en")
+    said = await talk("next meeting", who="sam")
+    assert said.has("every other Wednesday", "18:30-20:00", "Magasin general"), said.text
+    assert said.has("as soon as the team sets them"), said.text
+    sms_sized(talk, said)
+
+
+async def test_with_dates_the_rule_and_the_next_dates(talk: Talk) -> None:
+    """Dates set: the rule, the next meeting with its hours, the two after it and the calendar link."""
+    said = await talk("prochaine permanence", who="bob")
+    assert said.has("un mercredi sur deux", "18h30-20h00", "Magasin general"), said.text
+    assert said.has("Prochaine : mercredi 2 decembre, 18h30-20h00"), said.text
+    assert said.has("Puis : mercredi 16 decembre, mercredi 30 decembre"), said.text
+    assert "permanence.ics" in said.text
+    sms_sized(talk, said)
+
+
+async def test_the_next_dates_skip_a_cancelled_one_and_say_so(talk: Talk) -> None:
+    """A cancelled date is said with its reason and left out of the dates that follow."""
+    from handlers.volunteers import calendar
+
+    async with talk.core.store.transaction() as db:
+        await calendar.cancel(db, talk.core.settings.tz, talk.core.clock.now(), date(2026, 12, 16), "fetes", None)
+    said = await talk("prochaine permanence", who="bob")
+    assert said.has("un mercredi sur deux", "Prochaine : mercredi 2 decembre"), said.text  # on the first page
+    sms_sized(talk, said)
+    if said.has("SUITE"):
+        said.texts += (await talk("suite", who="bob")).texts
+    assert said.has("16 decembre est annulee : fetes", "Puis : mercredi 30 decembre, mercredi 13 janvier"), said.text
+
+
+# --- Changing one's sign-up in words (issue 14) ------------------------------------------------------
+
+
+async def test_modifier_typed_as_a_word_keeps_the_edit(talk: Talk) -> None:
+    """On a basic phone one types the choice's word: "modifier", then "disponibilites", then the new value;
+    the change is saved instead of the main menu."""
+    await sign_up(talk)
+    await talk("inscription", who="alice")
+    asked = await talk("modifier", who="alice")
+    assert asked.has("Que voulez-vous modifier"), asked.text
+    asked = await talk("disponibilites", who="alice")
+    assert asked.has("Quand etes-vous disponible"), asked.text
+    changed = await talk("le dimanche", who="alice")
+    assert changed.has("C'est modifie", "Disponibilites : le dimanche"), changed.text
+    assert not changed.has("Que cherchez-vous")
+    signup = await signup_of(talk, "alice")
+    assert signup is not None and signup["availability"] == "le dimanche"
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "answer", "column", "value"),
+    [
+        ("modifier mes dispos", "Quand etes-vous disponible", "le soir", "availability", "le soir"),
+        ("je veux changer mon nom", "Votre nom ou prenom", "Alicia", "name", "Alicia"),
+        ("modifer mes activites", "1 Construction de mobilier", "musique", "activities", "music"),
+        ("change my availability", "Quand etes-vous disponible", "weekends", "availability", "weekends"),
+    ],
+)
+async def test_a_change_said_in_ones_own_words(
+    talk: Talk, text: str, asked: str, answer: str, column: str, value: str
+) -> None:
+    """ "modifier mes dispos", "changer mon nom", a typo, English: straight to that question, and the answer is kept."""
+    await sign_up(talk)
+    said = await talk(text, who="alice")
+    assert said.has(asked), (text, said.text)
+    assert (await talk(answer, who="alice")).has("C'est modifie")
+    signup = await signup_of(talk, "alice")
+    assert signup is not None and signup[column] == value
+
+
+async def test_modifier_later_still_reaches_the_sign_up(talk: Talk) -> None:
+    """Long after the review (past CONVERSATION_MINUTES), "modifier mon inscription" and "modifier" still edit it."""
+    await sign_up(talk)
+    await talk("inscription", who="alice")
+    talk.clock.advance(minutes=talk.core.settings.conversation_minutes + 15)
+    assert (await talk("modifier mon inscription", who="alice")).has("Que voulez-vous modifier")
+    talk.clock.advance(minutes=talk.core.settings.conversation_minutes + 15)
+    assert (await talk("modifier", who="alice")).has("Que voulez-vous modifier")
+    await talk.choose(2, who="alice")
+    assert (await talk("cuisine", who="alice")).has("C'est modifie", "Activites : Cuisine")
+
+
+async def test_modifier_from_someone_not_signed_up_is_not_an_edit(talk: Talk) -> None:
+    """Without a sign-up, "modifier mon inscription" is left to the rest of the bot; nothing is saved."""
+    said = await talk("modifier mon inscription", who="carol")
+    assert not said.has("Que voulez-vous modifier")
+    assert await signup_of(talk, "carol") is None
+
+
+async def test_staff_words_for_shifts_are_not_taken_for_the_sign_up(talk: Talk) -> None:
+    """Staff's "modifier 12 ..." still reaches the shifts; their own "modifier mon inscription" edits their sign-up."""
+    await register_here(talk, "staff", {"staff"}, "Coordinatrice")
+    await sign_up(talk, who="staff")
+    said = await talk("modifier 999 places 5", who="staff")
+    assert not said.has("Que voulez-vous modifier"), said.text
+    assert (await talk("modifier mon inscription", who="staff")).has("Que voulez-vous modifier")
+
+
+async def test_another_message_after_the_question_is_answered_as_usual(talk: Talk) -> None:
+    """After "Que voulez-vous modifier ?", a question about something else gets its own answer, not the edit."""
+    await sign_up(talk)
+    await talk("inscription", who="alice")
+    await talk("modifier", who="alice")
+    said = await talk("prochaine permanence", who="alice")
+    assert said.has("Prochaine : mercredi 2 decembre"), said.text
+    said = await talk("ou prendre une douche", who="alice")
+    assert not said.has("Que voulez-vous modifier") and not said.has("C'est modifie"), said.text

@@ -24,6 +24,7 @@ import phonenumbers
 from bot.clock import iso
 from bot.messages import Channel
 from bot.store import Store
+from bot.text import fold
 
 # Letters and digits that cannot be confused aloud or in handwriting (no 0/O/Q, 1/I/L, Z, 5/S, B).
 MEMBER_CODE_ALPHABET = "ACDEFGHJKMNPRTUVWXY2346789"
@@ -188,6 +189,18 @@ def member_key(text: str) -> str | None:
     if sum(ch.isdigit() for ch in text) >= 8:
         return normalise_phone(text)
     return None
+
+
+def named(persons: Iterable[Person], text: str) -> list[Person]:
+    """The active persons among ``persons`` whose name has every word typed ("sam", "haddad", "sam haddad").
+
+    Only ever asked about persons the caller may already name (a payer's past counterparts): it is a
+    match among them, never a search of everyone.
+    """
+    words = fold(text).split()
+    if not words:
+        return []
+    return [p for p in persons if p.status == "active" and p.name and set(words) <= set(fold(p.name).split())]
 
 
 async def by_code(db: aiosqlite.Connection, text: str, *, phone: bool = False) -> Person | None:

@@ -14,7 +14,7 @@ router = Router("account")
 router.menu_entry("account.language", "account.menu_language", order=90, every_language=True)
 
 
-@router.command("/stop", words="account.stop")
+@router.command("/stop", words="account.stop", typos=False)
 async def stop(inbound: Inbound, ctx: Context) -> Replies:
     """Opt out of everything but direct answers, on this channel only.
 
@@ -61,8 +61,13 @@ def _welcome(ctx: Context) -> Reply:
 
 @router.command("/help", "/aide", words="account.help")
 async def help_(inbound: Inbound, ctx: Context) -> Replies:
+    """A registered person learns what their roles let them do, as numbered choices on one page;
+    someone unknown, how to ask and the menu."""
     ctx.done()
-    return [Reply(ctx.t("account.help")), ctx.menu()]
+    choices = ctx.help_choices() if ctx.person.roles else ()
+    if not choices:
+        return [Reply(ctx.t("account.help")), ctx.menu()]
+    return [Reply(ctx.t("account.help_registered"), choices)]
 
 
 def _language_menu(ctx: Context) -> Reply:

@@ -49,7 +49,7 @@ async def my_data(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(privacy.render_export(export, ctx.i18n, ctx.language))]
 
 
-@router.command("/forget", "/oublier", words="account.forget")
+@router.command("/forget", "/oublier", words="account.forget", typos=False)
 async def forget(inbound: Inbound, ctx: Context) -> Replies:
     """Asks before erasing, listing exactly what goes; with a member code it is the staff's path."""
     if _argument(inbound):

@@ -1,18 +1,20 @@
 """Orientation: a bed tonight (115), day centres, emergency and crisis numbers, the site, help for someone outside.
 
 People ask in their own words, by SMS from basic phones or on Telegram: free text is matched to an
-answer (matching.py), and the menus lead to the same answers. Texts are in orientation.po, places in
-data/orientation/day_centres.yaml.
+answer (matching.py), and the menus lead to the same answers. Texts are in orientation.po and
+orientation_places.po, places in data/orientation/places.yaml, stations and neighbours in landmarks.yaml.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.dispatch import Context, Replies, Router
 from bot.messages import Inbound, Reply
-from handlers.orientation import answers, content
-from handlers.orientation.matching import Evidence, arrondissement, bare_number, matcher
+from bot.text import fold
+from handlers.orientation import answers, content, near, places
+from handlers.orientation.matching import Evidence, Understanding, arrondissement, bare_number, matcher
 
 router = Router("orientation")
 
@@ -20,6 +22,7 @@ router = Router("orientation")
 matcher()
 content.centres()
 content.references()
+content.landmarks()
 
 STEP_MENU = "orientation.step.menu"  # a menu of ours is shown: keeps the answer's language for its buttons
 STEP_WHERE = "orientation.step.where"  # near me / arrondissement / all
@@ -104,39 +107,44 @@ async def free_text(inbound: Inbound, ctx: Context) -> Replies:
     intent = understood.intent
     if intent is None:
         return None
+    if intent == "thanks" and any(character.isdigit() for character in inbound.text):
+        return None  # "ok 4721" is a code typed back: the engine says whether it was already done
     _answer_in_their_words(ctx, understood)
     ctx.done()
-    if intent == "greeting":
-        return [Reply(ctx.t("orientation.welcome"), ctx.menu().choices)]
-    if intent == "shelter":
-        return [answers.shelter(ctx)]
-    if intent == "street":
-        return [answers.street(ctx)]
-    if intent == "emergency":
-        return [answers.emergency(ctx)]
+    if intent in answers.WITH_MENU:
+        _goto(ctx, STEP_MENU)  # its buttons answer in the language it was shown in
+        return [answers.WITH_MENU[intent](ctx, ctx.menu().choices)]
+    if intent in answers.FIXED:
+        return [answers.FIXED[intent](ctx)]
     if intent == "site":
         _goto(ctx, STEP_MENU)
         return [answers.site_menu(ctx)]
     if intent in answers.SITE_TOPICS:
         return [answers.topic(ctx, intent)]
     service = intent if intent in content.centres().services else None
-    if (
-        service is None
-        and intent == "centres"
-        and not (understood.arrondissement or understood.women or understood.young)
-    ):
-        _goto(ctx, STEP_MENU)
-        return [answers.choose_service(ctx)]
-    return [
-        answers.centre_list(
-            ctx,
-            ctx.local_now(),
-            service=service,
-            arrondissement=understood.arrondissement,
-            women=understood.women,
-            young=understood.young,
-        )
-    ]
+    if intent == "health":
+        care = answers.care(ctx)
+        return [care, _place_list(inbound, ctx, understood, service, after=(care,))]
+    return [_place_list(inbound, ctx, understood, service)]
+
+
+def _place_list(
+    inbound: Inbound, ctx: Context, understood: Understanding, service: str | None, after: Sequence[Reply] = ()
+) -> Reply:
+    """The places for a question in words: where ("13e", "75013", "gare de l'Est") and who is asking
+    (women, an age, children) decide which places and in which order; ``after`` are the replies the
+    list follows in the same answer."""
+    person = places.asker(inbound.text, ctx.i18n, women=understood.women, young=understood.young)
+    where = near.where(inbound.text) or near.Where()
+    return answers.centre_list(
+        ctx,
+        ctx.local_now(),
+        service=service,
+        arrondissement=where.arrondissement,
+        landmark=where.landmark,
+        person=person,
+        after=after,
+    )
 
 
 # -- menus -----------------------------------------------------------------------------------
@@ -225,21 +233,33 @@ async def after_menu(inbound: Inbound, ctx: Context) -> Replies:
 
 
 async def _place(inbound: Inbound, ctx: Context) -> Replies:
-    """A position or an arrondissement for the service chosen before; anything else is a new question."""
+    """A position, an arrondissement or a station for the service chosen before; anything else is a
+    new question ("Montparnasse" alone is a place here, though it also names the site's street team)."""
     key = str(ctx.data.get("service", "any"))
     if inbound.location is not None:
         _resume_language(ctx)
         ctx.done()
         return [_nearest(inbound, ctx, key)]
     understood = matcher(ctx.i18n).understand(inbound.text)
-    if understood.intent not in (None, "centres"):
+    landmark = near.landmark(inbound.text)
+    named_alone = landmark is not None and fold(inbound.text) in landmark.aliases
+    if understood.intent not in (None, "centres") and not named_alone:
         return None
     number = arrondissement(inbound.text, bare=True)
-    if number is not None:
+    if number is not None or landmark is not None:
         _resume_language(ctx)
         ctx.done()
         service, women = _service(key)
-        return [answers.centre_list(ctx, ctx.local_now(), service=service, arrondissement=number, women=women)]
+        return [
+            answers.centre_list(
+                ctx,
+                ctx.local_now(),
+                service=service,
+                arrondissement=number,
+                landmark=None if number is not None else landmark,
+                women=women,
+            )
+        ]
     if bare_number(inbound.text) is not None:
         _resume_language(ctx)
         return [answers.bad_arrondissement(ctx)]

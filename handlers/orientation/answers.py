@@ -6,15 +6,19 @@ render every answer in every language without a conversation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Protocol
 
 from babel.numbers import format_decimal
 
 from bot.messages import Choice, Reply
+from bot.sms_text import paginate, render_reply
 from handlers.orientation import places
-from handlers.orientation.content import DayCentre, centres, references
+from handlers.orientation.content import DayCentre, Landmark, centres, references
+from handlers.orientation.near import around
 from handlers.orientation.places import State, Status
 
 SITE_TOPICS = (
@@ -30,9 +34,9 @@ SITE_TOPICS = (
 )
 MENU_SERVICES = ("shower", "meal", "laundry", "social", "any", "women")
 WHERE_MODES = ("near", "arr", "all")
-CRISIS_KINDS = ("medical", "violence", "suicide", "danger")
+CRISIS_KINDS = ("medical", "violence", "child", "suicide", "danger")
 FAR_KM = 30.0  # beyond this, the person is not in Paris: their own département's 115 knows better
-SHORT_LIST = 2  # a Paris-wide list shows this many, and says how to narrow it: an SMS has little room
+SHORT_LIST = 3  # a Paris-wide list shows at most this many, and says how to narrow it: an SMS has little room
 
 
 class Speaker(Protocol):
@@ -60,6 +64,65 @@ def street(sp: Speaker) -> Reply:
 
 def emergency(sp: Speaker) -> Reply:
     return Reply(sp.t("orientation.emergency"))
+
+
+def cold(sp: Speaker) -> Reply:
+    """The 115, and what the cold-weather plan adds (more places, more outreach, longer hours)."""
+    return Reply(sp.t("orientation.cold"))
+
+
+def pregnancy(sp: Speaker) -> Reply:
+    """Free follow-up without health cover (PMI, the maternity, the PASS), and the 115."""
+    return Reply(sp.t("orientation.pregnancy"))
+
+
+def unwell(sp: Speaker) -> Reply:
+    """The 15 first, then free care: never the Maison des médecins, which is not medical."""
+    return Reply(sp.t("orientation.unwell"))
+
+
+def care(sp: Speaker) -> Reply:
+    """Before a list of places for care: the 15 for an emergency, and free care without health cover."""
+    return Reply(sp.t("orientation.care"))
+
+
+def city(sp: Speaker) -> Reply:
+    return Reply(sp.t("orientation.city", url=city_page()))
+
+
+def site_meal(sp: Speaker) -> Reply:
+    """Eating on the site: the Cantine solidaire and the Comptoirs, from the site's own text."""
+    return Reply(sp.t("orientation.site_meal"))
+
+
+def thanks(sp: Speaker) -> Reply:
+    """Thanks, ok, good night: a short word back, never the whole menu."""
+    return Reply(sp.t("orientation.thanks"))
+
+
+def help_me(sp: Speaker, menu: Sequence[Choice]) -> Reply:
+    """A plea for help: the numbers first, then the main menu's choices."""
+    return Reply(sp.t("orientation.help"), tuple(menu))
+
+
+def welcome(sp: Speaker, menu: Sequence[Choice]) -> Reply:
+    return Reply(sp.t("orientation.welcome"), tuple(menu))
+
+
+# The questions answered by one fixed text, by intent.
+FIXED: dict[str, Callable[[Speaker], Reply]] = {
+    "shelter": shelter,
+    "street": street,
+    "emergency": emergency,
+    "cold": cold,
+    "pregnancy": pregnancy,
+    "unwell": unwell,
+    "city": city,
+    "site_meal": site_meal,
+    "thanks": thanks,
+}
+# The questions answered with the main menu's choices after a text.
+WITH_MENU: dict[str, Callable[[Speaker, Sequence[Choice]], Reply]] = {"help": help_me, "greeting": welcome}
 
 
 def crisis(sp: Speaker, kinds: Sequence[str]) -> Reply:
@@ -115,6 +178,16 @@ def bad_arrondissement(sp: Speaker) -> Reply:
 
 # -- lists of places -------------------------------------------------------------------------
 
+# "Accueils de jour" (no service named) are these kinds, and the places for the person's own public.
+DAY_KINDS = frozenset({"esi", "day_centre"})
+LOCAL_MAX = 3  # places of the arrondissement asked for; the neighbours' follow
+AROUND = 2  # neighbours' places after the arrondissement's own
+ALL_MAX = 8  # the "all places" menu choice: a list, not the whole file, for a basic phone
+NEAREST = places.NEAREST  # places near a station or a position
+# Candidates beyond those shown: one may stand in for a place whose line would leave the city page
+# alone on the last SMS page.
+SPARE = 2
+
 
 def arrondissement_label(sp: Speaker, number: int) -> str:
     return sp.t("orientation.arr_first") if number == 1 else sp.t("orientation.arr", n=number)
@@ -126,8 +199,11 @@ def _time(sp: Speaker, at: time) -> str:
     return sp.t("orientation.time.hour", h=at.hour)
 
 
-def status_text(sp: Speaker, status: Status) -> str:
-    if status.state is State.OPEN and status.at is not None:
+def status_text(sp: Speaker, status: Status, phone: bool = True) -> str:
+    """Open until, opens at, closed; unknown hours say to call, or to check when there is no number."""
+    if status.state is State.OPEN:
+        if status.at is None:
+            return sp.t("places.hours.always")
         return sp.t("orientation.hours.open_until", time=_time(sp, status.at))
     if status.state is State.OPENS_TODAY and status.at is not None:
         return sp.t("orientation.hours.opens_today", time=_time(sp, status.at))
@@ -137,7 +213,7 @@ def status_text(sp: Speaker, status: Status) -> str:
         )
     if status.state is State.CLOSED:
         return sp.t("orientation.hours.closed")
-    return sp.t("orientation.hours.unknown")
+    return sp.t("orientation.hours.unknown") if phone else sp.t("places.hours.to_check")
 
 
 def distance_text(sp: Speaker, km: float) -> str:
@@ -147,9 +223,11 @@ def distance_text(sp: Speaker, km: float) -> str:
 
 
 def display_name(sp: Speaker, centre: DayCentre) -> str:
-    """Women-only and young people's places say so, with the age range when it is known."""
+    """Places for a given public say so (women only, families, young with the age range when known)."""
     if centre.women_only:
         return sp.t("orientation.public.women", name=centre.short_name)
+    if centre.families_only:
+        return sp.t("places.public.families", name=centre.short_name)
     if centre.young_only and centre.age_min is not None and centre.age_max is not None:
         return sp.t("orientation.public.young_range", name=centre.short_name, min=centre.age_min, max=centre.age_max)
     if centre.young_only:
@@ -157,13 +235,28 @@ def display_name(sp: Speaker, centre: DayCentre) -> str:
     return centre.short_name
 
 
+def meals_text(sp: Speaker, centre: DayCentre) -> str:
+    """Breakfast, midday, evening, in the order of the day: what a meal list says of each place."""
+    names = {
+        "breakfast": sp.t("places.meal.breakfast"),
+        "midday": sp.t("places.meal.midday"),
+        "evening": sp.t("places.meal.evening"),
+    }
+    return sp.t("places.list_separator").join(names[meal] for meal in names if meal in centre.meals)
+
+
 def item(sp: Speaker, centre: DayCentre, now: datetime, service: str | None, km: float | None = None) -> str:
+    """One line: name, address, phone when known, and whether it is open (by appointment, which meals)."""
     name = display_name(sp, centre)
     if km is not None:
         name = sp.t("orientation.list.near_name", name=name, distance=distance_text(sp, km))
-    state = status_text(sp, places.status(centre, now))
+    state = status_text(sp, places.status(centre, now), phone=centre.phone is not None)
     if service is not None and service in centre.appointment:
         state = sp.t("orientation.list.by_appointment", status=state)
+    if service == "meal" and centre.meals:
+        state = sp.t("places.meals", status=state, meals=meals_text(sp, centre))
+    if centre.phone is None:
+        return sp.t("places.item_no_phone", name=name, address=centre.address, postcode=centre.postcode, status=state)
     return sp.t(
         "orientation.list.item",
         name=name,
@@ -175,24 +268,100 @@ def item(sp: Speaker, centre: DayCentre, now: datetime, service: str | None, km:
 
 
 def _header(sp: Speaker, what: str, shown: Sequence[DayCentre]) -> str:
-    """Dated with the oldest record shown, and "to be checked" while any is unconfirmed."""
+    """Dated with the month the oldest record shown was checked, and "to check" while any is unconfirmed."""
     year, month = min(c.verified for c in shown)
     date = sp.t("orientation.date", month=month, year=year)
     if any(c.to_check for c in shown):
-        return sp.t("orientation.list.header", what=what, date=date)
-    return sp.t("orientation.list.header_checked", what=what, date=date)
-
-
-def _close(sp: Speaker, lines: list[str], shown: Sequence[DayCentre], service: str | None) -> Reply:
-    """Every list ends the same way: 115 and the city page; the list of women's places adds 3919."""
-    if service is None and any(c.women_only for c in shown):
-        lines.append(sp.t("orientation.list.women_note"))
-    lines.append(sp.t("orientation.list.footer", url=city_page()))
-    return Reply("\n".join(lines))
+        return sp.t("places.header", what=what, date=date)
+    return sp.t("places.header_checked", what=what, date=date)
 
 
 def nothing(sp: Speaker) -> Reply:
     return Reply(sp.t("orientation.list.none", url=city_page()))
+
+
+def _pool(service: str | None, person: places.Asker) -> list[DayCentre]:
+    """The places a list may show: those offering ``service``; with none named, the day centres and
+    the places for the person's own public (a family's PASS for children, a young people's point)."""
+    pool = places.eligible(centres().centres, service=service, person=person)
+    if service is None:
+        pool = [c for c in pool if c.kind in DAY_KINDS or c.public != "everyone"]
+    return pool
+
+
+def _reads_well_by_sms(sp: Speaker, text: str, after: Sequence[Reply] = ()) -> bool:
+    """Paged for SMS, the first page shows a place and the last one is not the city page alone.
+
+    ``after`` are the replies sent before the list in the same answer: one SMS body with it.
+    """
+    body = "\n\n".join([*(render_reply(reply) for reply in after), render_reply(Reply(text))])
+    pages = paginate(body, sp.t("core.more"))
+    return len(pages) == 1 or ((bool(after) or _has_a_place(pages[0])) and _has_a_place(pages[-1]))
+
+
+def _has_a_place(page: str) -> bool:
+    return any(line.startswith("- ") for line in page.split("\n"))
+
+
+@dataclass
+class _List:
+    """A list being written: its title, one line per candidate place (at most ``limit`` are shown),
+    and how many of ``others`` are not shown, said under the title (early: the last SMS page needs
+    its room for a place beside the city page)."""
+
+    sp: Speaker
+    now: datetime
+    service: str | None
+    title: str
+    blocks: list[tuple[str, DayCentre]] = field(default_factory=list)
+    limit: int = SHORT_LIST
+    note: str | None = None
+    others: Sequence[DayCentre] = ()  # the places the "+N more" line counts when they are not shown
+    after: Sequence[Reply] = ()  # the replies before the list in the same answer
+    local: bool = False  # the left-out places are the arrondissement's: name a landmark to narrow
+    arrondissement: int | None = None
+    title_around: str = ""  # the title when places of other arrondissements are shown too
+
+    def add(self, centres: Iterable[DayCentre], km: Sequence[float] = ()) -> None:
+        for index, centre in enumerate(centres):
+            distance = km[index] if index < len(km) else None
+            self.blocks.append((item(self.sp, centre, self.now, self.service, distance), centre))
+
+    def _more(self, hidden: int) -> str:
+        if self.local:
+            return self.sp.t("places.more_local", count=hidden)
+        return self.sp.t("orientation.list.more", count=hidden)
+
+    def _text(self, blocks: Sequence[tuple[str, DayCentre]]) -> str:
+        shown = [centre for _, centre in blocks]
+        beyond = any(c.arrondissement != self.arrondissement for c in shown)
+        lines = [_header(self.sp, self.title_around if self.title_around and beyond else self.title, shown)]
+        if self.service is None and any(c.women_only for c in shown):
+            lines.append(self.sp.t("orientation.list.women_note"))
+        if self.note:
+            lines.append(self.note)
+        keys = {c.key for c in shown}
+        hidden = sum(c.key not in keys for c in self.others)
+        if hidden:
+            lines.append(self._more(hidden))
+        lines.extend(line for line, _ in blocks)
+        lines.append(self.sp.t("orientation.list.footer", url=city_page()))
+        return "\n".join(lines)
+
+    def reply(self) -> Reply:
+        """Every list ends the same way, 115 and the city page (a women's list starts with 3919), and
+        the city page is never alone on the last SMS page: the last places go with it. The SMS pager
+        fills each page in turn, so the list keeps as many of the first places as can fall right,
+        with later candidates standing in after them where the lines need it."""
+        blocks, limit = self.blocks, min(self.limit, len(self.blocks))
+        for first in range(limit, 0, -1):
+            later = blocks[first + 1 :]  # blocks[first] is left out, or ``first + 1`` would have been kept
+            for extra in range(limit - first, -1, -1):
+                for chosen in itertools.combinations(later, extra):
+                    text = self._text([*blocks[:first], *chosen])
+                    if _reads_well_by_sms(self.sp, text, self.after):
+                        return Reply(text)
+        return Reply(self._text(blocks[:limit]))
 
 
 def centre_list(
@@ -201,40 +370,52 @@ def centre_list(
     *,
     service: str | None = None,
     arrondissement: int | None = None,
+    landmark: Landmark | None = None,
     women: bool = False,
     young: bool = False,
+    person: places.Asker | None = None,
     everything: bool = False,
+    after: Sequence[Reply] = (),
 ) -> Reply:
-    """The places for a service, in an arrondissement when one is named, open ones first.
+    """The places for a service: in an arrondissement and then next to it, or nearest a landmark, or
+    Paris-wide (the first SHORT_LIST, or ALL_MAX when ``everything`` was asked for); open ones first.
 
-    Without an arrondissement, only the first SHORT_LIST unless ``everything`` was asked for.
+    ``after``: the replies the list follows in the same answer (its SMS pages are laid out with them).
     """
-    pool = places.eligible(centres().centres, service=service, women=women, young=young)
+    person = person or places.Asker(women=women, young=young)
+    pool = _pool(service, person)
     if not pool:
         return nothing(sp)
-    what = service_label(sp, service, women)
-    note = None
-    more = 0
-    if arrondissement is None:
-        shown = places.by_status(pool, now)
-        if not everything and len(shown) > SHORT_LIST:
-            more = len(shown) - SHORT_LIST
-            shown = shown[:SHORT_LIST]
-    else:
+    what = service_label(sp, service, person.women)
+    if landmark is not None:
+        ranked = places.nearest(pool, landmark.latitude, landmark.longitude, NEAREST + SPARE, service=service, now=now)
+        near = _List(
+            sp, now, service, sp.t("places.what_near", what=what, place=landmark.name), limit=NEAREST, after=after
+        )
+        near.add([c for c, _ in ranked], km=[km for _, km in ranked])
+        return near.reply()
+    if arrondissement is not None:
         where = arrondissement_label(sp, arrondissement)
-        what = sp.t("orientation.list.what_in", what=what, arr=where)
-        shown = places.by_status(places.in_arrondissement(pool, arrondissement), now)
-        if not shown:
-            latitude, longitude = references().arrondissements[arrondissement]
-            shown = [c for c, _ in places.nearest(pool, latitude, longitude)]
-            note = sp.t("orientation.list.none_in_arr", arr=where)
-    lines = [_header(sp, what, shown)]
-    if note:
-        lines.append(note)
-    lines.extend(item(sp, c, now, service) for c in shown)
-    if more:
-        lines.append(sp.t("orientation.list.more", count=more))
-    return _close(sp, lines, shown, service)
+        found = around(pool, arrondissement, now, service, AROUND + SPARE, NEAREST + SPARE)
+        listed = _List(
+            sp, now, service, sp.t("orientation.list.what_in", what=what, arr=where), after=after, local=True
+        )
+        listed.arrondissement = arrondissement
+        if found.local:
+            listed.title_around = sp.t("places.what_around", what=what, arr=where)
+            local = found.local[:LOCAL_MAX]
+            listed.add(places.tonight_first([*local, *found.around], service, now))
+            listed.limit, listed.others = LOCAL_MAX + AROUND, found.local
+        else:
+            listed.note = sp.t("orientation.list.none_in_arr", arr=where)
+            listed.add(found.around)
+            listed.limit = NEAREST
+        return listed.reply()
+    shown = places.by_status(pool, now, service)
+    size = ALL_MAX if everything else SHORT_LIST
+    paris = _List(sp, now, service, what, limit=size, others=shown, after=after)
+    paris.add(shown[: size + SPARE])
+    return paris.reply()
 
 
 def nearest_list(
@@ -245,15 +426,16 @@ def nearest_list(
     *,
     service: str | None = None,
     women: bool = False,
+    person: places.Asker | None = None,
 ) -> Reply:
     """The three closest places to a shared position; women-only places only when asked for."""
-    pool = places.eligible(centres().centres, service=service, women=women)
-    ranked = places.nearest(pool, latitude, longitude)
+    person = person or places.Asker(women=women)
+    ranked = places.nearest(_pool(service, person), latitude, longitude, NEAREST + SPARE, service=service, now=now)
     if not ranked:
         return nothing(sp)
-    what = sp.t("orientation.list.what_near", what=service_label(sp, service, women))
-    lines = [_header(sp, what, [c for c, _ in ranked])]
+    what = sp.t("orientation.list.what_near", what=service_label(sp, service, person.women))
+    near = _List(sp, now, service, what, limit=NEAREST)
     if ranked[0][1] > FAR_KM:
-        lines.append(sp.t("orientation.list.far"))
-    lines.extend(item(sp, c, now, service, km) for c, km in ranked)
-    return _close(sp, lines, [c for c, _ in ranked], service)
+        near.note = sp.t("orientation.list.far")
+    near.add([c for c, _ in ranked], km=[km for _, km in ranked])
+    return near.reply()

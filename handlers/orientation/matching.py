@@ -26,13 +26,16 @@ from handlers.orientation.content import intents
 MAX_WORDS = 80  # a long message is read up to here: enough for any question, cheap for a wall of text
 FUZZY_WEIGHT = 0.9  # an exact word beats a typo when two intents cover as many words
 MODIFIERS = ("women", "young")
-GREETING = "greeting"
+SITE = "site"
 # Keyword keys of orientation.yaml, per language.
 INTENT = "orientation.intent.{}"
 CRISIS = "orientation.crisis.{}"
+PAIR = "orientation.pair.{}.{}"
 MARKERS = "orientation.markers"
 NOT_TYPOS = "orientation.not_typos"
 NEUTRAL = "orientation.crisis_neutral"
+# The engine's navigation words (SUITE, MENU): never read as a typo of a question's word.
+NAVIGATION = ("core.more", "core.menu")
 
 _POSTCODE = re.compile(r"\b75(0[0-2]\d|116)\b")
 _ORDINAL = re.compile(r"\b(\d{1,2}) ?(?:e|eme|em|ieme|iem|er|ere|th|st|nd|rd)\b")
@@ -102,8 +105,8 @@ class PhraseTable:
         self.words = Words((w for p in phrases for w in p.words), min_length, cutoff, not_typos)
 
     def hits(self, tokens: Sequence[str]) -> list[Hit]:
-        found: list[Hit] = []
-        seen: set[tuple[str, int, int]] = set()
+        """Each label's runs of words, once per place: exact when any of its phrases is there exactly."""
+        found: dict[tuple[str, int, int], Hit] = {}
         matches = [self.words.candidates(token) for token in tokens]
         for start, first in enumerate(matches):
             for word, first_exact in first.items():
@@ -119,10 +122,9 @@ class PhraseTable:
                         exact = exact and kind
                     else:
                         key = (phrase.label, start, end)
-                        if key not in seen:
-                            seen.add(key)
-                            found.append(Hit(phrase.label, start, end, exact, phrase.language))
-        return found
+                        if key not in found or (exact and not found[key].exact):
+                            found[key] = Hit(phrase.label, start, end, exact, phrase.language)
+        return list(found.values())
 
 
 def _phrases(labels: Sequence[str], key: str, i18n: I18n, neutral: Mapping[str, Any]) -> list[Phrase]:
@@ -146,9 +148,11 @@ def keyword_keys(config: Mapping[str, Any]) -> set[str]:
     return {
         *(INTENT.format(label) for label in config["intents"]),
         *(CRISIS.format(kind) for kind in config["crisis"]),
+        *(PAIR.format(kind, part) for kind, parts in (config.get("pairs") or {}).items() for part in parts),
         MARKERS,
         NOT_TYPOS,
         NEUTRAL,
+        *NAVIGATION,
     }
 
 
@@ -181,10 +185,11 @@ class Evidence:
     said: Mapping[str, int] = field(default_factory=dict)
 
     def clearly(self, language: str) -> int:
-        """How many words tell ``language`` when none tells another one (else 0)."""
-        if any(count for other, count in self.said.items() if other != language):
-            return 0
-        return self.said.get(language, 0)
+        """How many words tell ``language`` when they are more than twice those of every other one
+        (else 0): "day centre near Montparnasse" is English, "douche shower" is no language."""
+        mine = self.said.get(language, 0)
+        others = sum(count for other, count in self.said.items() if other != language)
+        return mine if mine > 2 * others else 0
 
 
 @dataclass(frozen=True)
@@ -205,14 +210,41 @@ class Danger(Evidence):
     kinds: tuple[str, ...] = ()
 
 
+class Pair:
+    """A danger found from one word of each list anywhere in the message, the lists of one language.
+
+    "mon voisin bat son fils": a child and a harm, whatever the words between them. The lists are
+    one language's, so the English "son" and the French "bat" never make a pair.
+    """
+
+    def __init__(self, kind: str, language: str, parts: Sequence[Words]) -> None:
+        self.kind = kind
+        self.language = language
+        self.parts = parts
+
+    def hits(self, tokens: Sequence[str]) -> list[Hit]:
+        found: list[Hit] = []
+        for words in self.parts:
+            position = next((i for i, token in enumerate(tokens) if words.candidates(token)), None)
+            if position is None:
+                return []
+            exact = any(words.candidates(tokens[position]).values())
+            found.append(Hit(self.kind, position, position + 1, exact, self.language))
+        return found
+
+
 class Matcher:
     """Built once per set of languages; ``understand`` and ``crisis`` are called for every message."""
 
     def __init__(self, config: Mapping[str, Any], i18n: I18n) -> None:
         fuzzy = config["fuzzy"]
         neutral = config.get("any") or {}
-        not_typos = i18n.words(NOT_TYPOS)
+        not_typos = i18n.words(NOT_TYPOS) | {word for key in NAVIGATION for word in i18n.words(key)}
         self.order = list(config["intents"])
+        self.alone = list(config.get("alone") or ())
+        self.together: dict[str, dict[str, str]] = {
+            marker: dict(answers) for marker, answers in (config.get("together") or {}).items()
+        }
         self.crisis_order = list(config["crisis"])
         self.intents = PhraseTable(
             _phrases(self.order, INTENT, i18n, neutral),
@@ -220,12 +252,23 @@ class Matcher:
             float(fuzzy["score_cutoff"]),
             not_typos,
         )
+        crisis_length, crisis_cutoff = int(fuzzy["crisis_min_length"]), float(fuzzy["crisis_score_cutoff"])
         self.danger = PhraseTable(
-            _phrases(self.crisis_order, CRISIS, i18n, neutral),
-            int(fuzzy["crisis_min_length"]),
-            float(fuzzy["crisis_score_cutoff"]),
-            not_typos,
+            _phrases(self.crisis_order, CRISIS, i18n, neutral), crisis_length, crisis_cutoff, not_typos
         )
+        self.pairs = [
+            Pair(
+                kind,
+                language,
+                [
+                    Words(i18n.words(PAIR.format(kind, part), language), crisis_length, crisis_cutoff, not_typos)
+                    for part in parts
+                ],
+            )
+            for kind, parts in (config.get("pairs") or {}).items()
+            for language in i18n.languages
+            if all(i18n.words(PAIR.format(kind, part), language) for part in parts)
+        ]
         self.neutral = [tuple(phrase.split()) for phrase in i18n.words(NEUTRAL)]
         languages: dict[str, set[str]] = defaultdict(set)
         for language in i18n.languages:
@@ -240,16 +283,23 @@ class Matcher:
         scores = _scores(hits)
         said = self._languages(words, hits)
         place = arrondissement(text)
-        main = [label for label in self.order if label in scores and label not in (*MODIFIERS, GREETING)]
+        side = (*MODIFIERS, *self.alone, SITE)
+        main = [label for label in self.order if label in scores and label not in side]
         best = max(main, key=lambda label: scores[label], default=None)  # max keeps the first of equals
         women, young = "women" in scores, "young" in scores
+        for marker, answers in self.together.items():
+            if best is not None and marker in scores:
+                best = answers.get(best, best)  # "manger aux grands voisins": the site's own meals
         if best is None:
+            alone = [label for label in self.alone if label in scores]
             if women:
                 best = "women"
             elif young:
                 best = "young"
-            elif GREETING in scores:
-                best = GREETING
+            elif SITE in scores:
+                best = SITE
+            elif alone:
+                best = max(alone, key=lambda label: scores[label])
             elif place is not None and len(words) <= 3:
                 best = "centres"
         return Understanding(said, best, women, young, place, scores)
@@ -266,10 +316,11 @@ class Matcher:
                 for o in hits
             )
         ]
+        kept += [hit for pair in self.pairs for hit in pair.hits(words)]
         if not kept:
             return Danger()
         kinds = {h.label for h in kept}
-        said = self._languages(words, hits)
+        said = self._languages(words, [*hits, *kept])
         return Danger(said, tuple(kind for kind in self.crisis_order if kind in kinds))
 
     def _languages(self, words: Sequence[str], hits: Sequence[Hit]) -> dict[str, int]:

@@ -159,6 +159,7 @@ async def worker_menu(inbound: Inbound, ctx: Context) -> Replies:
 
 
 router.menu_entry(MENU, "shifts.worker.menu_label", order=55, visible=_is_worker)
+router.help_entry(PLANNING, "shifts.worker.help_label", order=20, visible=_is_worker)
 
 
 # --- Answers to the reminder ---------------------------------------------------------------------

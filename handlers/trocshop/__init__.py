@@ -24,7 +24,7 @@ from bot import confirm, outbox, people
 from bot.clock import iso
 from bot.dispatch import REGISTERED, STAFF_ROLES, Context, Replies, Router, guard
 from bot.i18n import I18n
-from bot.messages import Inbound, Reply
+from bot.messages import Choice, Inbound, Reply
 from bot.people import privacy
 from bot.store import Store
 from bot.text import fold, format_minutes
@@ -50,8 +50,12 @@ HISTORY_LINES = 10
 BALANCE = "trocshop.balance"
 HISTORY = "trocshop.history"
 PAY_COMMANDS = ("/payer", "/pay", "/envoyer", "/send")
+HOW_TO_PAY = "trocshop.how_to_pay"  # AIDE's PAYER choice
 # What a credit is for; each has its words (trocshop.category_<category>) and its label (trocshop.cat_<category>).
 CATEGORIES = ("activity", "exchange", "purchase", "notes", "correction")
+# Two people (or a place) matched the name a payer typed: which one, before the preview.
+STEP_PICK = "trocshop.step.pick"
+PICK = "trocshop.pick"
 
 
 # --- Who and what --------------------------------------------------------------------------------
@@ -185,13 +189,28 @@ def _argument(inbound: Inbound, words: frozenset[str]) -> str:
 
 
 @router.command("/solde", "/balance", words=BALANCE, roles=REGISTERED)
+@router.action(BALANCE, roles=REGISTERED)
 async def show_balance(inbound: Inbound, ctx: Context) -> Replies:
     return await _show(inbound, ctx, BALANCE_LINES, _argument(inbound, ctx.i18n.words(BALANCE)))
 
 
 @router.command("/historique", "/history", words=HISTORY, roles=REGISTERED)
+@router.action(HISTORY, roles=REGISTERED)
 async def show_history(inbound: Inbound, ctx: Context) -> Replies:
     return await _show(inbound, ctx, HISTORY_LINES, _argument(inbound, ctx.i18n.words(HISTORY)))
+
+
+@router.action(HOW_TO_PAY, roles=REGISTERED)
+async def how_to_pay(inbound: Inbound, ctx: Context) -> Replies:
+    """AIDE's PAYER: a payment is one message with the amount and who, so the choice shows how to write it."""
+    ctx.done()
+    return [Reply(ctx.t("trocshop.pay_usage"))]
+
+
+# AIDE for a registered person offers these (their actions' roles decide who sees them).
+router.help_entry(BALANCE, "trocshop.help_balance", order=10)
+router.help_entry(HISTORY, "trocshop.help_history", order=11)
+router.help_entry(HOW_TO_PAY, "trocshop.help_pay", order=12)
 
 
 # --- Paying ---------------------------------------------------------------------------------------
@@ -199,7 +218,8 @@ async def show_history(inbound: Inbound, ctx: Context) -> Replies:
 
 async def _pay(inbound: Inbound, ctx: Context) -> Replies:
     """The preview names a person only as the payer typed them (code or number), never who has it:
-    whether anyone is registered under it is answered after OUI, and rationed. Places are public."""
+    whether anyone is registered under it is answered after OUI, and rationed. Places are public, and
+    so is a name among the people the payer has paid or been paid by; two who match are asked about."""
     text = inbound.text.split(maxsplit=1)[1] if inbound.text.startswith("/") and " " in inbound.text else inbound.text
     try:
         found = search_amount(text, ctx.i18n)
@@ -217,30 +237,63 @@ async def _pay(inbound: Inbound, ctx: Context) -> Replies:
     if not target_text:
         return [Reply(ctx.t("trocshop.pay_usage"))]
     payee = people.member_key(target_text)
-    target: int | None = None
-    async with ctx.store.transaction() as db:
-        if payee is not None:
-            if payee == ctx.person.member_code:
-                return [Reply(ctx.t("trocshop.pay_self"))]
+    if payee is not None:
+        if payee == ctx.person.member_code:
+            return [Reply(ctx.t("trocshop.pay_self"))]
+        async with ctx.store.transaction() as db:
             if await _misses_exhausted(db, ctx):
                 return [Reply(ctx.t("trocshop.payee_limit"))]
-            label = _typed_label(payee)
-        else:
-            place = await ledger.find_place(db, target_text)
-            if place is None:
-                return [Reply(ctx.t("trocshop.unknown_target"))]
-            target, label = place
-        source = await ledger.person_account(db, ctx.person.id, ctx.now())
-        balance = await ledger.balance(db, source)
+        return await _preview(ctx, minutes, {"target": None, "payee": payee, "label": _typed_label(payee)})
+    async with ctx.store.transaction() as db:
+        options = await _named(db, ctx, target_text)
+    if not options:
+        return [Reply(ctx.t("trocshop.unknown_target"))]
+    if len(options) == 1:
+        return await _preview(ctx, minutes, options[0])
+    ctx.goto(STEP_PICK, minutes=minutes, options=options)
+    choices = tuple(Choice(f"{PICK}:{n}", str(option["label"])) for n, option in enumerate(options))
+    return [Reply(ctx.t("trocshop.pick_which", amount=format_minutes(minutes)), choices)]
+
+
+async def _named(db: aiosqlite.Connection, ctx: Context, text: str) -> list[dict[str, Any]]:
+    """The place named, and the people the payer has exchanged with whose name is the one typed."""
+    options: list[dict[str, Any]] = []
+    place = await ledger.find_place(db, text)
+    if place is not None:
+        options.append({"target": place[0], "payee": None, "label": place[1]})
+    account = await ledger.find_person_account(db, ctx.person.id)
+    known = [await people.get_person(db, i) for i in await ledger.counterparties(db, account)] if account else []
+    for person in people.named(known, text):
+        options.append({"target": None, "target_person": person.id, "payee": None, "label": _person_label(person)})
+    return options
+
+
+async def _preview(ctx: Context, minutes: int, option: dict[str, Any]) -> Replies:
+    """The question before paying ``minutes`` to ``option``, against the balance as it is now."""
+    async with ctx.store.transaction() as db:
+        balance = await ledger.balance(db, await ledger.person_account(db, ctx.person.id, ctx.now()))
     if minutes > balance:
         return [Reply(ctx.t("trocshop.not_enough", balance=format_minutes(balance)))]
     text = ctx.t(
         "trocshop.pay_preview",
         amount=format_minutes(minutes),
-        who=label,
+        who=option["label"],
         after=format_minutes(balance - minutes),
     )
-    return await _ask(ctx, text, op="pay", minutes=minutes, target=target, payee=payee, label=label)
+    return await _ask(ctx, text, op="pay", minutes=minutes, **option)
+
+
+@router.action(PICK, roles=REGISTERED)
+async def picked(inbound: Inbound, ctx: Context) -> Replies:
+    """One of the people (or the place) who matched a name: on to the preview; a stale list pays nobody."""
+    options = ctx.data.get("options") if ctx.step == STEP_PICK else None
+    index = (inbound.choice or "").partition(":")[2]
+    if not isinstance(options, list) or not index.isdigit() or int(index) >= len(options):
+        ctx.done()
+        return [Reply(ctx.t("trocshop.pick_gone"))]
+    minutes = int(ctx.data["minutes"])
+    ctx.done()
+    return await _preview(ctx, minutes, options[int(index)])
 
 
 _guarded_pay = guard(_pay, REGISTERED)
@@ -267,6 +320,8 @@ async def pay_text(inbound: Inbound, ctx: Context) -> Replies:
         return None
     if words[0] in ctx.i18n.words("trocshop.pay") and _mentions_amount(inbound.text, ctx.i18n):
         return await _guarded_pay(inbound, ctx)
+    if len(words) == 1 and words[0] in ctx.i18n.words("trocshop.pay") and ctx.person.roles & REGISTERED:
+        return [Reply(ctx.t("trocshop.pay_usage"))]  # "payer" alone: how to pay
     if words[0] in ctx.i18n.words(BALANCE) and len(words) > 1:
         return await guard(show_balance, REGISTERED)(inbound, ctx)
     if words[0] in ctx.i18n.words(HISTORY) and len(words) > 1:
@@ -300,6 +355,11 @@ async def _execute(
                 return "trocshop.payee_unknown", None, who
             target = await ledger.person_account(db, target_person, now)
             who = _person_label(await people.get_person(db, target_person))
+        elif target_person is not None:
+            # Named among the payer's past counterparts: still someone, now that OUI has come?
+            if (await people.get_person(db, target_person)).status != "active":
+                return "trocshop.payee_gone", None, who
+            target = await ledger.person_account(db, target_person, now)
         source = await ledger.person_account(db, ctx.person.id, now)
         category = "exchange" if target_person is not None else "purchase"
         written = await ledger.transfer(
@@ -380,6 +440,8 @@ async def _book(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) ->
         raise confirm.Refused(exc.key, **_error_params(exc)) from exc
     if answer in ("trocshop.payee_limit", "trocshop.payee_unknown"):  # the miss is counted, nothing paid
         raise confirm.Refused.keeping_writes(answer, who=who, amount=format_minutes(data.get("minutes", 0)))
+    if answer == "trocshop.payee_gone":
+        raise confirm.Refused(answer, who=who)
     if entry_id is not None:
         log.info("trocshop entry %s written (op %s, person %s)", entry_id, data["op"], ctx.person.id)
     amount = format_minutes(data.get("minutes", 0))

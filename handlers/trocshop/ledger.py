@@ -136,6 +136,20 @@ async def find_place(db: aiosqlite.Connection, text: str) -> tuple[int, str] | N
     return None
 
 
+async def counterparties(db: aiosqlite.Connection, account_id: int) -> list[int]:
+    """The persons this account has paid or been paid by, latest first: the only ones a payer may name."""
+    rows = await _all(
+        db,
+        "SELECT a.person_id FROM troc_postings p JOIN troc_entries e ON e.id = p.entry_id"
+        " JOIN troc_postings q ON q.entry_id = e.id AND q.account_id != p.account_id"
+        " JOIN troc_accounts a ON a.id = q.account_id"
+        " WHERE p.account_id = ? AND e.category = 'exchange' AND a.kind = 'person'"
+        " GROUP BY a.person_id ORDER BY MAX(e.id) DESC",
+        (account_id,),
+    )
+    return [int(r[0]) for r in rows]
+
+
 async def places(db: aiosqlite.Connection) -> list[tuple[int, str]]:
     return [(int(r[0]), str(r[1])) for r in await _all(db, "SELECT id, label FROM troc_accounts WHERE kind = 'place'")]
 

@@ -23,6 +23,7 @@ from bot import confirm, people
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
 from bot.i18n import I18n
 from bot.messages import Choice, Inbound, Reply
+from bot.people import Role
 from bot.people.roster import display_phone
 from bot.store import Store
 from bot.text import FarDate, fold, typed_day
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 router = Router("volunteers")
 router.menu_entry("volunteers.signup", "volunteers.menu_label", order=60)
+# AIDE for a registered person: anyone may sign up; the meeting is offered to those who volunteer.
+router.help_entry("volunteers.signup", "volunteers.help_signup", order=30)
+router.help_entry("volunteers.next", "volunteers.help_next", order=31, visible=lambda p: Role.VOLUNTEER in p.roles)
 router.cli("volunteers", volunteers_app, "Volunteer sign-ups: list and export.")
 router.cli("permanence", permanence_app, "The fortnightly volunteer meeting: reference, list, cancel, move, add.")
 router.configured_outbox_hook(reminders.factory)
@@ -45,8 +49,15 @@ STEP_NAME = "volunteers.name"
 STEP_ACTIVITIES = "volunteers.activities"
 STEP_AVAILABILITY = "volunteers.availability"
 STEP_CONSENT = "volunteers.consent"
+# "Que voulez-vous modifier ?": a question, so the field's name typed back ("disponibilites") answers it.
+STEP_EDIT_WHICH = "volunteers.edit_which"
 FIELDS = {"name": STEP_NAME, "activities": STEP_ACTIVITIES, "availability": STEP_AVAILABILITY, "consent": STEP_CONSENT}
 STAFF_LIST_MEETINGS = 8
+NEXT_DATES = 3  # the next meeting and the two after it
+# A short message about changing one's sign-up ("modifier mes dispos"); longer ones are about something else.
+EDIT_WORDS = 8
+# Typos of a verb of change: stricter than other words, so "chance" is not "change".
+VERB_CUTOFF = 85
 
 
 def _like(word: str, targets: frozenset[str], cutoff: float = 80) -> bool:
@@ -72,7 +83,7 @@ def _answer(inbound: Inbound, ctx: Context) -> bool | None:
 
 
 async def _next_text(ctx: Context) -> str:
-    found = await calendar.coming(ctx.store, ctx.settings.tz, ctx.now(), 1)
+    found = await calendar.coming(ctx.store, ctx.settings.tz, ctx.now(), NEXT_DATES)
     return texts.next_meeting(ctx.i18n, ctx.language, found, ctx.settings.public_url, ctx.now())
 
 
@@ -270,12 +281,11 @@ async def _create(ctx: Context, consent: bool) -> Replies:
         ctx.outbox.wake()
     log.info("volunteer sign-up %s (person %s)", signup.id, ctx.person.id)
     live = next((m for m in found if m.live), None)
+    place = ctx.t("volunteers.place")
     meeting = (
-        ctx.t(
-            "volunteers.thanks_meeting", when=texts.when(ctx.i18n, ctx.language, live), place=ctx.t("volunteers.place")
-        )
+        ctx.t("volunteers.thanks_meeting", when=texts.when(ctx.i18n, ctx.language, live), place=place)
         if live is not None
-        else ctx.t("volunteers.next_none")
+        else ctx.t("volunteers.thanks_rule", hours=texts.rule_hours(ctx.i18n, ctx.language), place=place)
     )
     after = ctx.t("volunteers.thanks_reminders" if consent else "volunteers.thanks_no_contact")
     return [Reply(ctx.t("volunteers.thanks", name=signup.name, meeting=meeting, after=after))]
@@ -336,8 +346,60 @@ async def edit(inbound: Inbound, ctx: Context) -> Replies:
     if signup is None:
         return await start(inbound, ctx)
     field = (inbound.choice or "").partition(":")[2]
-    if field not in FIELDS:
+    return _edit(ctx, field if field in FIELDS else None)
+
+
+def _field_named(words: list[str], i18n: I18n) -> str | None:
+    """The answer a message names ("mes dispos", "le nom"), typos tolerated; None when none or several."""
+    field_words = {
+        "name": i18n.words("volunteers.edit_name"),
+        "activities": i18n.words("volunteers.edit_activities"),
+        "availability": i18n.words("volunteers.edit_availability"),
+        "consent": i18n.words("volunteers.edit_consent"),
+    }
+    named = {field for field, targets in field_words.items() if any(_like(w, targets) for w in words)}
+    return named.pop() if len(named) == 1 else None
+
+
+@router.step(STEP_EDIT_WHICH)
+async def edit_which_step(inbound: Inbound, ctx: Context) -> Replies:
+    """ "Disponibilites", "le nom", typed instead of a number; anything else is not an answer, and others read it."""
+    field = _field_named(fold(inbound.text).split()[:EDIT_WORDS], ctx.i18n)
+    if field is None:
         ctx.done()
+        return None
+    return _edit(ctx, field)
+
+
+@router.text("volunteers.change")
+async def change_text(inbound: Inbound, ctx: Context) -> Replies:
+    """ "modifier", "modifier mon inscription", "changer mes dispos" from someone signed up: the edit.
+
+    The review's "Modifier" typed as a word on a basic phone, and the thanks' "INSCRIPTION : ... modifier",
+    must not end in the main menu. A message with a number is someone else's ("modifier 12 places 5", a
+    staff change to a shift); so is a bare verb from staff, whose plain words read it next.
+    """
+    words = fold(inbound.text).split()
+    if not words or len(words) > EDIT_WORDS or any(w.isdigit() for w in words):
+        return None
+    verbs = ctx.i18n.words("volunteers.edit_verbs")
+    if not any(_like(w, verbs, VERB_CUTOFF) for w in words):
+        return None
+    field = _field_named(words, ctx.i18n)
+    about_signup = any(_like(w, ctx.i18n.words("volunteers.signup_nouns")) for w in words)
+    fillers = verbs | ctx.i18n.words("volunteers.edit_fillers")
+    bare = all(_like(w, verbs, VERB_CUTOFF) or w in fillers for w in words)
+    if field is None and not about_signup and not (bare and not ctx.person.is_staff):
+        return None
+    if await _signup(ctx) is None:
+        return None  # another "inscription" than the volunteers' (someone not signed up): others answer
+    return _edit(ctx, field)
+
+
+def _edit(ctx: Context, field: str | None) -> Replies:
+    """Ask for the new value of ``field``; without one, which answer to change (a question, typed or chosen)."""
+    if field is None:
+        ctx.goto(STEP_EDIT_WHICH)
         choices = tuple(Choice(f"volunteers.edit:{f}", ctx.t(f"volunteers.field_{f}")) for f in FIELDS)
         return [Reply(ctx.t("volunteers.edit_which"), choices)]
     ctx.goto(FIELDS[field], mode="edit")
@@ -350,7 +412,7 @@ async def edit(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(ctx.t("volunteers.ask_consent"), _yes_no(ctx, "volunteers.consent"))]
 
 
-@router.command("/desinscription", words="volunteers.withdraw")
+@router.command("/desinscription", words="volunteers.withdraw", typos=False)
 @router.action("volunteers.withdraw")
 async def withdraw(inbound: Inbound, ctx: Context) -> Replies:
     if await _signup(ctx) is None:

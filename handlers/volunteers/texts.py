@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from babel.dates import format_date
 
 from bot.i18n import I18n
+from handlers.volunteers import calendar
 from handlers.volunteers.calendar import Meeting
 
 ICS_PATH = "/permanence.ics"
@@ -22,9 +23,26 @@ def clock_text(i18n: I18n, language: str, at: time) -> str:
     return i18n.t(language, "volunteers.clock", hour=at.hour, minute=at.minute)
 
 
+def _span(i18n: I18n, language: str, starts: time, ends: time) -> str:
+    return f"{clock_text(i18n, language, starts)}-{clock_text(i18n, language, ends)}"
+
+
 def hours_text(i18n: I18n, language: str, meeting: Meeting) -> str:
-    start, end = (clock_text(i18n, language, at.time()) for at in (meeting.starts, meeting.ends))
-    return f"{start}-{end}"
+    return _span(i18n, language, meeting.starts.time(), meeting.ends.time())
+
+
+def rule(i18n: I18n, language: str) -> str:
+    """The rhythm as the site's own text says it: known before staff set any date, so always said."""
+    return i18n.t(
+        language,
+        "volunteers.rule",
+        hours=rule_hours(i18n, language),
+        place=i18n.t(language, "volunteers.place"),
+    )
+
+
+def rule_hours(i18n: I18n, language: str) -> str:
+    return _span(i18n, language, calendar.STARTS, calendar.ENDS)
 
 
 def when(i18n: I18n, language: str, meeting: Meeting) -> str:
@@ -63,30 +81,42 @@ def change(i18n: I18n, language: str, meeting: Meeting) -> str:
     return i18n.t(language, "volunteers.cancelled", day=day_text(meeting.day, language), reason=reason)
 
 
+def later_text(i18n: I18n, language: str, meeting: Meeting) -> str:
+    """A date after the next one: its day, and its hours only when they are not the rule's."""
+    usual = (meeting.starts.time(), meeting.ends.time()) == (calendar.STARTS, calendar.ENDS)
+    head = day_text(meeting.day, language) if usual else when(i18n, language, meeting)
+    return head + note(i18n, language, meeting)
+
+
 def next_meeting(i18n: I18n, language: str, found: list[Meeting], public_url: str | None, now: datetime) -> str:
-    """The answer to "prochaine permanence": the changes people must know, then the next one that takes place."""
-    live = next((m for m in found if m.live), None)
-    # A move to the next meeting is said by that meeting's own note ("moved from Wednesday 2").
-    lines = [
+    """The answer to "prochaine permanence": the rule and the next date, the changes people must know, the dates after.
+
+    Without dates (staff have set no reference yet) the rule still answers, and says the dates will follow.
+    """
+    live = [m for m in found if m.live]
+    shown = {m.key for m in live}
+    # A move to a date listed here is said by that meeting's own note ("moved from Wednesday 2").
+    changes = [
         change(i18n, language, m)
         for m in found
-        if m.cancelled and not (live is not None and m.moved_to is not None and m.moved_to.key == live.key)
+        if m.cancelled and not (m.moved_to is not None and m.moved_to.key in shown)
     ]
-    if live is None:
-        lines.append(i18n.t(language, "volunteers.next_none"))
-    else:
-        key = "volunteers.now_on" if live.starts <= now else "volunteers.next"
-        lines.append(
-            i18n.t(
-                language,
-                key,
-                when=when(i18n, language, live),
-                place=i18n.t(language, "volunteers.place"),
-                note=note(i18n, language, live),
-            )
-        )
-        if public_url:
-            lines.append(i18n.t(language, "volunteers.ics", url=public_url + ICS_PATH))
+    if not live:
+        return "\n".join([rule(i18n, language), *changes, i18n.t(language, "volunteers.dates_unset")])
+    first, later = live[0], live[1:]
+    key = "volunteers.now_on" if first.starts <= now else "volunteers.next"
+    # The rule and the next date first: by SMS they are on the first page, whatever follows.
+    lines = [
+        rule(i18n, language),
+        i18n.t(language, key, when=when(i18n, language, first), note=note(i18n, language, first)),
+    ]
+    lines += changes
+    dates = ", ".join(later_text(i18n, language, m) for m in later)
+    tail = [i18n.t(language, "volunteers.later", dates=dates)] if later else []
+    if public_url:  # on the same line as text, so a page of SMS is never the address alone
+        tail.append(i18n.t(language, "volunteers.ics", url=public_url + ICS_PATH))
+    if tail:
+        lines.append(" ".join(tail))
     return "\n".join(lines)
 
 
