@@ -46,6 +46,9 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
     try:
         await store.open()
         i18n = I18n.configured(settings)
+        for router in routers:
+            for task in router.startup:
+                await task(store, clock.now())
         if settings.seed_demo and await demo.seed(store, clock.now(), routers, i18n):
             log.info("demo data seeded")
         outbox = Outbox(store, clock, hooks=[h for r in routers for h in r.make_outbox_hooks(store, clock, settings)])

@@ -27,8 +27,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import typer
 
@@ -46,6 +47,19 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
 
 Why = TypeVar("Why")
+
+
+class Separator(StrEnum):
+    semicolon = ";"
+    comma = ","
+
+
+# The options every staff import and export command takes, said the same way everywhere.
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Check the file and print the report without saving anything.")]
+ExportSeparator = Annotated[
+    Separator, typer.Option("--separator", help="';' opens in columns in a French Excel; ',' elsewhere.")
+]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")]
 
 
 class CsvFileError(Exception):
@@ -255,3 +269,52 @@ def export_command(
     data, count = asyncio.run(make(settings, i18n))
     save_export(file, data, i18n)
     plain_console().print(i18n.t(i18n.default_language, done, count=count, file=file))
+
+
+def print_report(
+    i18n: I18n,
+    *,
+    title: str,
+    counts: str,
+    rejected: Sequence[Rejected],
+    dry_run: bool,
+    notes: Sequence[str] = (),
+) -> None:
+    """An import's report for a staff command, in ``DEFAULT_LANGUAGE``: its title and notes (the
+    encoding guessed, the columns ignored), the counts, each refused row by its line, then what to do."""
+    lang = i18n.default_language
+    out = plain_console()
+    out.print(title)
+    for note in notes:
+        out.print(note)
+    out.print(counts)
+    for row in rejected:
+        out.print(i18n.t(lang, "people.report_line", line=row.line, reason=i18n.t(lang, row.key, **row.params)))
+    if rejected:
+        out.print(i18n.t(lang, "people.report_fix_and_retry"))
+    if dry_run:
+        out.print(i18n.t(lang, "people.report_dry_run"))
+
+
+def table_notes(
+    i18n: I18n, file: Path, encoding: str, delimiter: str, guessed: bool, ignored: Sequence[str]
+) -> list[str]:
+    """The title of a CSV import's report and what is worth a look: a guessed encoding, ignored columns."""
+    lang = i18n.default_language
+    separator = i18n.t(lang, {",": "people.sep_comma", ";": "people.sep_semicolon"}.get(delimiter, "people.sep_tab"))
+    lines = [i18n.t(lang, "people.report_title", file=file.name, encoding=encoding, separator=separator)]
+    if guessed:
+        lines.append(i18n.t(lang, "people.report_cp1252"))
+    if ignored:
+        lines.append(i18n.t(lang, "people.report_ignored_columns", columns=", ".join(ignored)))
+    return lines
+
+
+def read_or_exit(file: Path, i18n: I18n) -> bytes:
+    """A staff command's input file, or one line saying why it cannot be read and exit 1."""
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        error = exc.strerror or exc
+        typer.echo(i18n.t(i18n.default_language, "people.roster_unreadable", file=file, error=error), err=True)
+        raise typer.Exit(1) from None

@@ -168,6 +168,7 @@ class Router:
         self.menu_entries: list[MenuEntry] = []
         self.help_entries: list[MenuEntry] = []
         self.demo_seeders: list[DemoSeeder] = []
+        self.startup: list[Callable[[Store, datetime], Awaitable[object]]] = []
         self.personal: list[PersonalData] = []
         self.outbox_hooks: list[Callable[[Store, Clock], OutboxHook]] = []
         self.configured_hooks: list[Callable[[Store, Clock, Settings], OutboxHook]] = []
@@ -202,6 +203,11 @@ class Router:
     def personal_data(self, exporter: Exporter | None = None, eraser: Eraser | None = None) -> None:
         """Declares the tables this feature keeps about a person, for the data-rights commands."""
         self.personal.append(PersonalData(self.name, exporter, eraser))
+
+    def on_start(self, task: Callable[[Store, datetime], Awaitable[object]]) -> None:
+        """Data this feature keeps in the store from a file of the release (the places), brought up to
+        date each time a core opens the database, before any message is read."""
+        self.startup.append(task)
 
     def demo(self, seeder: DemoSeeder) -> DemoSeeder:
         """Adds this feature's demo data to the embedded default, so a newcomer can try it."""

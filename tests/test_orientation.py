@@ -115,7 +115,7 @@ async def test_emergency_numbers_are_all_there(talk: Talk) -> None:
 def test_every_sourced_number_is_in_the_emergency_answer() -> None:
     """Each number of references.yaml, with its source, is in the emergency list in both languages."""
     for language in ("fr", "en"):
-        text = answers.emergency(Speaker(language)).text
+        text = answers.fixed(Speaker(language), "emergency").text
         for number in references().numbers:
             assert number.source and number.checked
             assert re.search(rf"(^|\n){number.number} ", text), (language, number.number)
@@ -517,7 +517,7 @@ def test_haversine_known_distance() -> None:
 
 def test_far_from_paris_says_115_answers_everywhere() -> None:
     """A position in Lyon gets the Paris places with a word that every département has its 115."""
-    reply = answers.nearest_list(Speaker("fr"), WEDNESDAY_10H, 45.76, 4.84)
+    reply = answers.nearest_list(Speaker("fr"), WEDNESDAY_10H, centres().centres, 45.76, 4.84)
     assert "loin de Paris" in reply.text
 
 
@@ -660,9 +660,7 @@ def every_answer(language: str) -> dict[str, Reply]:
     """Every answer the feature can give, by a name that says which."""
     sp = Speaker(language)
     found: dict[str, Reply] = {
-        "shelter": answers.shelter(sp),
-        "street": answers.street(sp),
-        "emergency": answers.emergency(sp),
+        **{name: answers.fixed(sp, name) for name in answers.FIXED},
         "site_menu": answers.site_menu(sp),
         "choose_service": answers.choose_service(sp),
         "ask_location": answers.ask_location(sp),
@@ -681,18 +679,20 @@ def every_answer(language: str) -> dict[str, Reply]:
         for service in (None, *centres().services):
             for women, young in ((False, False), (True, False), (False, True)):
                 tag = f"{service}:{'women' if women else 'young' if young else 'all'}:{when:%a%H%M}"
-                found[f"list:{tag}"] = answers.centre_list(sp, when, service=service, women=women, young=young)
+                found[f"list:{tag}"] = answers.centre_list(
+                    sp, when, centres().centres, service=service, women=women, young=young
+                )
                 found[f"everything:{tag}"] = answers.centre_list(
-                    sp, when, service=service, women=women, young=young, everything=True
+                    sp, when, centres().centres, service=service, women=women, young=young, everything=True
                 )
                 for number in ARRONDISSEMENTS:
                     found[f"list:{tag}:{number}"] = answers.centre_list(
-                        sp, when, service=service, arrondissement=number, women=women, young=young
+                        sp, when, centres().centres, service=service, arrondissement=number, women=women, young=young
                     )
             for women in (False, True):
                 for point in (GRANDS_VOISINS, NEXT_TO_HALTE_FEMMES, (45.76, 4.84)):
                     found[f"near:{service}:{women}:{point}:{when:%a%H%M}"] = answers.nearest_list(
-                        sp, when, *point, service=service, women=women
+                        sp, when, centres().centres, *point, service=service, women=women
                     )
     return found
 
@@ -764,6 +764,7 @@ def keys_in_code() -> set[str]:
     found |= {f"orientation.site.{t}" for t in answers.SITE_TOPICS}
     found |= {f"orientation.site.label.{t}" for t in answers.SITE_TOPICS}
     found |= {f"orientation.day.{d}" for d in range(7)}
+    found |= set(answers.FIXED.values())
     return found
 
 

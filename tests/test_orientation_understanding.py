@@ -273,6 +273,29 @@ async def test_a_workers_hours_this_week(talk: Talk, text: str) -> None:
     assert said.has("26 nov", "11:30-14:30"), said.text
 
 
+@pytest.mark.parametrize("text", ["my shifts please", "when do i work", "c quand je travaille", "my shift tomorrow"])
+async def test_a_worker_asking_in_everyday_words_gets_their_shifts(talk: Talk, text: str) -> None:
+    await worker(talk, "nadia")
+    said = await talk(text, who="nadia")
+    assert said.has("26 nov", "11:30-14:30"), said.text
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("my shifts please", "you need to be registered"),
+        ("my shift tomorrow", "you need to be registered"),
+        ("mes horaires de la semaine", "il faut etre inscrit"),
+    ],
+)
+async def test_someone_unknown_asking_for_their_shifts_is_told_how_to_register(
+    talk: Talk, text: str, fragment: str
+) -> None:
+    """Not "I did not understand": the question was clear, the person is not registered (in their language)."""
+    said = await talk(text)
+    assert said.has(fragment), said.text
+
+
 @pytest.mark.parametrize("text", ["je peu pas venir", "jpe pas venir demain", "je pourai pas venir jeudi"])
 async def test_a_worker_cancelling_with_a_typo_is_asked_to_confirm(talk: Talk, text: str) -> None:
     """ "je peu pas venir" is a worker who cannot come: which shift, then asked first."""
@@ -382,7 +405,7 @@ async def test_a_typo_never_opts_out_nor_turns_suite_into_the_site(talk: Talk) -
 
 def new_answers(language: str) -> dict[str, Reply]:
     sp = Speaker(language)
-    found: dict[str, Reply] = {name: build(sp) for name, build in answers.FIXED.items()}
+    found: dict[str, Reply] = {name: answers.fixed(sp, name) for name in answers.FIXED}
     found["care"] = answers.care(sp)
     for kinds in (("child",), ("violence", "child"), ("medical", "child")):
         found["+".join(kinds)] = answers.crisis(sp, kinds)
@@ -634,3 +657,75 @@ async def test_phrasing_gets_the_right_answer(talk: Talk, text: str, fragments: 
     said = await talk(text)
     assert said.has(*fragments), said.text
     assert not understood_nothing(said)
+
+
+ADDRESS = [
+    ("adresse des grands voisins", "82 avenue Denfert-Rochereau"),
+    ("c'est ou les grands voisins", "82 avenue Denfert-Rochereau"),
+    ("comment venir aux grands voisins", "entre Port-Royal et Denfert-Rochereau"),
+    ("ou se trouvent les grands voisins svp", "75014"),
+    ("bonjour c ou les grands voisins", "82 avenue Denfert-Rochereau"),
+    ("where is the grands voisins", "the former Saint-Vincent-de-Paul hospital"),
+    ("how do i get to les grands voisins", "82 avenue Denfert-Rochereau"),
+]
+
+
+@pytest.mark.parametrize(("text", "fragment"), ADDRESS, ids=[text for text, _ in ADDRESS])
+async def test_where_the_site_is_gets_its_address(talk: Talk, text: str, fragment: str) -> None:
+    """Asking where the site is gets its address, never the site's menu."""
+    said = await talk(text)
+    assert said.has(fragment) and not said.has(SITE_MENU[0]), said.text
+
+
+async def test_where_with_another_question_is_that_question(talk: Talk) -> None:
+    """ "c'est ou la douche" is a shower; an address for one's mail is domiciliation."""
+    assert (await talk("c'est ou la douche")).has("Douches")
+    assert (await talk("j'ai besoin d'une adresse pour recevoir mon courrier")).has("Domiciliation")
+
+
+@pytest.mark.parametrize(
+    "text", ["je suis mineur", "je suis mineure et je dors dehors", "un enfant tout seul dans la rue", "i am a minor"]
+)
+async def test_a_minor_alone_gets_the_119_first(talk: Talk, text: str) -> None:
+    said = await talk(text)
+    assert said.texts[0].lstrip().startswith("119"), said.text
+
+
+@pytest.mark.parametrize(
+    "text", ["j'ai pas la secu", "pas de carte vitale", "je n'ai pas de mutuelle", "no health insurance"]
+)
+async def test_no_health_cover_gets_free_care(talk: Talk, text: str) -> None:
+    said = await talk(text)
+    assert said.has("15", "PASS", "Medecins du Monde"), said.text
+
+
+@pytest.mark.parametrize("text", ["quand est la prochaine reunion", "c quand la reunion", "la réunion c'est quand"])
+async def test_the_meeting_asked_as_a_reunion(talk: Talk, text: str) -> None:
+    said = await talk(text)
+    assert said.has("mercredi sur deux", "18h30-20h", "Magasin general"), said.text
+
+
+@pytest.mark.parametrize("text", ["on m'a volé mon sac", "je me suis fait voler mon telephone", "someone stole my bag"])
+async def test_a_theft_gets_the_emergency_numbers(talk: Talk, text: str) -> None:
+    said = await talk(text)
+    assert said.has("17") and ("Police" in said.text), said.text
+
+
+@pytest.mark.parametrize("text", ["english please", "do you speak english", "je parle pas francais"])
+async def test_asking_for_another_language_gets_the_language_menu(talk: Talk, text: str) -> None:
+    said = await talk(text)
+    assert said.has("Choose your language", "English"), said.text
+    said = await talk("2")
+    assert said.has("English") and not said.has(NOT_UNDERSTOOD[1]), said.text
+
+
+@pytest.mark.parametrize("text", ["ma carte d'identite est perdue", "j'ai perdu mes papiers"])
+async def test_lost_papers_get_social_help_not_a_dentist(talk: Talk, text: str) -> None:
+    said = await talk(text)
+    assert said.has("Suivi social") and not said.has("Soins"), said.text
+
+
+@pytest.mark.parametrize("text", ["de rien", "non merci", "cest quoi ce numero"])
+async def test_more_everyday_words_are_understood(talk: Talk, text: str) -> None:
+    said = await talk(text)
+    assert not said.has(NOT_UNDERSTOOD[0]), said.text

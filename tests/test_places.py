@@ -78,7 +78,9 @@ def test_unknown_phone_and_hours_stay_none_never_the_text_none() -> None:
     for language in ("fr", "en"):
         for service in (None, *centres().services):
             for number in range(1, 21):
-                reply = answers.centre_list(Speaker(language), WEDNESDAY_10H, service=service, arrondissement=number)
+                reply = answers.centre_list(
+                    Speaker(language), WEDNESDAY_10H, centres().centres, service=service, arrondissement=number
+                )
                 assert "None" not in reply.text, (service, number)
 
 
@@ -361,13 +363,15 @@ def test_every_place_list_keeps_the_city_page_with_a_place(language: str) -> Non
         for service in (None, *centres().services):
             for person in people:
                 for number in (None, *range(1, 21)):
-                    reply = answers.centre_list(sp, when, service=service, arrondissement=number, person=person)
+                    reply = answers.centre_list(
+                        sp, when, centres().centres, service=service, arrondissement=number, person=person
+                    )
                     if "\n- " in reply.text:
                         assert_reads_well_by_sms(reply, language, (service, person, number, hour))
             for landmark in landmarks().landmarks[::25]:
                 at = (landmark.latitude, landmark.longitude)
                 for reply in (
-                    answers.centre_list(sp, when, service=service, landmark=landmark),
-                    answers.nearest_list(sp, when, *at, service=service),
+                    answers.centre_list(sp, when, centres().centres, service=service, landmark=landmark),
+                    answers.nearest_list(sp, when, centres().centres, *at, service=service),
                 ):
                     assert_reads_well_by_sms(reply, language, (service, landmark.name, hour))

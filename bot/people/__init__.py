@@ -178,6 +178,35 @@ async def get_person(db: aiosqlite.Connection, person_id: int) -> Person:
     return await _person(db, person_id)
 
 
+async def get_people(db: aiosqlite.Connection, person_ids: Iterable[int]) -> list[Person]:
+    """Several people in two queries, in the order of ``person_ids`` (those gone are left out)."""
+    wanted = list(dict.fromkeys(person_ids))
+    if not wanted:
+        return []
+    marks = ",".join("?" * len(wanted))
+    roles: dict[int, set[str]] = {}
+    for person_id, role in await db.execute_fetchall(
+        f"SELECT person_id, role FROM person_roles WHERE person_id IN ({marks})",  # noqa: S608 (only ? marks)
+        wanted,
+    ):
+        roles.setdefault(int(person_id), set()).add(str(role))
+    rows = await db.execute_fetchall(
+        f"SELECT id, name, member_code, language, status FROM persons WHERE id IN ({marks})",  # noqa: S608
+        wanted,
+    )
+    found = {int(r[0]): Person(r[0], r[1], r[2], r[3], r[4], frozenset(roles.get(int(r[0]), ()))) for r in rows}
+    return [found[i] for i in wanted if i in found]
+
+
+async def staff_ids(db: aiosqlite.Connection) -> list[int]:
+    """The active staff members and admins, who get the notices meant for the team."""
+    async with db.execute(
+        "SELECT DISTINCT r.person_id FROM person_roles r JOIN persons p ON p.id = r.person_id"
+        " WHERE r.role IN ('staff', 'admin') AND p.status = 'active' ORDER BY r.person_id"
+    ) as cursor:
+        return [int(row[0]) for row in await cursor.fetchall()]
+
+
 def member_key(text: str) -> str | None:
     """A member code ("GV-K7P2") or an E.164 phone number ("+33..."), as typed; nobody is looked up.
 

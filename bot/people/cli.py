@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,18 +20,23 @@ from rich.text import Text
 from bot.cli_support import opened_store, phone_or_exit, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.csvfiles import CsvFileError, export_command
+from bot.csvfiles import (
+    CsvFileError,
+    DryRun,
+    ExportSeparator,
+    Overwrite,
+    Separator,
+    export_command,
+    print_report,
+    read_or_exit,
+    table_notes,
+)
 from bot.i18n import I18n
 from bot.people import PeopleError, Role, add_person, get_person, roster
 
 people_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
 PROGRESS_ROWS = 200  # a shorter file is imported before a bar would be worth drawing
-
-
-class Separator(StrEnum):
-    semicolon = ";"
-    comma = ","
 
 
 @people_app.command("add")
@@ -73,9 +77,7 @@ def add(
 @people_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="A CSV file: name, phone, telegram_id, roles, language, member_code.")],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check the file and print the report without saving anything.")
-    ] = False,
+    dry_run: DryRun = False,
 ) -> None:
     """Create or update people from a CSV file; prints what was created, updated, unchanged and rejected.
 
@@ -84,14 +86,8 @@ def import_(
     settings = settings_or_exit()
     i18n = I18n.configured(settings)
     lang = i18n.default_language
-    out = plain_console()
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        typer.echo(i18n.t(lang, "people.roster_unreadable", file=file, error=exc.strerror or exc), err=True)
-        raise typer.Exit(1) from None
-    try:
-        parsed = roster.parse(data)
+        parsed = roster.parse(read_or_exit(file, i18n))
     except CsvFileError as exc:
         typer.echo(i18n.t(lang, exc.key, **exc.params), err=True)
         raise typer.Exit(1) from None
@@ -110,40 +106,25 @@ def import_(
     else:
         report = asyncio.run(run(None))
 
-    separator = i18n.t(
-        lang, {",": "people.sep_comma", ";": "people.sep_semicolon"}.get(parsed.delimiter, "people.sep_tab")
+    title, *notes = table_notes(
+        i18n, file, parsed.encoding, parsed.delimiter, parsed.guessed_encoding, parsed.ignored_columns
     )
-    out.print(i18n.t(lang, "people.report_title", file=file.name, encoding=parsed.encoding, separator=separator))
-    if parsed.guessed_encoding:
-        out.print(i18n.t(lang, "people.report_cp1252"))
-    if parsed.ignored_columns:
-        out.print(i18n.t(lang, "people.report_ignored_columns", columns=", ".join(parsed.ignored_columns)))
-    out.print(
-        i18n.t(
-            lang,
-            "people.report_counts",
-            created=report.created,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            rejected=len(report.rejected),
-        )
+    counts = i18n.t(
+        lang,
+        "people.report_counts",
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=len(report.rejected),
     )
-    for rejected in report.rejected:
-        reason = i18n.t(lang, rejected.key, **rejected.params)
-        out.print(i18n.t(lang, "people.report_line", line=rejected.line, reason=reason))
-    if report.rejected:
-        out.print(i18n.t(lang, "people.report_fix_and_retry"))
-    if dry_run:
-        out.print(i18n.t(lang, "people.report_dry_run"))
+    print_report(i18n, title=title, counts=counts, rejected=report.rejected, dry_run=dry_run, notes=notes)
 
 
 @people_app.command("export")
 def export(
     file: Annotated[Path, typer.Argument(help="Where to write the CSV file.")],
-    separator: Annotated[
-        Separator, typer.Option("--separator", help="';' opens in columns in a French Excel; ',' elsewhere.")
-    ] = Separator.semicolon,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
+    separator: ExportSeparator = Separator.semicolon,
+    overwrite: Overwrite = False,
 ) -> None:
     """Write every registered person (never a guest) to a CSV file that imports back unchanged."""
 

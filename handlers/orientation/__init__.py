@@ -2,7 +2,9 @@
 
 People ask in their own words, by SMS from basic phones or on Telegram: free text is matched to an
 answer (matching.py), and the menus lead to the same answers. Texts are in orientation.po and
-orientation_places.po, places in data/orientation/places.yaml, stations and neighbours in landmarks.yaml.
+orientation_places.po; the places are in the database (directory.py), seeded from
+data/orientation/places.yaml and kept by staff with ``voisins places`` (cli.py), who get a Monday notice
+of the places to check again (notice.py); stations and neighbours are in landmarks.yaml.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from typing import Any
 from bot.dispatch import Context, Replies, Router
 from bot.messages import Inbound, Reply
 from bot.text import fold
-from handlers.orientation import answers, content, near, places
+from handlers.orientation import answers, content, directory, near, notice, places
+from handlers.orientation.cli import places_app
 from handlers.orientation.matching import Evidence, Understanding, arrondissement, bare_number, matcher
 
 router = Router("orientation")
+router.on_start(directory.seed)
+router.configured_outbox_hook(notice.factory)
+router.cli("places", places_app, "The places of the orientation answers: import, export, check.")
 
 # Read and check the data once, now: a wrong entry fails at start-up, not in someone's conversation.
 matcher()
@@ -102,7 +108,7 @@ async def free_text(inbound: Inbound, ctx: Context) -> Replies:
     """A question in the person's own words; None when it is not about orientation."""
     if inbound.location is not None and not inbound.text.strip():
         ctx.done()
-        return [_nearest(inbound, ctx, "any")]
+        return [await _nearest(inbound, ctx, "any")]
     understood = matcher(ctx.i18n).understand(inbound.text)
     intent = understood.intent
     if intent is None:
@@ -115,7 +121,7 @@ async def free_text(inbound: Inbound, ctx: Context) -> Replies:
         _goto(ctx, STEP_MENU)  # its buttons answer in the language it was shown in
         return [answers.WITH_MENU[intent](ctx, ctx.menu().choices)]
     if intent in answers.FIXED:
-        return [answers.FIXED[intent](ctx)]
+        return [answers.fixed(ctx, intent)]
     if intent == "site":
         _goto(ctx, STEP_MENU)
         return [answers.site_menu(ctx)]
@@ -124,11 +130,11 @@ async def free_text(inbound: Inbound, ctx: Context) -> Replies:
     service = intent if intent in content.centres().services else None
     if intent == "health":
         care = answers.care(ctx)
-        return [care, _place_list(inbound, ctx, understood, service, after=(care,))]
-    return [_place_list(inbound, ctx, understood, service)]
+        return [care, await _place_list(inbound, ctx, understood, service, after=(care,))]
+    return [await _place_list(inbound, ctx, understood, service)]
 
 
-def _place_list(
+async def _place_list(
     inbound: Inbound, ctx: Context, understood: Understanding, service: str | None, after: Sequence[Reply] = ()
 ) -> Reply:
     """The places for a question in words: where ("13e", "75013", "gare de l'Est") and who is asking
@@ -139,6 +145,7 @@ def _place_list(
     return answers.centre_list(
         ctx,
         ctx.local_now(),
+        await directory.current(ctx.store),
         service=service,
         arrondissement=where.arrondissement,
         landmark=where.landmark,
@@ -154,21 +161,21 @@ def _place_list(
 async def sleep_tonight(inbound: Inbound, ctx: Context) -> Replies:
     _resume_language(ctx)
     ctx.done()
-    return [answers.shelter(ctx)]
+    return [answers.fixed(ctx, "shelter")]
 
 
 @router.action("orientation.emergency")
 async def emergency_numbers(inbound: Inbound, ctx: Context) -> Replies:
     _resume_language(ctx)
     ctx.done()
-    return [answers.emergency(ctx)]
+    return [answers.fixed(ctx, "emergency")]
 
 
 @router.action("orientation.street")
 async def someone_outside(inbound: Inbound, ctx: Context) -> Replies:
     _resume_language(ctx)
     ctx.done()
-    return [answers.street(ctx)]
+    return [answers.fixed(ctx, "street")]
 
 
 @router.action("orientation.site")
@@ -223,7 +230,8 @@ async def chosen_where(inbound: Inbound, ctx: Context) -> Replies:
         return [answers.ask_arrondissement(ctx)]
     ctx.done()
     service, women = _service(key)
-    return [answers.centre_list(ctx, ctx.local_now(), service=service, women=women, everything=True)]
+    shown = await directory.current(ctx.store)
+    return [answers.centre_list(ctx, ctx.local_now(), shown, service=service, women=women, everything=True)]
 
 
 @router.step(STEP_MENU)
@@ -239,7 +247,7 @@ async def _place(inbound: Inbound, ctx: Context) -> Replies:
     if inbound.location is not None:
         _resume_language(ctx)
         ctx.done()
-        return [_nearest(inbound, ctx, key)]
+        return [await _nearest(inbound, ctx, key)]
     understood = matcher(ctx.i18n).understand(inbound.text)
     landmark = near.landmark(inbound.text)
     named_alone = landmark is not None and fold(inbound.text) in landmark.aliases
@@ -254,6 +262,7 @@ async def _place(inbound: Inbound, ctx: Context) -> Replies:
             answers.centre_list(
                 ctx,
                 ctx.local_now(),
+                await directory.current(ctx.store),
                 service=service,
                 arrondissement=number,
                 landmark=None if number is not None else landmark,
@@ -270,10 +279,11 @@ for _step in PLACE_STEPS:
     router.step(_step)(_place)
 
 
-def _nearest(inbound: Inbound, ctx: Context, key: str) -> Reply:
+async def _nearest(inbound: Inbound, ctx: Context, key: str) -> Reply:
     assert inbound.location is not None
     service, women = _service(key)
     location = inbound.location
+    shown = await directory.current(ctx.store)
     return answers.nearest_list(
-        ctx, ctx.local_now(), location.latitude, location.longitude, service=service, women=women
+        ctx, ctx.local_now(), shown, location.latitude, location.longitude, service=service, women=women
     )

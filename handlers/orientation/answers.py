@@ -17,7 +17,7 @@ from babel.numbers import format_decimal
 from bot.messages import Choice, Reply
 from bot.sms_text import paginate, render_reply
 from handlers.orientation import places
-from handlers.orientation.content import DayCentre, Landmark, centres, references
+from handlers.orientation.content import DayCentre, Landmark, references
 from handlers.orientation.near import around
 from handlers.orientation.places import State, Status
 
@@ -54,50 +54,34 @@ def city_page() -> str:
 # -- fixed answers ---------------------------------------------------------------------------
 
 
-def shelter(sp: Speaker) -> Reply:
-    return Reply(sp.t("orientation.shelter", url=city_page()))
+# The questions answered by one fixed text, by intent, to its catalog key (the city page is given to those
+# that end with it): a bed tonight (115), someone outside, the emergency numbers, the cold (115 and the
+# cold-weather plan), a pregnancy (PMI, the maternity, the PASS, and the 115), feeling unwell (the 15 and
+# free care: never the Maison des médecins, which is not medical), the city's page, a meal on the site
+# (the Cantine solidaire and the Comptoirs), where the site is, and thanks or ok (a short word, never the
+# whole menu).
+FIXED = {
+    "shelter": "orientation.shelter",
+    "street": "orientation.street",
+    "emergency": "orientation.emergency",
+    "cold": "orientation.cold",
+    "pregnancy": "orientation.pregnancy",
+    "unwell": "orientation.unwell",
+    "city": "orientation.city",
+    "site_meal": "orientation.site_meal",
+    "site_address": "orientation.site_address",
+    "thanks": "orientation.thanks",
+}
 
 
-def street(sp: Speaker) -> Reply:
-    return Reply(sp.t("orientation.street", url=city_page()))
-
-
-def emergency(sp: Speaker) -> Reply:
-    return Reply(sp.t("orientation.emergency"))
-
-
-def cold(sp: Speaker) -> Reply:
-    """The 115, and what the cold-weather plan adds (more places, more outreach, longer hours)."""
-    return Reply(sp.t("orientation.cold"))
-
-
-def pregnancy(sp: Speaker) -> Reply:
-    """Free follow-up without health cover (PMI, the maternity, the PASS), and the 115."""
-    return Reply(sp.t("orientation.pregnancy"))
-
-
-def unwell(sp: Speaker) -> Reply:
-    """The 15 first, then free care: never the Maison des médecins, which is not medical."""
-    return Reply(sp.t("orientation.unwell"))
+def fixed(sp: Speaker, intent: str) -> Reply:
+    """One of the FIXED answers."""
+    return Reply(sp.t(FIXED[intent], url=city_page()))
 
 
 def care(sp: Speaker) -> Reply:
     """Before a list of places for care: the 15 for an emergency, and free care without health cover."""
     return Reply(sp.t("orientation.care"))
-
-
-def city(sp: Speaker) -> Reply:
-    return Reply(sp.t("orientation.city", url=city_page()))
-
-
-def site_meal(sp: Speaker) -> Reply:
-    """Eating on the site: the Cantine solidaire and the Comptoirs, from the site's own text."""
-    return Reply(sp.t("orientation.site_meal"))
-
-
-def thanks(sp: Speaker) -> Reply:
-    """Thanks, ok, good night: a short word back, never the whole menu."""
-    return Reply(sp.t("orientation.thanks"))
 
 
 def help_me(sp: Speaker, menu: Sequence[Choice]) -> Reply:
@@ -109,18 +93,6 @@ def welcome(sp: Speaker, menu: Sequence[Choice]) -> Reply:
     return Reply(sp.t("orientation.welcome"), tuple(menu))
 
 
-# The questions answered by one fixed text, by intent.
-FIXED: dict[str, Callable[[Speaker], Reply]] = {
-    "shelter": shelter,
-    "street": street,
-    "emergency": emergency,
-    "cold": cold,
-    "pregnancy": pregnancy,
-    "unwell": unwell,
-    "city": city,
-    "site_meal": site_meal,
-    "thanks": thanks,
-}
 # The questions answered with the main menu's choices after a text.
 WITH_MENU: dict[str, Callable[[Speaker, Sequence[Choice]], Reply]] = {"help": help_me, "greeting": welcome}
 
@@ -280,10 +252,10 @@ def nothing(sp: Speaker) -> Reply:
     return Reply(sp.t("orientation.list.none", url=city_page()))
 
 
-def _pool(service: str | None, person: places.Asker) -> list[DayCentre]:
+def _pool(shown: Sequence[DayCentre], service: str | None, person: places.Asker) -> list[DayCentre]:
     """The places a list may show: those offering ``service``; with none named, the day centres and
     the places for the person's own public (a family's PASS for children, a young people's point)."""
-    pool = places.eligible(centres().centres, service=service, person=person)
+    pool = places.eligible(shown, service=service, person=person)
     if service is None:
         pool = [c for c in pool if c.kind in DAY_KINDS or c.public != "everyone"]
     return pool
@@ -367,6 +339,7 @@ class _List:
 def centre_list(
     sp: Speaker,
     now: datetime,
+    shown: Sequence[DayCentre],
     *,
     service: str | None = None,
     arrondissement: int | None = None,
@@ -383,7 +356,7 @@ def centre_list(
     ``after``: the replies the list follows in the same answer (its SMS pages are laid out with them).
     """
     person = person or places.Asker(women=women, young=young)
-    pool = _pool(service, person)
+    pool = _pool(shown, service, person)
     if not pool:
         return nothing(sp)
     what = service_label(sp, service, person.women)
@@ -421,6 +394,7 @@ def centre_list(
 def nearest_list(
     sp: Speaker,
     now: datetime,
+    shown: Sequence[DayCentre],
     latitude: float,
     longitude: float,
     *,
@@ -430,7 +404,9 @@ def nearest_list(
 ) -> Reply:
     """The three closest places to a shared position; women-only places only when asked for."""
     person = person or places.Asker(women=women)
-    ranked = places.nearest(_pool(service, person), latitude, longitude, NEAREST + SPARE, service=service, now=now)
+    ranked = places.nearest(
+        _pool(shown, service, person), latitude, longitude, NEAREST + SPARE, service=service, now=now
+    )
     if not ranked:
         return nothing(sp)
     what = sp.t("orientation.list.what_near", what=service_label(sp, service, person.women))

@@ -220,7 +220,7 @@ def _services(raw: dict[str, Any], name: str, vocabulary: tuple[str, ...], where
     return found
 
 
-_FIELDS = frozenset(
+FIELDS = frozenset(
     {
         *("key", "kind", "name", "short_name", "address", "postcode", "arrondissement", "phone", "website"),
         *("services", "appointment", "meals", "public", "age_min", "age_max", "hours", "latitude", "longitude"),
@@ -231,7 +231,7 @@ _FIELDS = frozenset(
 
 def _centre(raw: dict[str, Any], services: tuple[str, ...], where: str) -> DayCentre:
     where = f"{where} {raw.get('key', '?')}"
-    unknown_fields = set(raw) - _FIELDS
+    unknown_fields = set(raw) - FIELDS
     if unknown_fields:
         raise ContentError(f"{where}: unknown fields {sorted(unknown_fields)}")
     key, name, address, postcode = (_text(raw, f, where) for f in ("key", "name", "address", "postcode"))
@@ -325,8 +325,20 @@ def load_centres(raw: object, where: str = PLACES_FILE) -> Centres:
 
 @functools.cache
 def centres() -> Centres:
-    """The places, checked against the service vocabulary."""
+    """The places of the seed file, checked against the service vocabulary (the answers read the
+    database's, see directory.py: staff keep them up to date there)."""
     return load_centres(_read(PLACES_FILE))
+
+
+def seed_entries() -> list[dict[str, Any]]:
+    """The places of places.yaml as written (checked by :func:`centres`), to seed the database."""
+    centres()
+    return [dict(entry) for entry in _read(PLACES_FILE)["places"]]
+
+
+def check_place(entry: dict[str, Any], where: str) -> DayCentre:
+    """One place in places.yaml's fields, checked as the file's are; ContentError names what is wrong."""
+    return load_centres({"services": list(centres().services), "places": [entry]}, where).centres[0]
 
 
 def load_landmarks(raw: object, where: str = LANDMARKS_FILE) -> Landmarks:

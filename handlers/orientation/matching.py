@@ -297,7 +297,9 @@ class Matcher:
             elif young:
                 best = "young"
             elif SITE in scores:
-                best = SITE
+                # "adresse des grands voisins": an `alone` question the site turns into its own answer
+                paired = [self.together.get(SITE, {}).get(label) for label in alone]
+                best = next((label for label in paired if label is not None), SITE)
             elif alone:
                 best = max(alone, key=lambda label: scores[label])
             elif place is not None and len(words) <= 3:

@@ -25,7 +25,7 @@ from bot import people
 from bot.cli_support import MAX_ID, opened_store, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import CLI_LANGUAGE, Settings
-from bot.csvfiles import CsvFileError, RowReport, read_table, to_csv, write_atomically
+from bot.csvfiles import CsvFileError, Overwrite, RowReport, read_table, to_csv, write_atomically
 from bot.i18n import I18n
 from bot.store import Store
 from bot.text import fold, format_minutes
@@ -345,7 +345,7 @@ def hours_csv(workers: list[reports.WorkerHours], month: date) -> bytes:
 def hours_command(
     file: Annotated[Path, typer.Argument(help="The CSV file to write.")],
     month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM.")],
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Hours worked (shifts marked present) per worker, per ISO week and for the month, for the payroll."""
     if file.exists() and not overwrite:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from babel.dates import format_date
 
-from bot import outbox
+from bot import outbox, people
 from bot.clock import iso
 from bot.i18n import I18n
 from bot.people import Role
@@ -544,11 +544,7 @@ async def alert_coordinator(
     if fresh.coordinator_id is not None:
         recipients = [fresh.coordinator_id]
     else:
-        async with db.execute(
-            "SELECT DISTINCT r.person_id FROM person_roles r JOIN persons p ON p.id = r.person_id"
-            " WHERE r.role IN ('staff', 'admin') AND p.status = 'active' ORDER BY r.person_id"
-        ) as cursor:
-            recipients = [int(row[0]) for row in await cursor.fetchall()]
+        recipients = await people.staff_ids(db)
     queued = 0
     for person_id in recipients:
         language = await _language(db, i18n, person_id)

@@ -412,19 +412,27 @@ DROP_SHIFT = router.confirmation(
 
 @router.text("shifts.planning")
 async def free_text(inbound: Inbound, ctx: Context) -> Replies:
-    """ "planing", "mes horraires", "kan c mon prochain creneau", "when is my next shift": workers only."""
+    """ "planing", "mes horraires", "kan c mon prochain creneau", "my shifts please". Someone who is not a
+    worker is told why not when the message names a shift or a schedule ("my shifts please"), never for
+    one word or for hours alone ("horaires" may be a place's, "mes heures" a Trocshop balance)."""
     words = fold(inbound.text).split()
-    if not _is_worker(ctx.person) or not words or len(words) > 8:
+    worker = _is_worker(ctx.person)
+    if not words or len(words) > 8 or (not worker and len(words) < 2):
         return None
-    fillers = ctx.i18n.words("shifts.fillers") | ctx.i18n.words("shifts.shift_nouns")
-    keywords = [w for w in words if w not in fillers]
-    about_planning = [w for w in keywords if _like(w, ctx.i18n.words("shifts.planning_like"))]
-    about_next = [w for w in keywords if _like(w, ctx.i18n.words("shifts.next_like"))]
-    if not keywords or len(keywords) > len(about_planning) + len(about_next):
+    nouns = ctx.i18n.words("shifts.shift_nouns")
+    keywords = [w for w in words if w not in ctx.i18n.words("shifts.fillers")]
+    named = [w for w in keywords if w in nouns]
+    rest = [w for w in keywords if w not in nouns]
+    about_planning = [w for w in rest if _like(w, ctx.i18n.words("shifts.planning_like"))]
+    about_next = [w for w in rest if _like(w, ctx.i18n.words("shifts.next_like"))]
+    if not keywords or len(rest) > len(about_planning) + len(about_next):
         return None  # another word: about something else ("horaires douche")
-    if about_planning:
-        return await planning(inbound, ctx)
-    return await next_shift(inbound, ctx)
+    if not worker:
+        schedule = named or [w for w in rest if w in ctx.i18n.words("shifts.planning_shared")]
+        return _refusal(ctx) if schedule else None
+    if about_next:
+        return await next_shift(inbound, ctx)
+    return await planning(inbound, ctx)
 
 
 # --- Personal data -------------------------------------------------------------------------------

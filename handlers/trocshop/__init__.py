@@ -262,7 +262,7 @@ async def _named(db: aiosqlite.Connection, ctx: Context, text: str) -> list[dict
     if place is not None:
         options.append({"target": place[0], "payee": None, "label": place[1]})
     account = await ledger.find_person_account(db, ctx.person.id)
-    known = [await people.get_person(db, i) for i in await ledger.counterparties(db, account)] if account else []
+    known = await people.get_people(db, await ledger.counterparties(db, account)) if account else []
     for person in people.named(known, text):
         options.append({"target": None, "target_person": person.id, "payee": None, "label": _person_label(person)})
     return options

@@ -19,7 +19,7 @@ from rich.text import Text
 from bot.cli_support import opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.csvfiles import export_command, to_csv
+from bot.csvfiles import Overwrite, export_command, to_csv
 from bot.i18n import I18n
 from bot.people.roster import format_phone
 from handlers.volunteers import calendar, signups, staff, texts
@@ -81,7 +81,7 @@ def list_signups() -> None:
 @volunteers_app.command("export")
 def export(
     file: Annotated[Path, typer.Argument(help="Where to write the CSV file.")],
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")] = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Write every sign-up to a CSV file that opens in columns in a French Excel."""
 
