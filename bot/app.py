@@ -17,6 +17,7 @@ import uvicorn
 
 from bot import demo
 from bot.channels.console import ConsoleChannel, can_converse
+from bot.channels.demo import Terminal, demo_senders
 from bot.channels.http import build_http_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -115,6 +116,7 @@ async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, st
         from bot.channels.sms import SmsSender
 
     converse = settings.console_only and can_converse(stdin)
+    terminal = Terminal(stdout)  # shared by the conversation and the demo deliveries: blocks never cut a line
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -136,6 +138,15 @@ async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, st
             core.outbox.add_sender(TelegramSender(telegram.application.bot, settings.telegram_max_per_second))
         if settings.sms_enabled:
             core.outbox.add_sender(SmsSender(settings))
+        if settings.demo_delivers:
+            pretending = demo_senders(settings, core.store, core.i18n, terminal)
+            for sender in pretending:
+                core.outbox.add_sender(sender)
+            if not settings.console_only:
+                log.warning(
+                    "DEMO_DELIVERY is on: %s messages are shown on standard output and recorded as sent, none leaves",
+                    " and ".join(sender.channel.value for sender in pretending),
+                )
         await core.outbox.start()
         config = uvicorn.Config(
             build_http_app(core, telegram),
@@ -149,8 +160,11 @@ async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, st
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         waiting.append(serving)
         if converse:
-            stdout.write(core.i18n.t(core.i18n.default_language, "core.console_banner") + "\n")
-            waiting.append(asyncio.create_task(ConsoleChannel(core.dispatcher).run(stdin or sys.stdin, stdout)))
+            terminal.write(core.i18n.t(core.i18n.default_language, "core.console_banner") + "\n")
+            if settings.demo_delivers:
+                terminal.write(core.i18n.t(core.i18n.default_language, "demo.banner") + "\n")
+            conversation = ConsoleChannel(core.dispatcher).run(stdin or sys.stdin, terminal.text_io())
+            waiting.append(asyncio.create_task(conversation))
         elif settings.console_only:
             log.info(
                 "standard input is not a terminal: running without the terminal conversation, "

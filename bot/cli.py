@@ -15,6 +15,7 @@ from bot.app import run as run_bot
 from bot.channels.console import ConsoleChannel, can_converse
 from bot.cli_support import phone_or_exit, settings_or_exit
 from bot.config import Settings
+from bot.i18n import I18n
 from bot.startup import StartupError
 
 app = typer.Typer(
@@ -51,8 +52,10 @@ def run() -> None:
         pass
 
 
-@app.command()
+# "--as 06 39 98 00 02" unquoted, as people write a number: the words after the number are its rest.
+@app.command(context_settings={"allow_extra_args": True})
 def chat(
+    context: typer.Context,
     as_phone: Annotated[
         str | None, typer.Option("--as", help="Talk as the person with this phone number (SMS rendering).")
     ] = None,
@@ -60,7 +63,11 @@ def chat(
     """A terminal conversation with the same handlers, as an unknown person or --as PHONE."""
     settings = settings_or_exit()
     _logging(settings, quiet=True)
-    phone = phone_or_exit(as_phone) if as_phone is not None else None
+    i18n = I18n.configured(settings)
+    if context.args and as_phone is None:
+        typer.echo(i18n.t(i18n.default_language, "core.cli_chat_as"), err=True)
+        raise typer.Exit(2)
+    phone = phone_or_exit(" ".join([as_phone, *context.args]), i18n) if as_phone is not None else None
 
     async def talk() -> None:
         # No instance lock: chat neither sends nor recovers the outbox, so it is safe beside a running bot

@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import click
 import typer
 from rich.console import Console
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.confirm import NO, YES
+from bot.i18n import I18n, shipped
 from bot.startup import StartupError, check_languages, storage_problem
 from bot.store import Store
+from bot.text import fold
 
 
 def settings_or_exit(**overrides: object) -> Settings:
@@ -54,12 +58,38 @@ def plain_console() -> Console:
     return Console(soft_wrap=True, highlight=False)
 
 
-def phone_or_exit(typed: str) -> str:
+def phone_or_exit(typed: str, i18n: I18n) -> str:
     """The number as stored (E.164), or a one-line refusal and exit code 2: "06 39 98 00 02" works."""
     from bot.people import normalise_phone
 
     phone = normalise_phone(typed)
     if phone is None:
-        typer.echo(f"Not a phone number: {typed}", err=True)
+        typer.echo(i18n.t(i18n.default_language, "core.cli_not_a_phone", value=typed), err=True)
         raise typer.Exit(2)
     return phone
+
+
+def ask_yes_no(question: str, i18n: I18n | None = None) -> bool:
+    """A [y/N] question in ``DEFAULT_LANGUAGE``, answered with the chat's yes and no words of every
+    language (OUI, O, yes, y; NON, N, no): staff answer in French as they do in the chat.
+
+    Enter alone, the end of input or Ctrl-C is no; any other answer asks again. Click's own
+    confirm takes y/n only and says "Error: invalid input" in English.
+    """
+    i18n = i18n or I18n.configured(settings_or_exit())
+    lang = i18n.default_language
+    yes, no = (i18n.words(key) | shipped().words(key) for key in (YES, NO))  # y/n whatever LANGUAGES says
+    while True:
+        try:
+            typed = typer.prompt(
+                i18n.t(lang, "core.cli_ask", question=question), default="", show_default=False, prompt_suffix=" "
+            )
+        except click.exceptions.Abort:
+            typer.echo()
+            return False
+        words = fold(typed).split()
+        if not words or all(word in no for word in words):
+            return False
+        if all(word in yes for word in words):
+            return True
+        typer.echo(i18n.t(lang, "core.cli_answer_yes_no"))

@@ -78,7 +78,14 @@ class Settings(BaseSettings):
     meeting_reminder_day_before_at: str = "18:00"
     meeting_reminder_same_day_at: str = "10:00"
 
+    # The staff console (/console/): a session ends after this long unused, and after this long in all.
+    console_idle_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    console_session_hours: int = Field(default=12, ge=1, le=7 * 24)
+
     demo_data: bool | None = None
+    # What the outbox sends on a channel that is not configured is shown on standard output and
+    # recorded as sent; None: only when no channel is configured (the terminal demo).
+    demo_delivery: bool | None = None
     log_level: str = "INFO"
 
     @field_validator("timezone")
@@ -187,6 +194,14 @@ class Settings(BaseSettings):
     def seed_demo(self) -> bool:
         """Demo data goes into the embedded default only, unless said otherwise."""
         return self.console_only if self.demo_data is None else self.demo_data
+
+    @property
+    def demo_delivers(self) -> bool:
+        """Demo senders for the channels not configured: by default in the terminal demo only.
+
+        A deployment with one provider must not record the other channel's messages as sent.
+        """
+        return self.console_only if self.demo_delivery is None else self.demo_delivery
 
 
 def load_settings(**overrides: object) -> Settings:

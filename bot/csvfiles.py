@@ -33,7 +33,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import typer
 
-from bot.cli_support import plain_console, settings_or_exit
+from bot.cli_support import ask_yes_no, plain_console, settings_or_exit
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.text import fold
@@ -240,7 +240,7 @@ def keep_existing_file(file: Path, overwrite: bool, i18n: I18n) -> None:
     """An export never replaces a file unasked: --overwrite, or a yes at a terminal; otherwise exit 1."""
     if file.exists() and not overwrite:
         lang = i18n.default_language
-        if not (sys.stdin.isatty() and typer.confirm(i18n.t(lang, "people.export_replace", file=file))):
+        if not (sys.stdin.isatty() and ask_yes_no(i18n.t(lang, "people.export_replace", file=file), i18n)):
             typer.echo(i18n.t(lang, "people.export_exists", file=file), err=True)
             raise typer.Exit(1)
 

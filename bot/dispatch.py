@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -31,8 +32,9 @@ from bot.messages import Channel, Choice, Inbound, Reply
 from bot.outbox import Outbox, OutboxHook
 from bot.people import Identity, Person, Role
 from bot.sms_text import paginate, render_reply
-from bot.store import Store
+from bot.store import Store, unwritable_reason
 from bot.text import clean, fold
+from bot.web.pages import ConsolePage, PageEndpoint, PersonSection, TodayPanel
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ DemoSeeder = Callable[[Store, datetime], Awaitable[None]]
 # A feature's share of a person's data: what to show them (/mydata) and how to erase it (/forget).
 Exporter = Callable[[aiosqlite.Connection, int], Awaitable[dict[str, Any]]]
 Eraser = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+# Sees each message once answered, inside a transaction of its own: the context (``ctx.urgent`` when
+# danger words answered it), what came in and the replies as sent (the hand-off keeps recent exchanges).
+Observer = Callable[[aiosqlite.Connection, "Context", Inbound, Sequence[Reply]], Awaitable[None]]
 # An HTTP endpoint a feature serves on the shared web app (a Starlette request handler).
 Endpoint = Callable[..., Awaitable[Any]]
 # A whole message this close to one whole-message keyword (rapidfuzz ratio, 0-100) is taken for it:
@@ -79,11 +84,17 @@ class Context:
     data: dict[str, Any] = field(default_factory=dict)
     personal_data: list[PersonalData] = field(default_factory=list)
     outbox: Outbox | None = None
+    urgent: bool = False  # an urgent handler (danger words) answered this message
     _menu: Callable[[Context], Reply] | None = None
     _help: Callable[[Context], tuple[Choice, ...]] | None = None
+    _commands: Callable[[Person], list[CommandEntry]] | None = None
 
     def t(self, key: str, **params: object) -> str:
         return self.i18n.t(self.language, key, **params)
+
+    def plural(self, key: str, n: int, /, **params: object) -> str:
+        """``key_one`` or ``key_other`` as the person's language says ``n`` (see :meth:`I18n.plural`)."""
+        return self.i18n.plural(self.language, key, n, **params)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -108,6 +119,10 @@ class Context:
     def help_choices(self) -> tuple[Choice, ...]:
         """What this person may do, as AIDE offers it: the features' help entries their roles allow."""
         return self._help(self) if self._help is not None else ()
+
+    def commands(self) -> list[CommandEntry]:
+        """The commands this person's roles let them use, feature by feature (what /equipe lists)."""
+        return self._commands(self.person) if self._commands is not None else []
 
 
 STAFF_ROLES = frozenset({Role.STAFF.value, Role.ADMIN.value})
@@ -144,6 +159,29 @@ def required_roles(handler: Handler) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class CommandEntry:
+    """A registered command as a list of commands shows it: kept from its registration, so a
+    command added later is listed by itself."""
+
+    feature: str  # the router's name
+    names: tuple[str, ...]  # "/equipe", "/staff": one command, shown once
+    roles: frozenset[str]  # empty: anyone
+    help: str | None  # a catalog key: one line, the command as typed in that language and what it does
+
+    @property
+    def title(self) -> str:
+        """The catalog key of its feature's title in a list of commands."""
+        return f"{self.feature}.commands_title"
+
+    @property
+    def staff_only(self) -> bool:
+        return bool(self.roles) and self.roles <= STAFF_ROLES
+
+    def allowed(self, person: Person) -> bool:
+        return not self.roles or bool(self.roles & person.roles)
+
+
+@dataclass(frozen=True)
 class MenuEntry:
     key: str
     label_key: str
@@ -170,6 +208,7 @@ class Router:
         self.demo_seeders: list[DemoSeeder] = []
         self.startup: list[Callable[[Store, datetime], Awaitable[object]]] = []
         self.personal: list[PersonalData] = []
+        self.observers: list[Observer] = []
         self.outbox_hooks: list[Callable[[Store, Clock], OutboxHook]] = []
         self.configured_hooks: list[Callable[[Store, Clock, Settings], OutboxHook]] = []
         self.clis: list[tuple[str, Any, str]] = []
@@ -177,6 +216,11 @@ class Router:
         self.operations: list[confirm.Operation] = []
         self.keyword_commands: list[tuple[str, Handler]] = []  # (keyword key, handler), read with the catalogs
         self.exact_keywords: set[str] = set()  # keys of keyword_commands a typo never reaches
+        self.command_entries: list[CommandEntry] = []  # every command registration, for the lists of commands
+        self.console_pages: list[ConsolePage] = []  # the staff console's pages of this feature
+        self.console_templates: Path | None = None  # their templates, named "<feature>/<file>.html"
+        self.today_panels: list[tuple[int, TodayPanel]] = []  # (order, panel) on the console's Today page
+        self.person_sections: list[tuple[int, PersonSection]] = []  # (order, section) of a person's console page
 
     def outbox_hook(self, factory: Callable[[Store, Clock], OutboxHook]) -> None:
         """Work this feature does around sending (see :class:`bot.outbox.OutboxHook`)."""
@@ -196,6 +240,49 @@ class Router:
         core from ``request.app.state.core``."""
         self.routes.append(HttpRoute(path, endpoint, tuple(methods)))
 
+    def console(
+        self,
+        path: str,
+        *,
+        label: str | None = None,
+        order: int = 100,
+        methods: Iterable[str] = ("GET",),
+        roles: Iterable[str] | None = None,
+        max_body: int | None = None,
+    ) -> Callable[[PageEndpoint], PageEndpoint]:
+        """A page of the staff console at ``/console/<path>``, for staff and admins unless ``roles`` says.
+
+        The console checks the session, the roles and the CSRF token of every form before the
+        endpoint runs (:mod:`bot.web.app`); ``label`` (a catalog key) puts the page in the menu;
+        ``max_body`` raises the request size limit for a page that takes a file.
+        """
+
+        def register(endpoint: PageEndpoint) -> PageEndpoint:
+            allowed = frozenset(str(role) for role in roles) if roles is not None else STAFF_ROLES
+            page = ConsolePage(path.strip("/"), endpoint, tuple(methods), allowed, label, order, max_body)
+            self.console_pages.append(page)
+            return endpoint
+
+        return register
+
+    def today(self, order: int) -> Callable[[TodayPanel], TodayPanel]:
+        """A panel of the console's Today page (what needs staff now), shown in ``order``."""
+
+        def register(panel: TodayPanel) -> TodayPanel:
+            self.today_panels.append((order, panel))
+            return panel
+
+        return register
+
+    def person_section(self, order: int) -> Callable[[PersonSection], PersonSection]:
+        """This feature's part of a person's page in the console (a balance, shifts, a sign-up)."""
+
+        def register(section: PersonSection) -> PersonSection:
+            self.person_sections.append((order, section))
+            return section
+
+        return register
+
     def cli(self, name: str, app: Any, help: str) -> None:
         """A ``voisins NAME ...`` command group (a typer app) for this feature's staff."""
         self.clis.append((name, app, help))
@@ -203,6 +290,11 @@ class Router:
     def personal_data(self, exporter: Exporter | None = None, eraser: Eraser | None = None) -> None:
         """Declares the tables this feature keeps about a person, for the data-rights commands."""
         self.personal.append(PersonalData(self.name, exporter, eraser))
+
+    def observe(self, observer: Observer) -> Observer:
+        """Called with every exchange once answered (see :data:`Observer`); its failure never costs the answer."""
+        self.observers.append(observer)
+        return observer
 
     def on_start(self, task: Callable[[Store, datetime], Awaitable[object]]) -> None:
         """Data this feature keeps in the store from a file of the release (the places), brought up to
@@ -225,6 +317,7 @@ class Router:
         words: str | None = None,
         roles: Iterable[str] | None = None,
         typos: bool = True,
+        help: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Slash commands ("/help") and whole-message keywords (folded: "AIDE" matches "aide").
 
@@ -232,11 +325,14 @@ class Router:
         file (``data/locales/<lang>/keywords/``) are read when the dispatcher is built, so a
         translator adds them without touching code. A likely typo of them reaches the handler too
         ("sold"), unless ``typos`` is False (STOP: opting out is never a guess). With ``roles``, only
-        a person holding one of them gets through (see :func:`guard`).
+        a person holding one of them gets through (see :func:`guard`). ``help`` is a catalog key: the
+        command's line in /equipe ("/roles GV-K7P2 : donner ou retirer des rôles"), the name written
+        in the reader's language; every staff-only command has one (tests/test_staff_help.py).
         """
 
         def register(handler: Handler) -> Handler:
             checked = guard(handler, roles)
+            self.command_entries.append(CommandEntry(self.name, names, required_roles(checked), help))
             for name in names:
                 self.commands[name if name.startswith("/") else fold(name)] = checked
             if words is not None:
@@ -415,7 +511,13 @@ class Dispatcher:
         if unanswered:
             raise ValueError(f"the help entries {unanswered} name no registered action")
         self.personal_data = [p for r in routers for p in r.personal]
+        self.observers = [o for r in routers for o in r.observers]
         self.questions = {op.name: op for r in routers for op in r.operations}
+        self.command_entries = [entry for r in routers for entry in r.command_entries]
+
+    def commands_for(self, person: Person) -> list[CommandEntry]:
+        """The commands ``person``'s roles allow, feature by feature in the registry's order."""
+        return [entry for entry in self.command_entries if entry.allowed(person)]
 
     def main_menu(self, ctx: Context) -> Reply:
         choices = tuple(
@@ -464,6 +566,7 @@ class Dispatcher:
             outbox=self.outbox,
             _menu=self.main_menu,
             _help=self.help_choices,
+            _commands=self.commands_for,
         )
         if person.language is None and not inbound.text.startswith("/"):  # a /command is code, not a language
             ctx.language = self.i18n.written_in(inbound.text, ctx.language)  # no choice yet: their message's
@@ -476,12 +579,14 @@ class Dispatcher:
         if replies is None:  # SUITE: the next stored page, or a short word that there is none; the last menu stays
             page = conv.pages.pop(0) if conv.pages else ctx.t("core.no_more")
             replies = [Reply(page)]
+            await self._observe(inbound, ctx, replies)
             await self._save(person.id, ctx, conv.menu, conv.pages, now)
             return replies
         menu = next((list(c.key for c in r.choices) for r in reversed(replies) if r.choices), [])
         pages: list[str] = []
-        if inbound.channel is Channel.SMS:
+        if inbound.channel is Channel.SMS and replies:  # no reply: a handler chose silence, an empty TwiML
             replies, pages = self._page_for_sms(replies, ctx)
+        await self._observe(inbound, ctx, replies)
         await self._save(person.id, ctx, menu, pages, now)
         return replies
 
@@ -496,6 +601,7 @@ class Dispatcher:
         for urgent in self.urgent:
             replies = await urgent(inbound, ctx)
             if replies:
+                ctx.urgent = True
                 return replies + await self._step_after_urgent(inbound, ctx)
 
         if inbound.choice is not None:
@@ -560,6 +666,16 @@ class Dispatcher:
         if step_handler is None:
             return []
         return await step_handler(inbound, ctx) or []
+
+    async def _observe(self, inbound: Inbound, ctx: Context, replies: Sequence[Reply]) -> None:
+        """Each observer in its own transaction: one failing is logged (no text), the person still gets the answer."""
+        for observer in self.observers:
+            try:
+                async with self.store.transaction() as db:
+                    await observer(db, ctx, inbound, replies)
+            except Exception as exc:
+                if unwritable_reason(exc) is None:  # a full disk is said once by the store
+                    log.exception("exchange observer %s failed", getattr(observer, "__name__", "?"))
 
     async def _action(self, choice: str, inbound: Inbound, ctx: Context) -> Replies:
         name = choice.split(":", 1)[0]

@@ -177,6 +177,19 @@ class I18n:
             raise MissingMessage(key)
         return text.format(**params) if params else text
 
+    def plural(self, language: str, key: str, n: int, /, **params: object) -> str:
+        """The text of ``key_<category>`` for ``n`` in ``language`` (CLDR's plural category through
+        Babel: ``one`` or ``other`` in French and English, where French says "0 personne" and English
+        "0 people"), else ``key_other``. ``{count}`` is ``n`` unless ``params`` give it formatted.
+        """
+        values = {"count": n, **params}
+        for code in dict.fromkeys((language, self.default_language)):
+            messages = self.catalogs.get(code, {})
+            for candidate in (f"{key}_{_plural_category(code, n)}", f"{key}_other"):
+                if candidate in messages:
+                    return messages[candidate].format(**values)
+        raise MissingMessage(f"{key}_other")
+
     def all_keys(self) -> set[str]:
         keys: set[str] = set()
         for messages in self.catalogs.values():
@@ -215,6 +228,20 @@ class I18n:
             found = frozenset(word for words in self.keywords.values() for word in words.get(key, ()))
             self._words[key] = found
         return found
+
+
+@cache
+def _locale(code: str) -> Locale | None:
+    try:
+        return Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        return None
+
+
+def _plural_category(code: str, count: int) -> str:
+    """Babel's plural category of ``count`` in the language ``code`` ("other" when Babel does not know it)."""
+    locale = _locale(code)
+    return "other" if locale is None else str(locale.plural_form(abs(count)))
 
 
 @cache

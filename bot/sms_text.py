@@ -39,6 +39,7 @@ _SPECIAL = {
     "\u202f": " ",
     "\u2009": " ",
     "°": "o",  # "n°" -> "no", not unidecode's "ndeg"
+    "→": "->",  # unidecode's "-" loses the direction ("ê → e" in a broadcast warning)
     "œ": "oe",
     "Œ": "OE",
     "€": "€",

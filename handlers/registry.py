@@ -12,6 +12,9 @@ from bot.dispatch import Router
 TEXT_ORDER = (
     # A bare OUI / NON (or 1, 2) a worker types after a shift reminder answers it: before anything else reads it.
     "shifts.reminder_answer",
+    # While someone's conversation with the team is open, their own sentences are for the team: before every
+    # reader but the reminder's OUI/NON above (the bot's whole-message words, MENU and menu numbers come first).
+    "handoff.relay",
     # "modifier mon inscription", "changer mes dispos" from a signed-up volunteer: before the staff's "modifier 12 ...",
     # which always has a number (a bare "modifier" from staff is left to them).
     "volunteers.change",
@@ -25,17 +28,21 @@ TEXT_ORDER = (
     "shifts.planning",
     # STOP RAPPELS, "prochaine permanence": the volunteer meeting's words, before the broad matcher below.
     "volunteers.meeting",
+    # "je voudrais parler à une personne", "need to talk": a request for a person of the team, before the
+    # broad matcher reads it as a plea for help ("assistante sociale" is in neither: orientation answers it).
+    "handoff.ask",
     # Last: the broadest reader, any question in one's own words (a bed, food, the site) and a shared position.
     "orientation.question",
 )
 
 
 def routers() -> list[Router]:
-    from handlers import account, broadcast, orientation, people, shifts, trocshop, volunteers
+    from handlers import account, broadcast, handoff, orientation, people, shifts, trocshop, volunteers
 
     return [
         account.router,
         orientation.router,
+        handoff.router,
         people.router,
         broadcast.router,
         trocshop.router,

@@ -63,25 +63,39 @@ def sending_env(
     )
 
 
-async def voisins(tmp_path: Path, *args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> Ran:
-    """Run ``voisins ARGS`` in ``tmp_path`` (so no .env is read) until it exits."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=tmp_path,
-        env=env if env is not None else bot_env(tmp_path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+async def voisins(
+    tmp_path: Path, *args: str, stdin: bytes = b"", env: dict[str, str] | None = None, terminal: bool = False
+) -> Ran:
+    """Run ``voisins ARGS`` in ``tmp_path`` (so no .env is read) until it exits.
+
+    ``terminal``: its input is a pseudo-terminal where ``stdin`` is typed, then Ctrl-D, for the
+    questions a command asks only when someone is there to answer.
+    """
+    controller, typing_end = os.openpty() if terminal else (-1, -1)
     try:
-        out, err = await asyncio.wait_for(process.communicate(stdin), timeout=PATIENCE)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            cwd=tmp_path,
+            env=env if env is not None else bot_env(tmp_path),
+            stdin=typing_end if terminal else asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        if terminal:
+            os.write(controller, stdin + b"\x04")
+        try:
+            out, err = await asyncio.wait_for(process.communicate(None if terminal else stdin), timeout=PATIENCE)
+        finally:
+            if process.returncode is None:  # timed out: leave nothing running behind
+                process.kill()
+                await process.wait()
     finally:
-        if process.returncode is None:  # timed out: leave nothing running behind
-            process.kill()
-            await process.wait()
+        if terminal:
+            os.close(typing_end)
+            os.close(controller)
     assert process.returncode is not None
     return Ran(process.returncode, out.decode(), err.decode())
 

@@ -19,6 +19,7 @@ from bot.core import Core
 from bot.messages import Channel, Choice, Inbound
 from bot.people import privacy
 from bot.text import fold
+from handlers.handoff import model as handoff
 from handlers.trocshop import ledger
 
 SEEDED = "seeded"  # the test writes a marker of the person here; the forget must leave none
@@ -35,6 +36,7 @@ COLUMNS: dict[str, str] = {
     "broadcasts.expanded_at": "a time",
     "broadcasts.cancelled_at": "a time",
     "broadcasts.finished_at": "a time",
+    "broadcasts.send_at": "a time",
     "broadcasts.progress_chat": SEEDED,
     "broadcasts.progress_language": "a language code",
     "broadcasts.progress_text": "counts rendered from the catalogs (texts=False: no announcement text)",
@@ -42,6 +44,22 @@ COLUMNS: dict[str, str] = {
     "confirmed.token": "a random token",
     "confirmed.operation": "an operation name of the code",
     "confirmed.confirmed_at": "a time",
+    "console_audit.at": "a time",
+    "console_audit.action": "an action name of the code (people.roles)",
+    "console_audit.target": "what was changed, by id (person:12, broadcast:3)",
+    "console_audit.before": SEEDED,
+    "console_audit.after": SEEDED,
+    "console_logins.attempt_hash": "a SHA-256 of a random token",
+    "console_logins.code_hash": "a SHA-256 of a random token and a code",
+    "console_logins.client": "a truncated SHA-256 of the client's address",
+    "console_logins.created_at": "a time",
+    "console_logins.expires_at": "a time",
+    "console_logins.used_at": "a time",
+    "console_sessions.token_hash": "a SHA-256 of a random token",
+    "console_sessions.csrf": "a random token",
+    "console_sessions.language": "a language code",
+    "console_sessions.created_at": "a time",
+    "console_sessions.seen_at": "a time",
     "conversations.step": "a step name of the code",
     "conversations.data": SEEDED,
     "conversations.menu": SEEDED,
@@ -51,6 +69,21 @@ COLUMNS: dict[str, str] = {
     "delivery_early.status": "a delivery status word",
     "delivery_early.error": "twilio <error code>: a number, no text of the provider's",
     "delivery_early.received_at": "a time",
+    "handoff_conversations.channel": "a channel name",
+    "handoff_conversations.address": SEEDED,
+    "handoff_conversations.opened_via": "a word of the code (words, menu, crisis)",
+    "handoff_conversations.opened_at": "a time",
+    "handoff_conversations.last_at": "a time",
+    "handoff_conversations.acked_at": "a time",
+    "handoff_conversations.closed_at": "a time",
+    "handoff_conversations.closed_reason": "a word of the code (staff, expired)",
+    "handoff_messages.direction": "in or out",
+    "handoff_messages.body": SEEDED,
+    "handoff_messages.at": "a time",
+    "handoff_exchanges.channel": "a channel name",
+    "handoff_exchanges.inbound": SEEDED,
+    "handoff_exchanges.replies": SEEDED,
+    "handoff_exchanges.at": "a time",
     "identities.channel": "a channel name",
     "identities.address": SEEDED,
     "identities.language_hint": "a language code from Telegram (the row goes with the identity)",
@@ -283,6 +316,17 @@ async def seed(core: Core) -> int:
             (f"{CODE} absente", iso(now)),
         )
         await ledger.credit(db, now, key="test:karim", person_id=karim, minutes=15, actor=awa, memo=f"remplace {NAME}")
+        # The console: a staff member changed them (the audit's before and after), and their own session.
+        await db.execute(
+            "INSERT INTO console_audit (at, person_id, action, target, before, after)"
+            " VALUES (?, ?, 'people.roles', ?, ?, ?)",
+            (iso(now), awa, f"person:{person_id}", json.dumps({"note": WORDS}), json.dumps([NAME])),
+        )
+        await db.execute(
+            "INSERT INTO console_sessions (token_hash, person_id, csrf, language, created_at, seen_at)"
+            " VALUES ('h', ?, 'c', 'fr', ?, ?)",
+            (person_id, iso(now), iso(now)),
+        )
         # Their account's label (a person's is empty, but the column is there).
         await db.execute("UPDATE troc_accounts SET label = ?, folded = ? WHERE person_id = ?", (NAME, WORDS, person_id))
         # LIER: a code sent to them, and one their Telegram account asked for someone else.
@@ -320,7 +364,29 @@ async def seed(core: Core) -> int:
                 " VALUES (?, 'everyone', ?, 'Europe/Paris', ?, ?, ?)",
                 (json.dumps(texts, ensure_ascii=False), status, person_id, iso(now), chat),
             )
+    await seed_handoff(core, person_id, awa, karim)
     return person_id
+
+
+async def seed_handoff(core: Core, person_id: int, awa: int, karim: int) -> None:
+    """Hand-off: their conversation by SMS answered with their name, Karim's answered naming them, their kept
+    exchange (staff's are not kept by the chat) and Karim's showing their name."""
+    for text in ("parler à quelqu'un", f"mes papiers {WORDS}"):
+        await core.dispatcher.handle(Inbound(Channel.SMS, PHONE, text))
+    now = core.clock.now()
+    async with core.store.transaction() as db:
+        karim_sms = await db.execute_fetchall(
+            "SELECT address FROM identities WHERE person_id = ? AND channel = 'sms'", (karim,)
+        )
+        karims = await handoff.start(db, now, karim, Channel.SMS, str(next(iter(karim_sms))[0]), "words")
+        for who, inbound, replies in ((person_id, WORDS, f"vu {WORDS}"), (karim, "payer", f"Envoyer à {NAME} ?")):
+            await db.execute(
+                "INSERT INTO handoff_exchanges (person_id, channel, inbound, replies, at) VALUES (?, 'sms', ?, ?, ?)",
+                (who, inbound, replies, iso(now)),
+            )
+    [theirs] = [c.id for c in await handoff.list_open(core.store, now) if c.person_id == person_id]
+    await handoff.answer(core.store, core.clock, core.i18n, theirs, awa, f"Bonjour {NAME}")
+    await handoff.answer(core.store, core.clock, core.i18n, karims, awa, f"{NAME} vous attend")
 
 
 async def test_every_text_column_is_known(core: Core) -> None:

@@ -13,6 +13,7 @@ from types import ModuleType
 
 import pytest
 
+from bot import cli_support
 from bot.core import Core
 from bot.dispatch import Context, Dispatcher, Replies, Router
 from bot.i18n import I18n
@@ -57,6 +58,7 @@ def _families(i18n: I18n) -> dict[str, set[str]]:
 VARIABLE_SITES: dict[str, Callable[[], set[str]]] = {
     "bot/dispatch.py": lambda: {key for router in registry.routers() for key, _ in router.keyword_commands},
     "bot/confirm.py": lambda: {key for router in registry.routers() for op in router.operations for key in op.variants},
+    "bot/cli_support.py": lambda: {cli_support.YES, cli_support.NO},
     "handlers/shifts/staff.py": lambda: set(staff.PLAIN),
     "handlers/shifts/templates.py": lambda: set(templates.DAY_KEYS),
     "handlers/trocshop/amounts.py": lambda: set(amounts.NUMBER_KEYS),

@@ -103,7 +103,7 @@ async def test_a_wrong_row_is_refused_by_its_line_and_changes_nothing(talk: Talk
     rows[8]["key"] = rows[9]["key"]
     write_csv(tmp_path / "lieux.csv", rows)
     ran = await voisins(talk, "places", "import", str(tmp_path / "lieux.csv"))
-    assert ran.code == 0, ran.err
+    assert ran.code == 1, ran.err  # refused rows: a script sees it
     assert "Refusés : 7" in ran.out
     for line, reason in (
         (4, "colonne tue"),

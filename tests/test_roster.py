@@ -89,7 +89,7 @@ async def test_add_refuses_a_wrong_phone_and_writes_nothing(tmp_path: Path, stor
     """A phone number that cannot be one is refused with a clear message; nobody is created."""
     ran = await voisins(tmp_path, "people", "add", "--name", "Awa", "--phone", "12", "--role", "admin")
     assert ran.code == 2
-    assert "Not a phone number: 12" in ran.err
+    assert "Ce n'est pas un numéro de téléphone : 12" in ran.err
     assert await people.count_people(store) == 0
 
 
@@ -98,7 +98,7 @@ async def test_import_a_mixed_file_reports_each_row(tmp_path: Path, store: Store
     await voisins(tmp_path, "people", "add", "--name", "Awa", "--phone", "06 39 98 00 01", "--role", "admin")
     file = write(tmp_path / "liste.csv", MIXED)
     ran = await voisins(tmp_path, "people", "import", str(file))
-    assert ran.code == 0, ran.err
+    assert ran.code == 1, ran.err  # rows were rejected
     out = ran.out
     assert "Import de liste.csv (encodage utf-8, séparateur : virgule)" in out
     assert "Créées : 4. Mises à jour : 0. Inchangées : 0. Refusées : 9." in out
@@ -130,7 +130,7 @@ async def test_import_a_mixed_file_reports_each_row(tmp_path: Path, store: Store
 
     before = await dump(store)
     again = await voisins(tmp_path, "people", "import", str(file))
-    assert again.code == 0, again.err
+    assert again.code == 1, again.err
     assert "Créées : 0. Mises à jour : 0. Inchangées : 4. Refusées : 9." in again.out
     assert await dump(store) == before
 

@@ -117,4 +117,4 @@ async def test_chat_refuses_what_is_not_a_phone_number(tmp_path: Path) -> None:
     """``--as`` with something that is not a phone number stops with a clear message."""
     ran = await voisins(tmp_path, "chat", "--as", "hello")
     assert ran.code == 2
-    assert "Not a phone number" in ran.err
+    assert "Ce n'est pas un numéro de téléphone" in ran.err

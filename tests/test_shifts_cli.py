@@ -82,7 +82,7 @@ async def test_import_reports_bad_rows_and_is_idempotent(tmp_path: Path) -> None
     await _people(tmp_path)
     await contracts(tmp_path, {"GV-K7P2": 480, "GV-EKP3": 720}, date(2026, 11, 30))
     (tmp_path / "plan.csv").write_text(IMPORT, encoding="utf-8")
-    code, out, err = await shifts(tmp_path, "import", str(tmp_path / "plan.csv"))
+    code, out, err = await shifts(tmp_path, "import", str(tmp_path / "plan.csv"), "--new")
     assert code == 1
     assert "4 shift(s) created, 4 assignment(s) made" in out, out
     rejected = {int(line.split()[1]): line for line in err.splitlines() if line.startswith("Line ")}
@@ -104,7 +104,7 @@ async def test_import_reads_spreadsheet_files(tmp_path: Path) -> None:
     await contracts(tmp_path, {"GV-K7P2": 480}, date(2026, 11, 30))
     data = HEADER.replace(",", ";") + "2026-12-07;09:00;12:00;Propreté;Cour;1;GV-K7P2\r\n"
     (tmp_path / "excel.csv").write_bytes(data.encode("cp1252"))
-    code, out, err = await shifts(tmp_path, "import", str(tmp_path / "excel.csv"))
+    code, out, err = await shifts(tmp_path, "import", str(tmp_path / "excel.csv"), "--new")
     assert code == 0, err
     assert "New activity or place: Propreté" in out and "1 shift(s) created" in out
     (tmp_path / "empty.csv").write_bytes(b"")
@@ -137,7 +137,7 @@ async def test_hours_for_the_payroll(tmp_path: Path) -> None:
     await store.open()
     try:
         report = await import_shifts(
-            store, make_settings(tmp_path, database_path=tmp_path / "run.db"), NOW, PAYROLL.encode()
+            store, make_settings(tmp_path, database_path=tmp_path / "run.db"), NOW, PAYROLL.encode(), new=True
         )
         assert not report.rejected and report.assigned == 6
         marks = {"2025-12-01": True, "2025-12-02": False, "2025-12-30": True, "2026-01-02": True}
@@ -178,7 +178,7 @@ async def test_staff_operations_from_the_command_line(tmp_path: Path) -> None:
     """Create, assign, change, unassign, cancel, templates and a generated week, as in the chat."""
     await _people(tmp_path)
     await contracts(tmp_path, {"GV-K7P2": 720}, date(2026, 11, 30))
-    code, out, err = await shifts(tmp_path, "create", "2026-12-07", "09:00", "12:00", "Poulailler", "Jardins")
+    code, out, err = await shifts(tmp_path, "create", "2026-12-07", "09:00", "12:00", "Poulailler", "Jardins", "--new")
     assert code == 0 and "Created: #1" in out, err
     code, out, err = await shifts(tmp_path, "assign", "1", "GV-K7P2")
     assert code == 0 and "3 h planned" in out, err
@@ -191,7 +191,17 @@ async def test_staff_operations_from_the_command_line(tmp_path: Path) -> None:
     code, out, err = await shifts(tmp_path, "cancel", "1", "--reason", "gel", "--yes")
     assert code == 0 and "Cancelled" in out, err
     code, out, err = await shifts(
-        tmp_path, "template", "add", "lun-jeu", "11:30", "14:30", "Service cantine", "Lingerie", "--capacity", "3"
+        tmp_path,
+        "template",
+        "add",
+        "lun-jeu",
+        "11:30",
+        "14:30",
+        "Service cantine",
+        "Lingerie",
+        "--capacity",
+        "3",
+        "--new",
     )
     assert code == 0 and "Mon-Thu 11:30-14:30" in out, err
     code, out, err = await shifts(tmp_path, "generate", "--week", "2026-W53")

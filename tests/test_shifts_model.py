@@ -103,7 +103,7 @@ async def test_no_contract_and_not_a_worker_are_refused(store: Store) -> None:
     shift = await add_shift(store, date(2026, 12, 7), "09:00", "12:00")
     newcomer = await add_worker(store, "GV-NEW2", contract=None)
     assert "Pas d'heures de contrat" in await refusal(store, shift, newcomer)
-    resident = await add_worker(store, "GV-RES2", roles={"resident"})
+    resident = await add_worker(store, "GV-RES2", roles={"resident"}, contract=None)
     assert "salarié" in await refusal(store, shift, resident)
 
 

@@ -34,11 +34,11 @@ async def test_credit_balance_export_and_check(tmp_path: Path) -> None:
     by_phone = await voisins(tmp_path, "troc", "balance", "06 39 98 00 02")
     assert by_phone.code == 0 and "1 h 30" in by_phone.out
     everyone = await voisins(tmp_path, "troc", "balance")
-    assert "GV-K7P2: 1 h 30" in everyone.out and "issuing" in everyone.out
+    assert "GV-K7P2: 1 h 30" in everyone.out and "émission" in everyone.out
     exported = await voisins(tmp_path, "troc", "export", str(tmp_path / "journal.csv"))
     assert exported.code == 0, exported.err
-    with (tmp_path / "journal.csv").open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    with (tmp_path / "journal.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
     assert sorted(int(r["minutes"]) for r in rows) == [-90, 90]
     assert {r["memo"] for r in rows} == {"atelier jardin"}
     checked = await voisins(tmp_path, "troc", "check")
@@ -51,7 +51,7 @@ async def test_same_key_credits_once(tmp_path: Path) -> None:
     args = ("troc", "credit", "GV-K7P2", "30", "--reason", "x", "--key", "session-12")
     assert (await voisins(tmp_path, *args)).code == 0
     again = await voisins(tmp_path, *args)
-    assert again.code == 0 and "already written" in again.out
+    assert again.code == 0 and "déjà enregistrée" in again.out
     assert "GV-K7P2: 30 min" in (await voisins(tmp_path, "troc", "balance", "GV-K7P2")).out
 
 
@@ -105,7 +105,7 @@ async def test_amounts_are_read_as_in_the_chat(tmp_path: Path) -> None:
     await _roster(tmp_path)
     credited = await voisins(tmp_path, "troc", "credit", "GV-K7P2", "1,5h", "--reason", "x")
     assert credited.code == 0, credited.err
-    assert "1 h 30 credited" in credited.out
+    assert "Crédit de 1 h 30" in credited.out
     too_much = await voisins(tmp_path, "troc", "credit", "GV-K7P2", "999h", "--reason", "x")
     assert too_much.code == 1 and "au plus 24 h en une seule opération" in too_much.err, too_much.err
     negative = await voisins(tmp_path, "troc", "credit", "GV-K7P2", "\u221230", "--reason", "x")

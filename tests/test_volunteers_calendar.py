@@ -141,11 +141,11 @@ async def test_a_started_meeting_cannot_be_cancelled(core: Core, clock: FakeCloc
     assert refused.value.key == "volunteers.err_past"
 
 
-@pytest.mark.parametrize("text", ["2026-13-01", "02/12/2026", "demain", "2026-2-3", ""])
+@pytest.mark.parametrize("text", ["2026-13-01", "2/12", "demain", "2026-2-3", "31/02/2026", ""])
 def test_unparsable_dates_are_refused(text: str) -> None:
-    """The command line takes YYYY-MM-DD only."""
+    """The command line takes a whole date with its year, YYYY-MM-DD or DD/MM/YYYY."""
     with pytest.raises(CalendarError) as refused:
-        calendar.parse_iso_day(text)
+        calendar.parse_day(text)
     assert refused.value.key == "volunteers.err_date"
 
 

@@ -180,7 +180,10 @@ async def test_stop_rappels_stops_only_the_reminders(talk: Talk) -> None:
 async def test_my_data_shows_and_forget_erases_the_sign_up(talk: Talk) -> None:
     """MES DONNEES names the sign-up; OUBLIER then OUI erases it."""
     await sign_up(talk)
-    assert (await talk("mes donnees", who="alice")).has("Inscription benevole : Alice", "le samedi matin")
+    said = await talk("mes donnees", who="alice")
+    if said.has("SUITE"):  # by SMS the export takes two pages once the bot keeps the last exchanges
+        said.texts += (await talk("suite", who="alice")).texts
+    assert said.has("Inscription benevole : Alice", "le samedi matin")
     asked = await talk("oublier", who="alice")
     await talk.confirm(asked, who="alice", word="oui")
     row = await talk.core.store.fetchone("SELECT COUNT(*) FROM volunteer_signups WHERE name = 'Alice'")
@@ -203,12 +206,12 @@ async def test_staff_cancel_after_oui_and_volunteers_are_told(talk: Talk) -> Non
     """The staff's cancel shows what will happen; NON changes nothing, OUI cancels and queues one notice each."""
     await register_here(talk, "staff", {"staff"}, "Coordinatrice")
     preview = await talk("/permanence_annuler 2026-12-02 travaux dans la salle", who="staff")
-    assert preview.has("Annuler la permanence du mercredi 2 decembre : travaux dans la salle", "1 benevoles", "OUI")
+    assert preview.has("Annuler la permanence du mercredi 2 decembre : travaux dans la salle", "1 benevole sera", "OUI")
     assert (await talk("non", who="staff")).has("rien n'a ete modifie")
     assert await talk.core.store.fetchall("SELECT * FROM meeting_cancellations") == []
     asked = await talk("/permanence_annuler 2/12 travaux dans la salle", who="staff")  # day/month works in chat
     done = await (talk.confirm(asked, who="staff") if talk.channel == "sms" else talk.choose(1, who="staff"))
-    assert done.has("C'est fait", "annulee : travaux dans la salle", "1 benevoles prevenus")
+    assert done.has("C'est fait", "annulee : travaux dans la salle", "1 benevole prevenu")
     notices = await talk.core.store.fetchall("SELECT address, body FROM outbox WHERE cause LIKE 'permanence:%'")
     assert [(n["address"], "travaux dans la salle" in n["body"]) for n in notices] == [(LUCIE, True)]
     again = await talk("oui", who="staff")  # a second OUI does nothing
@@ -316,9 +319,9 @@ async def test_staff_move_and_add(talk: Talk) -> None:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ("/permanence_annuler 2026-12-03 raison", "pas de permanence le 2026-12-03"),
+        ("/permanence_annuler 2026-12-03 raison", "pas de permanence le jeudi 3 decembre 2026"),
         ("/permanence_annuler 2026-12-02", "Donnez une raison"),
-        ("/permanence_annuler 2026-11-18 raison", "pas de permanence le 2026-11-18"),
+        ("/permanence_annuler 2026-11-18 raison", "pas de permanence le mercredi 18 novembre 2026"),
         ("/permanence_ajouter 2026-11-24", "est passe"),
         ("/permanence_ajouter 2026-12-16", "deja une permanence"),
         ("/permanence_deplacer 2026-12-02", "/permanence_deplacer AAAA-MM-JJ"),

@@ -17,11 +17,12 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core import Core
 from bot.messages import Inbound
+from bot.web import app as console
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
@@ -154,7 +155,7 @@ async def unavailable_text(core: Core, inbound: Inbound) -> str:
 
 def build_http_app(core: Core, telegram: TelegramChannel | None = None, body_timeout: float | None = None) -> Starlette:
     """The app with every route; ``body_timeout`` defaults to :data:`BODY_TIMEOUT`."""
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     limits: dict[str, int] = {}
     if core.settings.sms_enabled:
         # Here, not at the top: sms imports this module's helpers, and twilio loads only when SMS is on.
@@ -170,6 +171,9 @@ def build_http_app(core: Core, telegram: TelegramChannel | None = None, body_tim
         limits["/telegram"] = MAX_UPDATE_BYTES
     for router in core.routers:
         routes += [Route(r.path, r.endpoint, methods=list(r.methods)) for r in router.routes]
+    routes += console.console_routes(core)
+    limits.update(console.body_limits(core))
     app = Starlette(routes=routes, middleware=[Middleware(BodyLimit, limits=limits, timeout=body_timeout)])
     app.state.core = core
+    console.install(app, core)
     return app

@@ -51,11 +51,13 @@ def add(
     """Register a person with their roles and phone number; prints their member code."""
     settings = settings_or_exit()
     i18n = I18n.configured(settings)
-    language = language or i18n.default_language
+    lang = i18n.default_language
+    language = language or lang
     if language not in i18n.languages:
-        typer.echo(f"Unknown language: {language} ({', '.join(i18n.languages)})", err=True)
+        known = ", ".join(i18n.languages)
+        typer.echo(i18n.t(lang, "people.cli_unknown_language", value=language, known=known), err=True)
         raise typer.Exit(2)
-    e164 = phone_or_exit(phone) if phone is not None else None
+    e164 = phone_or_exit(phone, i18n) if phone is not None else None
 
     async def create() -> str:
         async with opened_store(settings) as store:
@@ -71,7 +73,8 @@ def add(
             return person.member_code or ""
 
     code = asyncio.run(create())
-    typer.echo(f"{name.strip()}: {code} ({', '.join(r.value for r in role)})")
+    roles = ", ".join(i18n.t(lang, f"people.role_{value}") for value in roster.ordered_roles(r.value for r in role))
+    plain_console().print(Text(i18n.t(lang, "people.cli_added", name=name.strip(), code=code, roles=roles)))
 
 
 @people_app.command("import")
@@ -79,9 +82,11 @@ def import_(
     file: Annotated[Path, typer.Argument(help="A CSV file: name, phone, telegram_id, roles, language, member_code.")],
     dry_run: DryRun = False,
 ) -> None:
-    """Create or update people from a CSV file; prints what was created, updated, unchanged and rejected.
+    """Create or update people from a CSV file; prints what was created, updated, unchanged and rejected,
+    and the member codes of the people created.
 
-    Importing the same file again changes nothing. Exits with 1 only when the file cannot be read.
+    Importing the same file again changes nothing. Exits with 1 when the file cannot be read or a row
+    was rejected (the other rows are in), so a script knows the roster is not complete.
     """
     settings = settings_or_exit()
     i18n = I18n.configured(settings)
@@ -118,6 +123,15 @@ def import_(
         rejected=len(report.rejected),
     )
     print_report(i18n, title=title, counts=counts, rejected=report.rejected, dry_run=dry_run, notes=notes)
+    if report.new:
+        out = plain_console()
+        out.print(i18n.t(lang, "people.cli_new_codes"))
+        table = Table(*(i18n.t(lang, f"people.cli_column_{column}") for column in ("line", "name", "member_code")))
+        for created in report.new:
+            table.add_row(str(created.line), Text(created.name), created.member_code)
+        out.print(table)
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 @people_app.command("export")
@@ -138,9 +152,11 @@ def export(
 @people_app.command("list")
 def list_() -> None:
     """Every registered person with their member code, roles, language and phone."""
+    settings = settings_or_exit()
+    i18n = I18n.configured(settings)
     columns = ("member_code", "name", "roles", "language", "phone", "telegram_id")
-    table = Table(*columns)
-    for row in asyncio.run(_roster_rows(settings_or_exit())):
+    table = Table(*(i18n.t(i18n.default_language, f"people.cli_column_{column}") for column in columns))
+    for row in asyncio.run(_roster_rows(settings)):
         table.add_row(*(Text(row[column]) for column in columns))  # Text: a name is never read as markup
     plain_console().print(table)
 

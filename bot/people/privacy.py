@@ -181,8 +181,14 @@ def _person_lines(export: dict[str, Any], i18n: I18n, language: str) -> list[str
     return lines
 
 
-def render_export(export: dict[str, Any], i18n: I18n, language: str, heading: str | None = None) -> str:
-    """The export as a few short lines; message bodies are counted, not repeated (SMS costs money)."""
+def render_export(
+    export: dict[str, Any], i18n: I18n, language: str, heading: str | None = None, footer: str | None = None
+) -> str:
+    """The export as a few short lines; message bodies are counted, not repeated (SMS costs money).
+
+    ``heading`` and ``footer`` replace the person's own ("Ce que le bot garde sur vous", "écrivez
+    OUBLIER") when staff read someone else's: their way to erase it names that person.
+    """
     person = export["person"]
     lines = [heading or i18n.t(language, "privacy.export_heading")]
     lines += _person_lines(export, i18n, language)
@@ -201,7 +207,7 @@ def render_export(export: dict[str, Any], i18n: I18n, language: str, heading: st
         own = _optional(i18n, language, f"{feature}.privacy_export", data)
         label = feature_label(i18n, language, feature)
         lines.append(own or i18n.t(language, "privacy.line_feature", feature=label, summary=_summary(data)))
-    lines.append(i18n.t(language, "privacy.export_footer"))
+    lines.append(footer or i18n.t(language, "privacy.export_footer"))
     return "\n".join(lines)
 
 
@@ -351,6 +357,10 @@ async def erase_person(
     cursor = await db.execute("DELETE FROM identities WHERE person_id = :person", params)
     identities = cursor.rowcount
     await db.execute("DELETE FROM person_roles WHERE person_id = :person", params)
+    # The console: their sessions and login codes go; the audit keeps that something was done, not what about them.
+    await db.execute("DELETE FROM console_sessions WHERE person_id = :person", params)
+    await db.execute("DELETE FROM console_logins WHERE person_id = :person", params)
+    await db.execute("UPDATE console_audit SET before = NULL, after = NULL WHERE target = 'person:' || :person", params)
     await db.execute(
         "UPDATE persons SET name = NULL, member_code = NULL, language = NULL, status = :status WHERE id = :person",
         {**params, "status": FORGOTTEN},

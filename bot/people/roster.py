@@ -19,8 +19,8 @@ separators and formula cells, is :mod:`bot.csvfiles`'s, shared with every other 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import aiosqlite
@@ -82,6 +82,8 @@ ROLE_WORDS: dict[str, Role] = {
 _PHONE_CHARACTERS = re.compile(r"^[0-9 +.()/-]+$")
 _TELEGRAM_ID = re.compile(r"^([0-9]{1,15})(?:\.0+)?$")  # a spreadsheet may write 123456789.0
 _ROLE_SPLIT = re.compile(r"[;,/|+\s]+")
+# Columns where a role name is never a value: one found there is the roles cell, split by the separator.
+_NO_ROLE_HERE = frozenset({"phone", "telegram_id", "language", "member_code"})
 
 
 class RowError(PeopleError):
@@ -104,11 +106,21 @@ class RosterFile:
         return self.encoding == "cp1252"
 
 
+@dataclass(frozen=True)
+class Created:
+    """A person an import registered, with the member code staff now hand out to them."""
+
+    line: int
+    name: str
+    member_code: str
+
+
 @dataclass
 class ImportReport(RowReport[Rejected]):
     created: int = 0
     updated: int = 0
     dry_run: bool = False
+    new: list[Created] = field(default_factory=list)  # empty in a dry run: its codes are not kept
 
     @property
     def rows(self) -> int:
@@ -146,7 +158,25 @@ def parse(data: bytes) -> RosterFile:
     ignored = tuple(
         name for name, column in zip(table.header, table.columns, strict=True) if column not in COLUMNS and name
     )
+    table = replace(table, records=[(line, _roles_rejoined(record, table.columns)) for line, record in table.records])
     return RosterFile(table.encoding, table.delimiter, table.rows(COLUMNS), ignored, table.long_rows())
+
+
+def _roles_rejoined(record: list[str], columns: Sequence[str]) -> list[str]:
+    """``resident;worker`` typed unquoted in a ``;`` file (or ``resident,worker`` in a ``,`` file) is
+    two cells, and the language column reads "worker". The cells after the roles cell that name roles
+    only go back into it when the row is too long or a role lands where none can be; when a column
+    the import ignores follows the roles, the row is read as written."""
+    at = columns.index("roles")
+    end = at
+    while end < len(record) and only_roles(record[end]):
+        end += 1
+    if end - at < 2:
+        return record
+    following = columns[at + 1] if at + 1 < len(columns) else None
+    if len(record) <= len(columns) and following not in _NO_ROLE_HERE:
+        return record
+    return [*record[:at], ROLE_SEPARATOR.join(cell.strip() for cell in record[at:end]), *record[end:]]
 
 
 # Checking one row ---------------------------------------------------------------------------
@@ -173,6 +203,12 @@ def parse_roles(value: str) -> tuple[frozenset[str], list[str]]:
         else:
             roles.add(role.value)
     return frozenset(roles), unknown
+
+
+def only_roles(cell: str) -> bool:
+    """True when the cell names roles and nothing else."""
+    roles, unknown = parse_roles(cell)
+    return bool(roles) and not unknown
 
 
 def role_from_word(word: str) -> Role | None:
@@ -209,17 +245,19 @@ def check_row(cells: Mapping[str, str], i18n: I18n) -> Entry:
         if match is None:
             raise RowError("people.row_bad_telegram", value=clean(cells["telegram_id"], 40))
         telegram_id = match.group(1)
-    roles, unknown = parse_roles(cells["roles"])
-    if unknown:
-        known = ", ".join(role.value for role in Role)
-        raise RowError("people.row_unknown_role", role=clean(", ".join(unknown), 60), known=known)
     language = None
     typed = cells["language"].strip()
     if typed:
         codes = i18n.languages
         language = next((code for code in (typed, fold(typed)) if code in codes), None) or i18n.language_named(typed)
+        if language is None and only_roles(typed):
+            raise RowError("people.row_role_in_language", value=clean(typed, 20))
         if language is None:
             raise RowError("people.row_bad_language", value=clean(typed, 20), known=", ".join(codes))
+    roles, unknown = parse_roles(cells["roles"])
+    if unknown:
+        known = ", ".join(role.value for role in Role)
+        raise RowError("people.row_unknown_role", role=clean(", ".join(unknown), 60), known=known)
     member_code = None
     if cells["member_code"].strip():
         member_code = people.normalise_member_code(cells["member_code"])
@@ -288,8 +326,8 @@ async def _match(db: aiosqlite.Connection, entry: Entry) -> int | None:
     return target
 
 
-async def _apply(db: aiosqlite.Connection, now: datetime, entry: Entry) -> str:
-    """Create or update one person from one row; 'created', 'updated' or 'unchanged'."""
+async def _apply(db: aiosqlite.Connection, now: datetime, entry: Entry) -> tuple[str, int]:
+    """Create or update one person from one row: 'created', 'updated' or 'unchanged', and who."""
     target = await _match(db, entry)
     if target is None:
         if not entry.roles:
@@ -298,7 +336,7 @@ async def _apply(db: aiosqlite.Connection, now: datetime, entry: Entry) -> str:
         for channel, address in ((Channel.SMS, entry.phone), (Channel.TELEGRAM, entry.telegram_id)):
             if address:
                 await replace_identity(db, now, person_id, channel, address)
-        return "created"
+        return "created", person_id
     person = await people.get_person(db, target)
     changed = False
     if not entry.roles and person.roles:
@@ -315,7 +353,7 @@ async def _apply(db: aiosqlite.Connection, now: datetime, entry: Entry) -> str:
     for channel, address in ((Channel.SMS, entry.phone), (Channel.TELEGRAM, entry.telegram_id)):
         if address and await replace_identity(db, now, target, channel, address):
             changed = True
-    return "updated" if changed else "unchanged"
+    return ("updated" if changed else "unchanged"), target
 
 
 class _DryRun(Exception):
@@ -360,17 +398,22 @@ async def import_roster(
             for key in _keys(entry):
                 if key in seen:
                     raise RowError(f"people.row_duplicate_{key[0]}", line=seen[key])
+            code = None
             try:
                 async with store.transaction() as db:
-                    outcome = await _apply(db, now, entry)
+                    outcome, person_id = await _apply(db, now, entry)
                     if dry_run:
                         raise _DryRun(outcome)
+                    if outcome == "created":
+                        code = await member_code_of(db, person_id)
             except _DryRun as rolled_back:
                 outcome = rolled_back.outcome
         except PeopleError as exc:
             report.rejected.append(Rejected(line, exc.key, dict(exc.params)))
         else:
             setattr(report, outcome, getattr(report, outcome) + 1)
+            if code is not None:
+                report.new.append(Created(line, entry.name, code))
             for key in _keys(entry):
                 seen[key] = line
         if progress is not None:

@@ -61,13 +61,14 @@ def _welcome(ctx: Context) -> Reply:
 
 @router.command("/help", "/aide", words="account.help")
 async def help_(inbound: Inbound, ctx: Context) -> Replies:
-    """A registered person learns what their roles let them do, as numbered choices on one page;
-    someone unknown, how to ask and the menu."""
+    """A registered person learns what their roles let them do, as numbered choices on one page
+    (staff: the last one is their own commands, /equipe); someone unknown, how to ask and the menu."""
     ctx.done()
     choices = ctx.help_choices() if ctx.person.roles else ()
     if not choices:
         return [Reply(ctx.t("account.help")), ctx.menu()]
-    return [Reply(ctx.t("account.help_registered"), choices)]
+    intro = "account.help_staff" if ctx.person.is_staff else "account.help_registered"
+    return [Reply(ctx.t(intro), choices)]
 
 
 def _language_menu(ctx: Context) -> Reply:

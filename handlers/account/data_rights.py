@@ -39,7 +39,7 @@ def _argument(inbound: Inbound) -> str:
 # --- The person's own data -------------------------------------------------------------------------
 
 
-@router.command("/mydata", "/mesdonnees", "/donnees", "/data", words="account.my_data")
+@router.command("/mydata", "/mesdonnees", "/donnees", "/data", words="account.my_data", help="privacy.about_data")
 async def my_data(inbound: Inbound, ctx: Context) -> Replies:
     """What we keep about the sender; with a member code it is the staff's request for someone."""
     if _argument(inbound):
@@ -49,7 +49,7 @@ async def my_data(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(privacy.render_export(export, ctx.i18n, ctx.language))]
 
 
-@router.command("/forget", "/oublier", words="account.forget", typos=False)
+@router.command("/forget", "/oublier", words="account.forget", typos=False, help="privacy.about_forget")
 async def forget(inbound: Inbound, ctx: Context) -> Replies:
     """Asks before erasing, listing exactly what goes; with a member code it is the staff's path."""
     if _argument(inbound):
@@ -119,9 +119,11 @@ async def _staff_data(inbound: Inbound, ctx: Context) -> Replies:
     if isinstance(target, Reply):
         return [target]
     export = await privacy.export_person(ctx.store, target.id, ctx.personal_data)
-    heading = ctx.t("privacy.staff_export_heading", name=target.name or "", code=target.member_code or "")
+    code = target.member_code or ""
+    heading = ctx.t("privacy.staff_export_heading", name=target.name or "", code=code)
+    footer = ctx.t("privacy.staff_export_footer", code=code)  # never the self-erase word: it would erase the staff
     log.info("staff person %s read the data of person %s", ctx.person.id, target.id)
-    return [Reply(privacy.render_export(export, ctx.i18n, ctx.language, heading))]
+    return [Reply(privacy.render_export(export, ctx.i18n, ctx.language, heading, footer))]
 
 
 async def _staff_forget(inbound: Inbound, ctx: Context) -> Replies:

@@ -144,7 +144,7 @@ async def check_code(inbound: Inbound, ctx: Context) -> Replies:
             if tries >= MAX_TRIES:
                 ctx.done()
                 return [Reply(ctx.t("link.too_many_tries"))]
-            return [Reply(ctx.t("link.wrong_code", left=MAX_TRIES - tries))]
+            return [Reply(ctx.plural("link.wrong_code", MAX_TRIES - tries, left=MAX_TRIES - tries))]
         person_id = pending["person_id"]
         try:
             await people.attach_identity(db, now, person_id, ctx.identity.channel, ctx.identity.address)
@@ -177,7 +177,7 @@ async def check_code(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(ctx.t("link.done", name=person.name or ""))]
 
 
-@router.command("/code", "/codes", roles=STAFF_ROLES)
+@router.command("/code", "/codes", roles=STAFF_ROLES, help="link.about_code")
 async def staff_reads_code(inbound: Inbound, ctx: Context) -> Replies:
     """For someone with no credit: staff see the live code and read it out in person."""
     parts = inbound.text.split(maxsplit=1)

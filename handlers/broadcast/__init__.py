@@ -88,7 +88,7 @@ def _error(ctx: Context, exc: bc.BroadcastError) -> str:
 # Composing -------------------------------------------------------------------------------------
 
 
-@router.command("/annonce", "/broadcast", roles=STAFF_ROLES)
+@router.command("/annonce", "/broadcast", roles=STAFF_ROLES, help="broadcast.about_new")
 @router.action("broadcast.new", roles=STAFF_ROLES)
 async def new(inbound: Inbound, ctx: Context) -> Replies:
     """``/annonce`` asks for the text; ``/annonce Fermeture de la laverie demain`` takes it at once."""
@@ -224,7 +224,10 @@ async def _preview_reply(
         tz=settings.tz,
         urgent=urgent,
     )
-    text = bc.render_preview(ctx.i18n, ctx.language, broadcast_id, found, urgent=urgent, tz=settings.tz)
+    sms_reader = ctx.identity.channel is Channel.SMS  # the characters it warns of would arrive replaced
+    text = bc.render_preview(
+        ctx.i18n, ctx.language, broadcast_id, found, urgent=urgent, tz=settings.tz, gsm_only=sms_reader
+    )
     if found.people == 0:
         ctx.done()
         await bc.discard_draft(ctx.store, broadcast_id)
@@ -331,7 +334,7 @@ SEND = router.confirmation(
 # Following and cancelling ----------------------------------------------------------------------
 
 
-@router.command("/annonces", "/broadcasts", roles=STAFF_ROLES)
+@router.command("/annonces", "/broadcasts", roles=STAFF_ROLES, help="broadcast.about_list")
 @router.action("broadcast.menu", roles=STAFF_ROLES)
 async def list_broadcasts(inbound: Inbound, ctx: Context) -> Replies:
     """The latest broadcasts and where they stand; ``/annonces 12`` shows one in full."""
@@ -359,7 +362,7 @@ async def list_broadcasts(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply(text, (new_choice, *stops[:3]))]
 
 
-@router.command("/annuler_annonce", "/cancel_broadcast", roles=STAFF_ROLES)
+@router.command("/annuler_annonce", "/cancel_broadcast", roles=STAFF_ROLES, help="broadcast.about_cancel")
 @router.action("broadcast.cancel", roles=STAFF_ROLES)
 async def ask_cancel(inbound: Inbound, ctx: Context) -> Replies:
     """Stopping cannot be undone: say what will not be sent and ask first."""
@@ -375,8 +378,9 @@ async def ask_cancel(inbound: Inbound, ctx: Context) -> Replies:
         ctx.done()
         status = ctx.t(f"broadcast.status_{report.broadcast.status}")
         return [Reply(ctx.t("broadcast.cancel_already", id=broadcast_id, status=status))]
-    text = ctx.t(
+    text = ctx.plural(
         "broadcast.confirm_cancel",
+        report.waiting,
         id=broadcast_id,
         waiting=bc.number(report.waiting, ctx.language),
         sent=bc.number(report.sent, ctx.language),
@@ -394,7 +398,8 @@ async def _stop_sending(db: aiosqlite.Connection, ctx: Context, data: dict[str, 
         word = ctx.t(f"broadcast.status_{next(iter(status))[0]}")
         return [Reply(ctx.t("broadcast.cancel_already", id=broadcast_id, status=word))]
     log.info("staff %s cancelled broadcast %s", ctx.person.id, broadcast_id)
-    return [Reply(ctx.t("broadcast.cancel_done", id=broadcast_id, stopped=bc.number(stopped, ctx.language)))]
+    done = ctx.plural("broadcast.cancel_done", stopped, id=broadcast_id, stopped=bc.number(stopped, ctx.language))
+    return [Reply(done)]
 
 
 async def _stopped_report(ctx: Context, data: dict[str, Any], replies: list[Reply]) -> list[Reply]:
@@ -426,3 +431,5 @@ def _driver(store: Store, clock: Clock, settings: Settings) -> bc.BroadcastDrive
 router.configured_outbox_hook(_driver)
 router.personal_data(erasure.export, erasure.erase)
 router.cli("broadcast", broadcast_app, "Announcements: preview, send, follow, cancel.")
+
+from handlers.broadcast import console as _console  # noqa: E402, F401  (its pages need the router above)

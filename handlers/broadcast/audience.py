@@ -6,6 +6,7 @@ The preview is one aggregate query over the same audience query that queuing use
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -14,12 +15,13 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import I18n
 from bot.messages import Channel, Reply
-from bot.sms_text import MAX_BODY, is_gsm, render_reply, segments
+from bot.sms_text import MAX_BODY, is_gsm, render_reply, segments, to_gsm
 from bot.store import Store
 from bot.text import fold
 from handlers.broadcast.words import local_time, money, number
 
 MAX_TEXT = MAX_BODY  # an SMS body above 1600 characters is refused by Twilio (21617)
+MAX_SHOWN = 20  # characters the warning names one by one; more are "…"
 
 GROUP_ROLES: dict[str, tuple[str, ...]] = {
     "residents": ("resident",),
@@ -219,29 +221,52 @@ class SmsText:
     sent: str
     segments: int
     typed_segments: int  # the typed text kept as it is: UCS-2 when one character is outside GSM-7
-    outside: str  # the typed characters GSM-7 lacks, e.g. "ê ’"
-    lost: bool  # some became "?" (emoji, symbols): the wording should change
+    replaced: tuple[tuple[str, str], ...]  # each typed character GSM-7 lacks, once, and what the SMS has instead
 
     @classmethod
     def of(cls, language: str, typed: str) -> SmsText:
         sent = render_reply(Reply(typed))[:MAX_BODY]
-        outside: list[str] = []
-        for ch in typed:
-            if not ch.isspace() and not is_gsm(ch) and ch not in outside:
-                outside.append(ch)
         return cls(
             language=language,
             typed=typed,
             sent=sent,
             segments=segments(sent).count,
             typed_segments=segments(typed).count,
-            outside=" ".join(outside[:12]),
-            lost="?" in sent and sent.count("?") > typed.count("?"),
+            replaced=tuple((ch, to_gsm(ch)) for ch in dict.fromkeys(typed) if not is_gsm(ch)),
         )
 
     @property
+    def outside(self) -> str:
+        """The typed characters GSM-7 lacks, e.g. "ê ’"."""
+        return " ".join(ch for ch, _ in self.replaced)
+
+    @property
+    def lost(self) -> bool:
+        """Some became "?" (emoji, symbols): the wording should change."""
+        return any(instead == "?" for _, instead in self.replaced)
+
+    @property
     def would_be_ucs2(self) -> bool:
-        return bool(self.outside)
+        return bool(self.replaced)
+
+
+def replacements(i18n: I18n, language: str, text: SmsText, *, gsm_only: bool = False) -> str:
+    """Each replaced character and what it becomes: "ê → e, ’ → ', ☺ → ?".
+
+    A character that cannot be seen (a no-break space) is named by its code point, and so is every
+    one when the reader's own messages are GSM-7 SMS (``gsm_only``), where it would arrive replaced.
+    """
+
+    def shown(ch: str) -> str:
+        visible = not gsm_only and unicodedata.category(ch)[0] not in "CMZ"  # not a control, a mark or a space
+        return ch if visible else f"U+{ord(ch):04X}"
+
+    space = i18n.t(language, "broadcast.char_space")
+    pairs = [
+        i18n.t(language, "broadcast.char_replaced", char=shown(ch), sent=instead if instead.strip() else space)
+        for ch, instead in text.replaced[:MAX_SHOWN]
+    ]
+    return ", ".join(pairs) + (", …" if len(text.replaced) > MAX_SHOWN else "")
 
 
 @dataclass(frozen=True)
@@ -342,23 +367,46 @@ async def preview(
     return Preview(audience, by_channel, skipped, sms, price, wait)
 
 
+def skip_reasons(i18n: I18n, language: str, skipped: Mapping[str, int]) -> str:
+    """Who does not get it and why, "2 ont demandé STOP, 1 injoignable": the preview's and the report's."""
+    return ", ".join(
+        i18n.plural(language, f"broadcast.skip_{reason}", count, count=number(count, language))
+        for reason, count in skipped.items()
+        if count
+    )
+
+
 def render_preview(
-    i18n: I18n, language: str, broadcast_id: int, preview: Preview, *, urgent: bool, tz: ZoneInfo
+    i18n: I18n,
+    language: str,
+    broadcast_id: int,
+    preview: Preview,
+    *,
+    urgent: bool,
+    tz: ZoneInfo,
+    gsm_only: bool = False,
 ) -> str:
-    """The preview staff confirm: how many per channel, who is left out and why, SMS segments, cost, quiet hours."""
+    """The preview staff confirm: how many per channel, who is left out and why, SMS segments, cost, quiet hours.
+
+    ``gsm_only``: the staff member reads it by SMS, where the characters it warns of cannot be shown.
+    """
 
     def t(key: str, **params: object) -> str:
         return i18n.t(language, key, **params)
 
     lines = [t("broadcast.preview_title", id=broadcast_id, audience=preview.audience.describe(i18n, language))]
-    lines.append(t("broadcast.preview_people", count=number(preview.people, language)))
+    lines.append(
+        i18n.plural(language, "broadcast.preview_people", preview.people, count=number(preview.people, language))
+    )
     for channel, count in preview.by_channel.items():
         if count or preview.audience.channel:
             lines.append(t(f"broadcast.preview_{channel}", count=number(count, language)))
     for text, count in preview.sms:
         lines.append(
-            t(
+            i18n.plural(
+                language,
                 "broadcast.preview_sms_text",
+                text.segments,
                 language_name=i18n.language_name(text.language, language),
                 count=number(count, language),
                 segments=text.segments,
@@ -366,19 +414,17 @@ def render_preview(
         )
     if preview.sms:
         lines.append(
-            t(
+            i18n.plural(
+                language,
                 "broadcast.preview_cost",
+                preview.segments,
                 segments=number(preview.segments, language),
                 cost=money(preview.cost, language),
                 price=money(preview.price, language),
             )
         )
     if preview.skipped_total:
-        reasons = ", ".join(
-            t(f"broadcast.skip_{reason}", count=number(count, language))
-            for reason, count in preview.skipped.items()
-            if count
-        )
+        reasons = skip_reasons(i18n, language, preview.skipped)
         lines.append(t("broadcast.preview_skipped", count=number(preview.skipped_total, language), reasons=reasons))
     for text, _ in preview.sms:
         if text.would_be_ucs2:
@@ -386,7 +432,7 @@ def render_preview(
                 t(
                     "broadcast.preview_ucs2",
                     language_name=i18n.language_name(text.language, language),
-                    chars=text.outside,
+                    chars=replacements(i18n, language, text, gsm_only=gsm_only),
                     typed_segments=text.typed_segments,
                     segments=text.segments,
                     sent=text.sent,

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from bot.cli_support import MAX_ID, opened_store, plain_console, settings_or_exit
+from bot.cli_support import MAX_ID, ask_yes_no, opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
@@ -55,7 +55,7 @@ def _translations(given: list[str]) -> dict[str, str]:
 def _ask(question: str) -> bool:
     """A yes/no question; no answer (end of input, Ctrl-C) is no."""
     try:
-        return bool(typer.confirm(question, default=False))
+        return ask_yes_no(question)
     except (click.exceptions.Abort, EOFError):
         return False
 
@@ -184,7 +184,8 @@ def _follow(settings: Settings, i18n: I18n, broadcast_id: int) -> None:
     _print(out, bc.render_report(i18n, lang, report, clock.now(), texts=False))
     if report.held and report.held_until is not None:
         at = bc.local_time(report.held_until, settings.tz, lang, clock.now())
-        _print(out, i18n.t(lang, "broadcast.cli_held", count=report.held, at=at, id=broadcast_id))
+        held = bc.number(report.held, lang)
+        _print(out, i18n.plural(lang, "broadcast.cli_held", report.held, count=held, at=at, id=broadcast_id))
 
 
 @broadcast_app.command("status")
@@ -245,7 +246,9 @@ def cancel(
         _print(out, i18n.t(lang, "broadcast.cancel_already", id=broadcast_id, status=status_name))
         return
     waiting, sent = bc.number(report.waiting, lang), bc.number(report.sent, lang)
-    _print(out, i18n.t(lang, "broadcast.confirm_cancel", id=broadcast_id, waiting=waiting, sent=sent))
+    _print(
+        out, i18n.plural(lang, "broadcast.confirm_cancel", report.waiting, id=broadcast_id, waiting=waiting, sent=sent)
+    )
     if not (yes or _ask(i18n.t(lang, "broadcast.cli_stop"))):
         _print(out, i18n.t(lang, "broadcast.cli_nothing_changed"))
         raise typer.Exit(1)
@@ -260,6 +263,7 @@ def cancel(
         status_name = i18n.t(lang, f"broadcast.status_{result.broadcast.status}")
         _print(out, i18n.t(lang, "broadcast.cancel_already", id=broadcast_id, status=status_name))
         return
-    _print(out, i18n.t(lang, "broadcast.cancel_done", id=broadcast_id, stopped=bc.number(result.stopped, lang)))
+    stopped = bc.number(result.stopped, lang)
+    _print(out, i18n.plural(lang, "broadcast.cancel_done", result.stopped, id=broadcast_id, stopped=stopped))
     if after is not None:
         _print(out, bc.render_report(i18n, lang, after, clock.now(), texts=False))

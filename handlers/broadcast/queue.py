@@ -71,6 +71,7 @@ class Broadcast:
     progress_language: str | None
     progress_text: str | None
     progress_final: bool
+    send_at: datetime | None = None  # scheduled (console): nothing is queued before
 
     @property
     def cause(self) -> str:
@@ -100,6 +101,7 @@ class Broadcast:
             progress_language=row["progress_language"],
             progress_text=row["progress_text"],
             progress_final=bool(row["progress_final"]),
+            send_at=when(row["send_at"]),
         )
 
 
@@ -131,15 +133,27 @@ async def create_draft(
     timezone: str,
     created_by: int | None,
     urgent: bool = False,
+    send_at: datetime | None = None,
 ) -> int:
-    """A broadcast nobody has confirmed yet: the preview shows its number, its buttons carry it."""
+    """A broadcast nobody has confirmed yet: the preview shows its number, its buttons carry it.
+
+    ``send_at`` schedules it: once confirmed, its recipients are queued at that time, not before.
+    """
     async with store.transaction() as db:
         if created_by is not None:  # the same staff member's unanswered previews are abandoned
             await db.execute("DELETE FROM broadcasts WHERE status = 'draft' AND created_by = ?", (created_by,))
         cursor = await db.execute(
-            "INSERT INTO broadcasts (texts, audience, urgent, timezone, status, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, 'draft', ?, ?)",
-            (json.dumps(texts, ensure_ascii=False), str(audience), int(urgent), timezone, created_by, iso(now)),
+            "INSERT INTO broadcasts (texts, audience, urgent, timezone, status, created_by, created_at, send_at)"
+            " VALUES (?, ?, ?, ?, 'draft', ?, ?, ?)",
+            (
+                json.dumps(texts, ensure_ascii=False),
+                str(audience),
+                int(urgent),
+                timezone,
+                created_by,
+                iso(now),
+                iso(send_at) if send_at else None,
+            ),
         )
         broadcast_id = cursor.lastrowid
     assert broadcast_id is not None
@@ -235,7 +249,11 @@ async def expand(
     person (``INSERT ... SELECT``, nothing held in Python) and counts the others, so two processes
     (the command line and the bot) or a restart after a crash carry on where it stopped, and a
     cancel stops it between two batches. ``budget`` (seconds) leaves the rest to the next call.
+    A broadcast scheduled for later (``send_at``) queues nothing before its time: False.
     """
+    scheduled = await store.fetchone("SELECT send_at FROM broadcasts WHERE id = ?", (broadcast_id,))
+    if scheduled is not None and scheduled["send_at"] and scheduled["send_at"] > iso(clock.now()):
+        return False
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget if budget is not None else None
     while True:

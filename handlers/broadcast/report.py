@@ -17,7 +17,7 @@ from bot.i18n import I18n
 from bot.messages import Channel, Choice
 from bot.outbox import Edit, Outbox
 from bot.store import Store
-from handlers.broadcast.audience import CHANNELS, main_language
+from handlers.broadcast.audience import CHANNELS, main_language, skip_reasons
 from handlers.broadcast.queue import FINISHED, PROGRESS_CAUSE, Broadcast, get, mark_done
 from handlers.broadcast.words import excerpt, local_time, number
 
@@ -152,11 +152,7 @@ def render_report(i18n: I18n, language: str, report: Report, now: datetime, *, t
     if report.delivered:
         lines.append(t("broadcast.report_delivered", count=number(report.delivered, language)))
     lines.append(t("broadcast.report_failed", count=number(report.failed, language)))
-    reasons = ", ".join(
-        t(f"broadcast.skip_{reason}", count=number(count, language))
-        for reason, count in report.skipped.items()
-        if count
-    )
+    reasons = skip_reasons(i18n, language, report.skipped)
     lines.append(
         t("broadcast.report_skipped", count=number(report.skipped_total, language), reasons=reasons or "-")
         if report.skipped_total
@@ -170,8 +166,10 @@ def render_report(i18n: I18n, language: str, report: Report, now: datetime, *, t
         lines.append(t("broadcast.report_waiting", count=number(report.waiting, language)))
     if report.held and report.held_until is not None:
         lines.append(
-            t(
+            i18n.plural(
+                language,
                 "broadcast.report_held",
+                report.held,
                 count=number(report.held, language),
                 at=local_time(report.held_until, tz, language, now),
             )

@@ -287,3 +287,7 @@ async def _nearest(inbound: Inbound, ctx: Context, key: str) -> Reply:
     return answers.nearest_list(
         ctx, ctx.local_now(), shown, location.latitude, location.longitude, service=service, women=women
     )
+
+
+# The console's Places page uses the directory above; imported last, once the router exists.
+from handlers.orientation import console as _console  # noqa: E402, F401

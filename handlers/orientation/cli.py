@@ -79,7 +79,8 @@ def import_(
 ) -> None:
     """Create or update places; prints what was created, updated, unchanged and refused, by line.
 
-    Importing the same file again changes nothing. Exits with 1 only when a file cannot be read.
+    Importing the same file again changes nothing. Exits with 1 when a row of a places file was
+    refused (staff fix it) or a file cannot be read; a data·inclusion export's refused records do not.
     """
     settings = settings_or_exit()
     i18n = I18n.configured(settings)
@@ -94,14 +95,7 @@ def import_(
         table = placefile.parse(read_or_exit(file, i18n))
     except CsvFileError as exc:
         raise _fail(i18n, exc.key, exc.params) from None
-    rows: list[tuple[int, dict[str, Any] | Rejected, date | None]] = []
-    for line, cells in placefile.rows(table):
-        try:
-            checked = placefile.check_row(cells)
-        except placefile.RowError as error:
-            rows.append((line, Rejected(line, error.key, error.params), None))
-            continue
-        rows.append((line, checked.entry, checked.verified_on))
+    rows = placefile.checked_rows(table)
 
     async def work(store: Store, now: Any) -> ImportReport:
         return await directory.import_places(store, now, rows, Origin.STAFF, dry_run=dry_run)
@@ -115,6 +109,8 @@ def import_(
     )
     if report.keys and not dry_run:
         plain_console().print(i18n.t(lang, "places.report_keys", keys=", ".join(report.keys)))
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 def _import_datainclusion(settings: Settings, i18n: I18n, structures: Path, services: Path, dry_run: bool) -> None:
@@ -141,6 +137,7 @@ def _import_datainclusion(settings: Settings, i18n: I18n, structures: Path, serv
         i18n.default_language, "places.report_datainclusion", structures=structures.name, services=services.name
     )
     counts = _counts(i18n, report, "places.report_counts_datainclusion")
+    # Exit 0 even with refused records: they are the national export's, which staff cannot correct.
     print_report(i18n, title=title, counts=counts, rejected=report.rejected, dry_run=dry_run)
 
 

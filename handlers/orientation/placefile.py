@@ -18,7 +18,7 @@ from typing import Any
 
 import phonenumbers
 
-from bot.csvfiles import CsvFileError, Table, read_table, to_csv, unquote_cell
+from bot.csvfiles import CsvFileError, Rejected, Table, read_table, to_csv, unquote_cell
 from bot.text import fold
 from handlers.orientation import content
 from handlers.orientation.content import WEEKDAYS, ContentError
@@ -85,6 +85,24 @@ def rows(table: Table) -> list[tuple[int, dict[str, str]]]:
         (line, {column: unquote_cell(cells.get(column, "")) for column in COLUMNS})
         for line, cells in table.rows(present, strip=True)
     ]
+
+
+def checked_rows(table: Table) -> list[tuple[int, dict[str, Any] | Rejected, date | None]]:
+    """Every row checked, for :func:`directory.import_places`: a place, or why its line is refused."""
+    found: list[tuple[int, dict[str, Any] | Rejected, date | None]] = []
+    for line, cells in rows(table):
+        try:
+            checked = check_row(cells)
+        except RowError as error:
+            found.append((line, Rejected(line, error.key, error.params), None))
+            continue
+        found.append((line, checked.entry, checked.verified_on))
+    return found
+
+
+def cells_of(entry: Mapping[str, Any], verified_on: date) -> dict[str, str]:
+    """A stored place as the cells of its CSV row: what the console's edit form shows."""
+    return {column: str(value) for column, value in _cells(entry, verified_on).items()}
 
 
 def _optional(value: str) -> str | None:

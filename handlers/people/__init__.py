@@ -6,13 +6,15 @@ by SMS the answer needs the code printed in the summary, since roles and numbers
 what); NON, ANNULER or /cancel at any step stops with nothing written. Logs carry person ids
 only, never a name or a number.
 
-Commands: /equipe or /staff (the list), /inscrire or /register, /roles CODE, /tel or /phone CODE NUMBER.
+Commands: /equipe or /staff (every staff command of every feature, from the router registry),
+/inscrire or /register, /roles CODE, /tel or /phone CODE NUMBER.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from itertools import groupby
 from typing import Any
 
 import aiosqlite
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 router = Router("people")
 router.cli("people", people_app, "Register people, import and export the roster.")
 router.menu_entry("people.staff", "people.menu_staff", order=80, visible=lambda person: person.is_staff)
+# AIDE of a staff member says where their commands are (the action's guard keeps it from everyone else).
+router.help_entry("people.commands", "people.help_staff", order=90)
 
 GRANTABLE = (Role.RESIDENT, Role.WORKER, Role.VOLUNTEER, Role.STAFF)
 
@@ -113,18 +117,40 @@ def _label(person: people.Person) -> str:
 # The list of staff commands -----------------------------------------------------------------
 
 
-@router.command("/equipe", "/staff", roles=STAFF_ROLES)
-@router.action("people.staff", roles=STAFF_ROLES)
+def staff_commands_text(ctx: Context, feature: str | None = None) -> str:
+    """Every described command this person may use (of ``feature`` only, if given), feature by feature,
+    from the routers' registrations: a command registered with ``help=`` later is listed by itself."""
+    described = [e for e in ctx.commands() if e.help is not None and feature in (None, e.feature)]
+    lines = [ctx.t("people.staff_help")]
+    for _, entries in groupby(described, key=lambda entry: entry.feature):
+        group = list(entries)
+        if feature is None:  # each feature's catalog titles its group
+            lines.append(ctx.t(group[0].title))
+        lines.extend(f"- {ctx.t(entry.help)}" for entry in group if entry.help is not None)
+    lines.append(ctx.t("people.staff_help_end"))
+    return "\n".join(lines)
+
+
+@router.command("/equipe", "/staff", roles=STAFF_ROLES, help="people.about_staff")
+@router.action("people.commands", roles=STAFF_ROLES)
 async def staff_help(inbound: Inbound, ctx: Context) -> Replies:
-    """The staff's commands in one place, with the registration one button away."""
+    """Every staff command in one place (/equipe, AIDE), with the registration one button away."""
     ctx.done()
-    return [Reply(ctx.t("people.staff_help"), (Choice("people.add", ctx.t("people.choice_add")),))]
+    return [Reply(staff_commands_text(ctx), (Choice("people.add", ctx.t("people.choice_add")),))]
+
+
+@router.action("people.staff", roles=STAFF_ROLES)
+async def people_help(inbound: Inbound, ctx: Context) -> Replies:
+    """The menu's "inscrire, rôles, téléphone": this feature's commands, short enough for one SMS,
+    and /equipe for the rest."""
+    ctx.done()
+    return [Reply(staff_commands_text(ctx, router.name), (Choice("people.add", ctx.t("people.choice_add")),))]
 
 
 # Registration, step by step -----------------------------------------------------------------
 
 
-@router.command("/inscrire", "/register", roles=STAFF_ROLES)
+@router.command("/inscrire", "/register", roles=STAFF_ROLES, help="people.about_register")
 @router.action("people.add", roles=STAFF_ROLES)
 async def start_registration(inbound: Inbound, ctx: Context) -> Replies:
     ctx.goto(NAME, flow="add")
@@ -375,12 +401,12 @@ async def _active(db: aiosqlite.Connection, person_id: int) -> bool:
 # /roles CODE and /tel CODE NUMBER -----------------------------------------------------------
 
 
-@router.command("/roles", roles=STAFF_ROLES)
+@router.command("/roles", roles=STAFF_ROLES, help="people.about_roles")
 async def roles_command(inbound: Inbound, ctx: Context) -> Replies:
     return await _with_code(ctx, "roles", _arguments(inbound))
 
 
-@router.command("/tel", "/phone", roles=STAFF_ROLES)
+@router.command("/tel", "/phone", roles=STAFF_ROLES, help="people.about_phone")
 async def phone_command(inbound: Inbound, ctx: Context) -> Replies:
     return await _with_code(ctx, "tel", _arguments(inbound))
 
@@ -450,3 +476,7 @@ async def _new_phone(ctx: Context, text: str) -> Replies:
     else:
         summary = ctx.t("people.confirm_phone", phone=display_phone(phone), name=label)
     return [await _confirm(ctx, summary, **{**ctx.data, "phone": phone})]
+
+
+# The console's People pages use the functions above; imported last, once the router exists.
+from handlers.people import console as _console  # noqa: E402, F401

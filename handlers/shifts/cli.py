@@ -1,6 +1,10 @@
 """``voisins shifts ...``: contracts, the CSV import, rosters, the payroll's hours, and the chat's
 operations for staff at a desk. Like the other staff commands they open the database only.
 
+Dates are written 2026-12-09 or 09/12/2026 (a French Excel's cells included). An activity or a place
+must be one that exists: a slip ("cusine") is refused with the close names, and a new one is made only
+with ``--new`` (or ``voisins shifts activity NAME`` / ``place NAME``).
+
 Exit codes: 0 done; 1 a rule refused (the reason is printed) or, for ``import``, at least one row
 was rejected (the other rows are written, one transaction each, and the report names every rejected
 row); 2 the command itself is wrong (bad option, unreadable file, wrong header, existing output file).
@@ -22,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import people
-from bot.cli_support import MAX_ID, opened_store, settings_or_exit
+from bot.cli_support import MAX_ID, ask_yes_no, opened_store, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import CLI_LANGUAGE, Settings
 from bot.csvfiles import CsvFileError, Overwrite, RowReport, read_table, to_csv, write_atomically
@@ -86,6 +90,19 @@ def _clock(text: str) -> time:
     return model.parse_clock(text)
 
 
+DAY_HELP = "2026-12-09 or 09/12/2026"
+NEW_HELP = "Create the activity or place if it does not exist yet (else a name not known is refused)."
+New = Annotated[bool, typer.Option("--new", help=NEW_HELP)]
+
+
+async def _named(db: aiosqlite.Connection, now: datetime, kind: str, name: str, new: bool) -> tuple[int, str]:
+    """An existing activity or place; with ``--new``, made when it does not exist."""
+    if new:
+        ensure = model.ensure_activity if kind == "activity" else model.ensure_place
+        return await ensure(db, now, name)
+    return await reports.known_named(db, kind, name, "shifts.error.new_flag")
+
+
 # --- Contracts ----------------------------------------------------------------------------------
 
 
@@ -93,11 +110,13 @@ def _clock(text: str) -> time:
 def contract(
     member: Annotated[str, typer.Argument(help="Member code (GV-XXXX).")],
     hours: Annotated[str | None, typer.Argument(help="Hours a week: 8, 8.5, 8h30 (16 at most).")] = None,
-    valid_from: Annotated[str | None, typer.Option("--from", help="From this date on (YYYY-MM-DD).")] = None,
+    valid_from: Annotated[str | None, typer.Option("--from", help=f"From this date on ({DAY_HELP}).")] = None,
 ) -> None:
-    """Set a worker's contract hours a week from a date on (the history is kept), and show the history."""
+    """Set a worker's contract hours a week from a date on (the history is kept), and show the history.
+
+    Only a person with the worker role has contract hours."""
     if hours is not None and valid_from is None:
-        typer.echo("Give the date the hours start: --from YYYY-MM-DD", err=True)
+        typer.echo("Give the date the hours start: --from 09/12/2026", err=True)
         raise typer.Exit(2)
 
     async def work(store: Store, settings: Settings, now: datetime) -> list[tuple[date, int]]:
@@ -157,7 +176,12 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 async def _import_row(
-    db: aiosqlite.Connection, settings: Settings, now: datetime, cells: dict[str, str], report: ImportReport
+    db: aiosqlite.Connection,
+    settings: Settings,
+    now: datetime,
+    cells: dict[str, str],
+    report: ImportReport,
+    new: bool,
 ) -> None:
     day = model.parse_day(cells["date"])
     start, end = _clock(cells["start"]), _clock(cells["end"])
@@ -167,12 +191,12 @@ async def _import_row(
         raise ShiftError("shifts.error.capacity", capacity=capacity_text[:10])
     person_id = await _person(db, cells["member_code"]) if cells["member_code"] else None
     names = []
-    for kind, ensure in (("activity", model.ensure_activity), ("place", model.ensure_place)):
+    for kind in ("activity", "place"):
         found = await (model.find_activity if kind == "activity" else model.find_place)(db, cells[kind])
         if found is None:
-            names.append(cells[kind])
-        names_id = found or await ensure(db, now, cells[kind])
-        cells[f"{kind}_id"] = str(names_id[0])
+            found = await _named(db, now, kind, cells[kind], new)
+            names.append(found[1])
+        cells[f"{kind}_id"] = str(found[0])
     shift, created = await model.create_shift(
         db, now, settings.tz, activity_id=int(cells["activity_id"]), place_id=int(cells["place_id"]), day=day,
         start=start, end=end, capacity=int(capacity_text),
@@ -187,8 +211,13 @@ async def _import_row(
     report.new_names += names
 
 
-async def import_shifts(store: Store, settings: Settings, now: datetime, data: bytes) -> ImportReport:
-    """Write each row in its own transaction: a rejected row writes nothing, the others stay."""
+async def import_shifts(
+    store: Store, settings: Settings, now: datetime, data: bytes, *, new: bool = False
+) -> ImportReport:
+    """Write each row in its own transaction: a rejected row writes nothing, the others stay.
+
+    An activity or place the database does not have rejects its row (with the close names), unless
+    ``new``: then it is made, and listed in the report."""
     rows = read_rows(data)
     report = ImportReport()
     seen: dict[tuple[str, ...], int] = {}
@@ -200,15 +229,20 @@ async def import_shifts(store: Store, settings: Settings, now: datetime, data: b
         seen[key] = line
         try:
             async with store.transaction() as db:
-                await _import_row(db, settings, now, dict(cells), report)
+                await _import_row(db, settings, now, dict(cells), report, new)
         except ShiftError as error:
             report.rejected.append((line, _say(settings, error)))
     return report
 
 
 @shifts_app.command("import")
-def import_command(file: Annotated[Path, typer.Argument(help="CSV: " + ",".join(IMPORT_COLUMNS))]) -> None:
-    """Import shifts and assignments from a spreadsheet; a second run of the same file changes nothing."""
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV: " + ",".join(IMPORT_COLUMNS))],
+    new: New = False,
+) -> None:
+    """Import shifts and assignments from a spreadsheet; a second run of the same file changes nothing.
+
+    Dates as 2026-12-09 or 09/12/2026; an activity or place not known rejects its row unless --new."""
     try:
         data = file.read_bytes()
     except OSError as error:
@@ -216,7 +250,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="CSV: " + ",".join(
         raise typer.Exit(2) from None
 
     async def work(store: Store, settings: Settings, now: datetime) -> ImportReport:
-        return await import_shifts(store, settings, now, data)
+        return await import_shifts(store, settings, now, data, new=new)
 
     try:
         report = _run(work)
@@ -249,7 +283,7 @@ def _roster_period(week: str | None, day: str | None, now: datetime, settings: S
     if day:
         first = model.parse_day(day)
         return first, first + timedelta(days=1)
-    monday = reports.parse_week(week) if week else model.week_of(now.astimezone(settings.tz).date())[0]
+    monday = reports.parse_week_or_day(week) if week else model.week_of(now.astimezone(settings.tz).date())[0]
     return monday, monday + timedelta(days=7)
 
 
@@ -266,8 +300,10 @@ def _who(assignment: model.Assignment) -> str:
 
 @shifts_app.command("roster")
 def roster_command(
-    week: Annotated[str | None, typer.Option("--week", help="ISO week, 2026-W49 (this week by default).")] = None,
-    day: Annotated[str | None, typer.Option("--day", help="One day, YYYY-MM-DD.")] = None,
+    week: Annotated[
+        str | None, typer.Option("--week", help="ISO week, 2026-W49, or a day of it (this week by default).")
+    ] = None,
+    day: Annotated[str | None, typer.Option("--day", help=f"One day, {DAY_HELP}.")] = None,
 ) -> None:
     """Who is on each shift of a day or a week, who answered OUI or NON, seats free."""
 
@@ -377,21 +413,22 @@ def _describe(settings: Settings, shift: model.Shift) -> str:
 
 @shifts_app.command("create")
 def create_command(
-    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    day: Annotated[str, typer.Argument(help=DAY_HELP)],
     start: Annotated[str, typer.Argument(help="HH:MM, Paris time")],
     end: Annotated[str, typer.Argument(help="HH:MM, Paris time")],
-    activity: Annotated[str, typer.Argument(help="Activity (made if new)")],
-    place: Annotated[str, typer.Argument(help="Place (made if new)")],
+    activity: Annotated[str, typer.Argument(help="Activity (an existing one, or --new)")],
+    place: Annotated[str, typer.Argument(help="Place (an existing one, or --new)")],
     capacity: Annotated[int, typer.Option("--capacity", help="Seats")] = 1,
     coordinator: Annotated[str | None, typer.Option("--coordinator", help="Staff member code to alert")] = None,
+    new: New = False,
 ) -> None:
     """Create a shift (the same date, times, activity and place is the same shift)."""
 
     async def work(store: Store, settings: Settings, now: datetime) -> tuple[str, bool]:
         async with store.transaction() as db:
             coordinator_id = await _person(db, coordinator) if coordinator else None
-            activity_id, _ = await model.ensure_activity(db, now, activity)
-            place_id, _ = await model.ensure_place(db, now, place)
+            activity_id, _ = await _named(db, now, "activity", activity, new)
+            place_id, _ = await _named(db, now, "place", place, new)
             shift, created = await model.create_shift(
                 db, now, settings.tz, activity_id=activity_id, place_id=place_id, day=model.parse_day(day),
                 start=_clock(start), end=_clock(end), capacity=capacity, coordinator_id=coordinator_id,
@@ -405,18 +442,19 @@ def create_command(
 @shifts_app.command("change")
 def change_command(
     shift_id: Annotated[int, typer.Argument(help="Shift number", min=1, max=MAX_ID)],
-    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    day: Annotated[str | None, typer.Option("--date", help=DAY_HELP)] = None,
     start: Annotated[str | None, typer.Option("--start", help="HH:MM")] = None,
     end: Annotated[str | None, typer.Option("--end", help="HH:MM")] = None,
-    place: Annotated[str | None, typer.Option("--place", help="Place (made if new)")] = None,
+    place: Annotated[str | None, typer.Option("--place", help="Place (an existing one, or --new)")] = None,
     capacity: Annotated[int | None, typer.Option("--capacity", help="Seats")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Told to the workers")] = None,
+    new: New = False,
 ) -> None:
     """Move or resize a shift; every worker on it must still fit, and is told."""
 
     async def work(store: Store, settings: Settings, now: datetime) -> str:
         async with store.transaction() as db:
-            place_id = (await model.ensure_place(db, now, place))[0] if place else None
+            place_id = (await _named(db, now, "place", place, new))[0] if place else None
             shift = await model.change_shift(
                 db, now, _i18n(settings), settings.tz, shift_id, day=model.parse_day(day) if day else None,
                 start=_clock(start) if start else None, end=_clock(end) if end else None, place_id=place_id,
@@ -432,7 +470,7 @@ def _confirmed(question: str, yes: bool) -> None:
     """Irreversible: asked at a terminal, or --yes in a script."""
     if yes:
         return
-    if not sys.stdin.isatty() or not typer.confirm(question):
+    if not sys.stdin.isatty() or not ask_yes_no(question):
         typer.echo("Nothing changed (confirm at a terminal, or add --yes).", err=True)
         raise typer.Exit(1)
 
@@ -589,11 +627,12 @@ def template_add(
     weekdays: Annotated[str, typer.Argument(help="lun-jeu, mon-thu, 1-4, 1,2,4")],
     start: Annotated[str, typer.Argument(help="HH:MM")],
     end: Annotated[str, typer.Argument(help="HH:MM")],
-    activity: Annotated[str, typer.Argument(help="Activity (made if new)")],
-    place: Annotated[str, typer.Argument(help="Place (made if new)")],
+    activity: Annotated[str, typer.Argument(help="Activity (an existing one, or --new)")],
+    place: Annotated[str, typer.Argument(help="Place (an existing one, or --new)")],
     capacity: Annotated[int, typer.Option("--capacity", help="Seats")] = 1,
     on_holidays: Annotated[bool, typer.Option("--holidays", help="Also on French public holidays")] = False,
     coordinator: Annotated[str | None, typer.Option("--coordinator", help="Staff member code to alert")] = None,
+    new: New = False,
 ) -> None:
     """Add a weekly pattern."""
 
@@ -601,8 +640,8 @@ def template_add(
         async with store.transaction() as db:
             coordinator_id = await _person(db, coordinator) if coordinator else None
             made = await templates.add_template(
-                db, now, activity_id=(await model.ensure_activity(db, now, activity))[0],
-                place_id=(await model.ensure_place(db, now, place))[0], weekdays=templates.parse_weekdays(weekdays),
+                db, now, activity_id=(await _named(db, now, "activity", activity, new))[0],
+                place_id=(await _named(db, now, "place", place, new))[0], weekdays=templates.parse_weekdays(weekdays),
                 start=_clock(start), end=_clock(end), capacity=capacity, coordinator_id=coordinator_id,
                 on_holidays=on_holidays,
             )  # fmt: skip
@@ -640,13 +679,13 @@ def template_remove(template_id: Annotated[int, typer.Argument(help="Template nu
 
 @shifts_app.command("generate")
 def generate_command(
-    week: Annotated[str, typer.Option("--week", help="ISO week, 2026-W49")],
+    week: Annotated[str, typer.Option("--week", help="ISO week, 2026-W49, or a day of it")],
     holidays: Annotated[bool, typer.Option("--holidays", help="Make shifts on public holidays too")] = False,
 ) -> None:
     """Make a week's shifts from the templates (again: nothing new), skipping public holidays."""
 
     async def work(store: Store, settings: Settings, now: datetime) -> templates.Generated:
-        monday = reports.parse_week(week)
+        monday = reports.parse_week_or_day(week)
         async with store.transaction() as db:
             return await templates.generate_week(
                 db, now, settings.tz, monday, include_holidays=holidays, language=CLI_LANGUAGE

@@ -16,9 +16,10 @@ from babel.dates import format_date
 
 from bot import outbox, people
 from bot.clock import iso
+from bot.dates import written_day
 from bot.i18n import I18n
 from bot.people import Role
-from bot.text import FarDate, fold, format_minutes, within_years
+from bot.text import FarDate, fold, format_minutes
 
 # The Premières Heures scheme: never more than 16 hours in a calendar week, whatever the contract.
 MAX_WEEKLY_MINUTES = 16 * 60
@@ -33,16 +34,33 @@ class ShiftError(Exception):
         self.params = params
 
     def text(self, i18n: I18n, language: str) -> str:
-        """The reason in ``language``; a shift or a nested error among the params is said in it too."""
-        params = {
-            name: describe(value, language)
-            if isinstance(value, Shift)
-            else value.text(i18n, language)
-            if isinstance(value, ShiftError)
-            else value
-            for name, value in self.params.items()
-        }
+        """The reason in ``language``: a shift, a date or a nested error among the params is said in it
+        too, and a ``count`` picks the key's plural form (``key_one``, ``key_other``)."""
+        params = {name: _said(value, i18n, language) for name, value in self.params.items()}
+        count = self.params.get("count")
+        if isinstance(count, int):
+            return i18n.plural(language, self.key, count, **params)
         return i18n.t(language, self.key, **params)
+
+
+def _said(value: object, i18n: I18n, language: str) -> object:
+    if isinstance(value, Shift):
+        return describe(value, language)
+    if isinstance(value, ShiftError):
+        return value.text(i18n, language)
+    if isinstance(value, date):
+        return long_date(value, language)
+    return value
+
+
+def counted(i18n: I18n, language: str, key: str, count: int) -> str:
+    """ "1 personne prévenue", "3 personnes prévenues": ``key_one`` or ``key_other`` with ``{count}``."""
+    return i18n.plural(language, key, count)
+
+
+def long_date(day: date, language: str) -> str:
+    """ "30 novembre 2026", "November 30, 2026": a date inside a sentence."""
+    return format_date(day, "long", locale=language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +113,22 @@ class Assignment:
 
 
 def parse_day(text: str) -> date:
+    """A whole date, as the command line and spreadsheets give it: 2026-12-09, 09/12/2026, and the
+    09/12/2026 00:00:00 a French Excel saves (:func:`bot.dates.written_day`)."""
     try:
-        return within_years(date.fromisoformat(text.strip()), text)
+        found = written_day(text)
     except FarDate as far:
         raise ShiftError(far.key, **far.params) from None
-    except ValueError:
-        raise ShiftError("shifts.error.bad_date", value=text.strip()[:20]) from None
+    if found is None:
+        raise ShiftError("shifts.error.bad_date", value=text.strip()[:20])
+    return found
 
 
 def parse_clock(text: str) -> time:
-    """ "9:00", "09:00", "9h", "9h30" -> a local time of day."""
+    """ "9:00", "09:00", "9h", "9h30", and the "09:00:00" a spreadsheet saves -> a local time of day."""
     cleaned = text.strip().lower().replace("h", ":")
+    if cleaned.count(":") == 2 and cleaned.endswith(":00"):
+        cleaned = cleaned[:-3]
     if cleaned.endswith(":"):
         cleaned += "00"
     hours, _, minutes = cleaned.partition(":")
@@ -119,7 +142,7 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     local = datetime.combine(day, at, tzinfo=tz)
     instant = local.astimezone(UTC)
     if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise ShiftError("shifts.error.no_such_time", day=day.isoformat(), time=at.strftime("%H:%M"))
+        raise ShiftError("shifts.error.no_such_time", day=day, time=at.strftime("%H:%M"))
     return instant
 
 
@@ -313,9 +336,14 @@ async def shifts_of_person(
 async def set_contract(
     db: aiosqlite.Connection, now: datetime, person_id: int, weekly_minutes: int, valid_from: date
 ) -> None:
-    """Contract hours from ``valid_from`` on; the same date again replaces that step."""
+    """Contract hours from ``valid_from`` on; the same date again replaces that step. Only a worker
+    (Premières Heures) has contract hours: anyone else is refused, with how to give the role."""
     if not 0 <= weekly_minutes <= MAX_WEEKLY_MINUTES:
         raise ShiftError("shifts.error.contract_range", hours=format_minutes(weekly_minutes))
+    if not await _has_role(db, person_id, Role.WORKER):
+        async with db.execute("SELECT member_code FROM persons WHERE id = ?", (person_id,)) as cursor:
+            row = await cursor.fetchone()
+        raise ShiftError("shifts.error.contract_not_worker", code=(row[0] if row else None) or "GV-XXXX")
     await db.execute(
         "INSERT INTO shift_contracts (person_id, weekly_minutes, valid_from, created_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (person_id, valid_from) DO UPDATE SET weekly_minutes = excluded.weekly_minutes",
@@ -363,7 +391,7 @@ async def check_fits(
     """Refuse a shift that would break the week's contract hours, the 16 h cap, or overlap another."""
     contract = await contract_minutes_on(db, person_id, day)
     if contract is None:
-        raise ShiftError("shifts.error.no_contract", day=day.isoformat())
+        raise ShiftError("shifts.error.no_contract", day=day)
     minutes = int((ends_at - starts_at).total_seconds() // 60)
     planned = await planned_minutes(db, person_id, day, exclude_shift=shift_id)
     monday, _ = week_of(day)
@@ -371,7 +399,7 @@ async def check_fits(
         "planned": format_minutes(planned),
         "shift": format_minutes(minutes),
         "contract": format_minutes(contract),
-        "week": monday.isoformat(),
+        "week": monday,
     }
     if planned + minutes > MAX_WEEKLY_MINUTES:
         raise ShiftError("shifts.error.over_cap", **params)
@@ -469,7 +497,7 @@ async def assign(
     if await live_assignment(db, shift_id, person_id):
         raise ShiftError("shifts.error.already_assigned", id=shift_id)
     if shift.taken >= shift.capacity:
-        raise ShiftError("shifts.error.full", id=shift_id, capacity=shift.capacity)
+        raise ShiftError("shifts.error.full", id=shift_id, count=shift.capacity)
     await check_fits(db, person_id, shift.local_date, shift.starts_at, shift.ends_at, shift.id)
     cursor = await db.execute(
         "INSERT INTO shift_assignments (shift_id, person_id, assigned_by, assigned_at, updated_at)"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import aiosqlite
+from rapidfuzz import fuzz, process
 
 from bot.text import FarDate, fold, within_years
 from handlers.shifts import model
@@ -54,6 +55,11 @@ def parse_week(text: str) -> date:
 
 def is_week(text: str) -> bool:
     return _WEEK.match(text.strip().lower()) is not None
+
+
+def parse_week_or_day(text: str) -> date:
+    """ "2026-W49", or any day of that week ("09/12/2026", "2026-12-09") -> its Monday."""
+    return parse_week(text) if is_week(text) else model.week_of(model.parse_day(text))[0]
 
 
 def parse_month(text: str) -> date:
@@ -205,3 +211,38 @@ async def match_named(db: aiosqlite.Connection, kind: str, text: str) -> tuple[i
     words = wanted.split()
     close = [item for item in items if all(word in fold(item[1]).split() for word in words)]
     return close[0] if len(close) == 1 else None
+
+
+# A name typed with a slip ("cusine", "lingeri") scores 90 or more against the one meant; unrelated
+# names of the site's lists stay under 70 (rapidfuzz's WRatio, on folded names).
+CLOSE_SCORE = 75
+CLOSE_LIMIT = 3
+
+
+async def close_names(db: aiosqlite.Connection, kind: str, text: str) -> list[tuple[str, float]]:
+    """The activities or places whose name is close to ``text`` and how close (0-100), the closest first."""
+    names = {name: fold(name) for _, name in await list_named(db, kind)}
+    found = process.extract(fold(text), names, scorer=fuzz.WRatio, score_cutoff=CLOSE_SCORE, limit=CLOSE_LIMIT)
+    return [(name, score) for _, score, name in found]
+
+
+async def unknown_named(db: aiosqlite.Connection, kind: str, text: str, how: str) -> ShiftError:
+    """Why ``text`` is refused as an activity or a place: the close names, else the known ones, and
+    ``how`` (a catalog key) to create it when it really is new."""
+    close = await close_names(db, kind, text)
+    if close:
+        hint = ShiftError("shifts.error.did_you_mean", names=", ".join(name for name, _ in close))
+    else:
+        known = ", ".join(name for _, name in await list_named(db, kind))
+        hint = ShiftError(f"shifts.error.known_{kind}", names=known) if known else ShiftError(f"shifts.error.no_{kind}")
+    return ShiftError(f"shifts.error.unknown_{kind}", name=" ".join(text.split())[:60], hint=hint, how=ShiftError(how))
+
+
+async def known_named(db: aiosqlite.Connection, kind: str, text: str, how: str) -> tuple[int, str]:
+    """The activity or place named exactly (case and accents aside); a slip is refused, never created."""
+    if not fold(text):
+        raise ShiftError("shifts.error.empty_name")
+    found = await (model.find_activity if kind == "activity" else model.find_place)(db, text)
+    if found is None:
+        raise await unknown_named(db, kind, text, how)
+    return found

@@ -49,16 +49,16 @@ class Usage(Exception):
         self.key = key
 
 
-def staff_command(slashes: tuple[str, ...], plain: str) -> Callable[[Op], Op]:
-    """Register one staff operation as /commands (guarded) and as the plain first words of the
-    keyword key ``plain`` (one or two words each, read for staff only)."""
+def staff_command(slashes: tuple[str, ...], plain: str, help: str | None = None) -> Callable[[Op], Op]:
+    """Register one staff operation as /commands (guarded, ``help`` its line in /equipe) and as the
+    plain first words of the keyword key ``plain`` (one or two words each, read for staff only)."""
 
     def register(op: Op) -> Op:
         async def slash(inbound: Inbound, ctx: Context) -> Replies:
             return await _run(op, ctx, inbound.text.split()[1:])
 
         slash.__name__ = op.__name__
-        router.command(*slashes, roles=STAFF_ROLES)(slash)
+        router.command(*slashes, roles=STAFF_ROLES, help=help)(slash)
         PLAIN[plain] = op
         return op
 
@@ -157,31 +157,63 @@ def _shift_id(args: list[str], usage: str) -> int:
     return number
 
 
+SEPARATORS = (",", "/", "@", " à ", " a ", " at ")
+
+
 async def _activity_and_place(db: aiosqlite.Connection, words: list[str]) -> tuple[int, int]:
-    """ "cantine lingerie", "Service cantine, La Lingerie": a known activity, then a known place."""
+    """ "cantine lingerie", "Service cantine, La Lingerie": a known activity, then a known place.
+
+    Nothing is created here: a slip is refused with the close names (``/activite NOM`` and ``/site NOM``
+    make new ones)."""
     text = " ".join(words)
-    for separator in (",", "/", "@", " à ", " a ", " at "):
-        if separator in text:
-            left, _, right = text.partition(separator)
-            activity = await reports.match_named(db, "activity", left)
-            place = await reports.match_named(db, "place", right)
-            if activity and place:
-                return activity[0], place[0]
+    separated = [(left, right) for left, _, right in (text.partition(s) for s in SEPARATORS if s in text)]
+    for left, right in separated:
+        activity = await reports.match_named(db, "activity", left)
+        place = await reports.match_named(db, "place", right)
+        if activity and place:
+            return activity[0], place[0]
+    cuts = [(" ".join(words[:cut]), " ".join(words[cut:])) for cut in range(1, len(words))]
     found = set()
-    for cut in range(1, len(words)):
-        activity = await reports.match_named(db, "activity", " ".join(words[:cut]))
-        place = await reports.match_named(db, "place", " ".join(words[cut:]))
+    for left, right in cuts:
+        activity = await reports.match_named(db, "activity", left)
+        place = await reports.match_named(db, "place", right)
         if activity and place:
             found.add((activity[0], place[0]))
     if len(found) == 1:
         return found.pop()
+    raise await _not_both(db, text, [] if found else separated + cuts)
+
+
+async def _not_both(db: aiosqlite.Connection, text: str, splits: list[tuple[str, str]]) -> ShiftError:
+    """Why no activity and place were found: where one of them is known, the other is said unknown
+    with its close names (the split whose known half is typed exactly and whose close name is the
+    closest wins); else every activity and place is listed."""
+    best: tuple[tuple[bool, float], str, str] | None = None
+    for left, right in splits:
+        activity = await reports.match_named(db, "activity", left)
+        place = await reports.match_named(db, "place", right)
+        if (activity is None) == (place is None):
+            continue
+        kind, typed, known, side = ("place", right, activity, left) if activity else ("activity", left, place, right)
+        assert known is not None
+        close = await reports.close_names(db, kind, typed)
+        rank = (fold(known[1]) == fold(side), close[0][1] if close else 0.0)
+        if best is None or rank > best[0]:
+            best = (rank, kind, typed)
+    if best is not None:
+        return await reports.unknown_named(db, best[1], best[2], f"shifts.staff.new_{best[1]}")
     activities = ", ".join(name for _, name in await reports.list_named(db, "activity"))
     places = ", ".join(name for _, name in await reports.list_named(db, "place"))
-    raise ShiftError("shifts.staff.unknown_activity_place", text=text[:60], activities=activities, places=places)
+    return ShiftError("shifts.staff.unknown_activity_place", text=text[:60], activities=activities, places=places)
 
 
 async def _member(db: aiosqlite.Connection, text: str) -> int:
     return (await people.require_by_code(db, text, ShiftError, "shifts.staff.unknown_member")).id
+
+
+def _counted(ctx: Context, key: str, count: int) -> str:
+    """ "1 place", "4 places": the plural form of ``key`` in the staff member's language."""
+    return model.counted(ctx.i18n, ctx.language, key, count)
 
 
 def _label(name: str | None, code: str | None) -> str:
@@ -222,14 +254,24 @@ async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any])
     if op == "cancel":
         shift = await model.cancel_shift(db, now, ctx.i18n, data["shift"], data["reason"])
         told = len(await model.assignments_of(db, shift.id, live_only=True)) if shift.starts_at > now else 0
-        return ctx.t("shifts.staff.cancelled", id=shift.id, shift=model.describe(shift, ctx.language), told=told)
+        return ctx.t(
+            "shifts.staff.cancelled",
+            id=shift.id,
+            shift=model.describe(shift, ctx.language),
+            told=_counted(ctx, "shifts.staff.told", told),
+        )
     if op == "unassign":
         released = await model.release(db, now, ctx.i18n, data["assignment"], "unassigned")
         return ctx.t("shifts.staff.unassigned", who=_label(released.name, released.member_code), id=released.shift_id)
     if op == "change":
         changed = await _change(db, ctx, data)
         told = len(await model.assignments_of(db, changed.id, live_only=True))
-        return ctx.t("shifts.staff.changed", id=changed.id, shift=model.describe(changed, ctx.language), told=told)
+        return ctx.t(
+            "shifts.staff.changed",
+            id=changed.id,
+            shift=model.describe(changed, ctx.language),
+            told=_counted(ctx, "shifts.staff.told", told),
+        )
     if op == "assign":
         workers = [(str(code), int(person)) for code, person in data["workers"]]
         return "\n".join(await _assign_each(db, ctx, data["shift"], workers))
@@ -240,10 +282,12 @@ async def _execute(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any])
             db, now, ctx.settings.tz, date.fromisoformat(data["monday"]), include_holidays=data["holidays"],
             language=ctx.language,
         )  # fmt: skip
+        monday = date.fromisoformat(data["monday"])
         return ctx.t(
             "shifts.staff.generated",
-            week=reports.week_label(date.fromisoformat(data["monday"])),
-            created=len(made.created),
+            monday=model.long_date(monday, ctx.language),
+            week=reports.week_label(monday),
+            created=_counted(ctx, "shifts.staff.made", len(made.created)),
             existing=len(made.existing),
         )
     raise ShiftError("shifts.staff.nothing_pending")
@@ -271,7 +315,7 @@ CHANGE = router.confirmation(
 # --- Help ----------------------------------------------------------------------------------------
 
 
-@staff_command(("/aide_creneaux", "/shifts_help"), "shifts.staff.help")
+@staff_command(("/aide_creneaux", "/shifts_help"), "shifts.staff.help", help="shifts.staff.about_help")
 async def staff_help(ctx: Context, args: list[str]) -> Replies:
     """Every shift command for staff, with an example each."""
     return [Reply(ctx.t("shifts.staff.help"))]
@@ -280,7 +324,7 @@ async def staff_help(ctx: Context, args: list[str]) -> Replies:
 # --- Creating, changing, cancelling --------------------------------------------------------------
 
 
-@staff_command(("/creneau", "/shift"), "shifts.staff.new")
+@staff_command(("/creneau", "/shift"), "shifts.staff.new", help="shifts.staff.about_new")
 async def create(ctx: Context, args: list[str]) -> Replies:
     """/creneau 2/12 11:30 14:30 cantine lingerie 4: a shift; the sender coordinates it."""
     if len(args) < 4:
@@ -305,7 +349,8 @@ async def create(ctx: Context, args: list[str]) -> Replies:
             end=end, capacity=capacity, coordinator_id=ctx.person.id,
         )  # fmt: skip
     key = "shifts.staff.created" if created else "shifts.staff.exists"
-    return [Reply(ctx.t(key, id=shift.id, shift=model.describe(shift, ctx.language), capacity=shift.capacity))]
+    seats = _counted(ctx, "shifts.staff.seats", shift.capacity)
+    return [Reply(ctx.t(key, id=shift.id, shift=model.describe(shift, ctx.language), seats=seats))]
 
 
 async def _change(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) -> Shift:
@@ -323,7 +368,7 @@ async def _change(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) 
     )
 
 
-@staff_command(("/modifier", "/change"), "shifts.staff.change")
+@staff_command(("/modifier", "/change"), "shifts.staff.change", help="shifts.staff.about_change")
 async def change(ctx: Context, args: list[str]) -> Replies:
     """/modifier 12 3/12 10:00-13:00 places 5 lieu Lingerie: the shift moves, its workers are told."""
     shift_id = _shift_id(args, "shifts.staff.change_usage")
@@ -344,10 +389,10 @@ async def change(ctx: Context, args: list[str]) -> Replies:
                 data["capacity"] = int(rest[index + 1][:4])
                 index += 2
             elif word in place_words and index + 1 < len(rest):
-                place = await reports.match_named(db, "place", " ".join(rest[index + 1 :]))
+                typed = " ".join(rest[index + 1 :])
+                place = await reports.match_named(db, "place", typed)
                 if place is None:
-                    names = ", ".join(name for _, name in await reports.list_named(db, "place"))
-                    raise ShiftError("shifts.staff.unknown_place", text=" ".join(rest[index + 1 :])[:40], places=names)
+                    raise await reports.unknown_named(db, "place", typed, "shifts.staff.new_place")
                 data["place"] = place[0]
                 index = len(rest)
             elif _is_day(rest[index], today, ctx.i18n):
@@ -374,14 +419,14 @@ async def change(ctx: Context, args: list[str]) -> Replies:
             id=shift_id,
             before=model.describe(before, ctx.language),
             after=model.describe(after, ctx.language),
-            capacity=after.capacity,
-            told=told,
+            seats=_counted(ctx, "shifts.staff.seats", after.capacity),
+            told=_counted(ctx, "shifts.staff.told", told),
         ),
         **data,
     )
 
 
-@staff_command(("/annuler_creneau", "/cancel_shift"), "shifts.staff.cancel")
+@staff_command(("/annuler_creneau", "/cancel_shift"), "shifts.staff.cancel", help="shifts.staff.about_cancel")
 async def cancel(ctx: Context, args: list[str]) -> Replies:
     """/annuler_creneau 12 pluie: asked first; the workers on it are told, with the reason."""
     shift_id = _shift_id(args, "shifts.staff.cancel_usage")
@@ -394,7 +439,11 @@ async def cancel(ctx: Context, args: list[str]) -> Replies:
             raise ShiftError("shifts.error.shift_cancelled", id=shift_id)
         live = len(await model.assignments_of(db, shift_id, live_only=True))
     text = ctx.t(
-        "shifts.staff.cancel_preview", id=shift_id, shift=model.describe(shift, ctx.language), told=live, reason=reason
+        "shifts.staff.cancel_preview",
+        id=shift_id,
+        shift=model.describe(shift, ctx.language),
+        told=_counted(ctx, "shifts.staff.told", live),
+        reason=reason,
     )
     return await _ask(ctx, text, op="cancel", shift=shift_id, reason=reason[:200])
 
@@ -441,7 +490,7 @@ async def _assign_each(
     return lines
 
 
-@staff_command(("/affecter", "/assign"), "shifts.staff.assign")
+@staff_command(("/affecter", "/assign"), "shifts.staff.assign", help="shifts.staff.about_assign")
 async def assign(ctx: Context, args: list[str]) -> Replies:
     """/affecter 12 GV-K7P2 [GV-XXXX...]: each worker is checked (cap, contract, overlap), shown with the
     week's hours it makes, and assigned and told after OUI."""
@@ -486,7 +535,7 @@ async def assign(ctx: Context, args: list[str]) -> Replies:
     return await _ask(ctx, text, op="assign", shift=shift_id, workers=workers)
 
 
-@staff_command(("/retirer", "/unassign"), "shifts.staff.unassign")
+@staff_command(("/retirer", "/unassign"), "shifts.staff.unassign", help="shifts.staff.about_unassign")
 async def unassign(ctx: Context, args: list[str]) -> Replies:
     """/retirer 12 GV-K7P2: asked first; the worker is told their seat is gone."""
     shift_id = _shift_id(args, "shifts.staff.unassign_usage")
@@ -559,14 +608,15 @@ def _period(ctx: Context, args: list[str]) -> tuple[date, date, str]:
             monday = reports.parse_week(rest[0])
         else:
             monday = model.week_of(parse_chat_day(rest[0], today, ctx.i18n))[0]
-        return monday, monday + timedelta(days=7), ctx.t("shifts.staff.week_of", week=reports.week_label(monday))
+        title = ctx.t("shifts.staff.week_of", monday=model.long_date(monday, ctx.language))
+        return monday, monday + timedelta(days=7), title
     if len(args) > 1:
         raise Usage("shifts.staff.roster_usage")
     day = parse_chat_day(args[0], today, ctx.i18n)
     return day, day + timedelta(days=1), format_date(day, "EEEE d MMMM", locale=ctx.language)
 
 
-@staff_command(("/tableau", "/roster"), "shifts.staff.roster")
+@staff_command(("/tableau", "/roster"), "shifts.staff.roster", help="shifts.staff.about_roster")
 async def roster(ctx: Context, args: list[str]) -> Replies:
     """/tableau [demain | 2/12 | semaine [prochaine | 2026-W49]]: who is on each shift, who said OUI."""
     first, after, title = _period(ctx, args)
@@ -625,13 +675,13 @@ async def _attendance(ctx: Context, args: list[str], present: bool) -> Replies:
     return await _ask(ctx, text, op="attendance", shift=shift_id, assignments=ids, present=present)
 
 
-@staff_command(("/present",), "shifts.staff.present")
+@staff_command(("/present",), "shifts.staff.present", help="shifts.staff.about_present")
 async def present(ctx: Context, args: list[str]) -> Replies:
     """/present 12 [GV-K7P2]: after the shift, who came (everyone not marked yet when no code)."""
     return await _attendance(ctx, args, True)
 
 
-@staff_command(("/absent",), "shifts.staff.absent")
+@staff_command(("/absent",), "shifts.staff.absent", help="shifts.staff.about_absent")
 async def absent(ctx: Context, args: list[str]) -> Replies:
     """/absent 12 GV-K7P2: after the shift, who did not come."""
     return await _attendance(ctx, args, False)
@@ -656,19 +706,19 @@ async def _named(ctx: Context, args: list[str], kind: str) -> Replies:
     return [Reply(ctx.t(f"shifts.staff.{kind}_added", id=item_id, name=name))]
 
 
-@staff_command(("/activite", "/activity"), "shifts.staff.activity")
+@staff_command(("/activite", "/activity"), "shifts.staff.activity", help="shifts.staff.about_activity")
 async def activity(ctx: Context, args: list[str]) -> Replies:
     """/activite [Nom | 3 Nouveau nom]: the activities shifts are made of."""
     return await _named(ctx, args, "activity")
 
 
-@staff_command(("/site",), "shifts.staff.sites")
+@staff_command(("/site",), "shifts.staff.sites", help="shifts.staff.about_sites")
 async def site(ctx: Context, args: list[str]) -> Replies:
     """/site [Nom | 2 Nouveau nom]: the places shifts happen at."""
     return await _named(ctx, args, "place")
 
 
-@staff_command(("/modele", "/template"), "shifts.staff.template")
+@staff_command(("/modele", "/template"), "shifts.staff.template", help="shifts.staff.about_template")
 async def template(ctx: Context, args: list[str]) -> Replies:
     """/modele lun-jeu 11:30 14:30 cantine lingerie 4 [feries]; /modele alone lists them."""
     async with ctx.store.transaction() as db:
@@ -704,12 +754,12 @@ def _template_line(ctx: Context, made: templates.Template) -> str:
         time=f"{made.start_local.strftime('%H:%M')}-{made.end_local.strftime('%H:%M')}",
         activity=made.activity,
         place=made.place,
-        capacity=made.capacity,
+        seats=_counted(ctx, "shifts.staff.seats", made.capacity),
         holidays=ctx.t("shifts.staff.on_holidays") if made.on_holidays else "",
     ).strip()
 
 
-@staff_command(("/generer", "/generate"), "shifts.staff.generate")
+@staff_command(("/generer", "/generate"), "shifts.staff.generate", help="shifts.staff.about_generate")
 async def generate(ctx: Context, args: list[str]) -> Replies:
     """/generer [2026-W49 | 7/12] [feries]: next week's shifts from the templates, asked first."""
     holidays = bool(args) and fold(args[-1]) in ctx.i18n.words("shifts.staff.holidays")
@@ -735,8 +785,8 @@ async def generate(ctx: Context, args: list[str]) -> Replies:
     )
     text = ctx.t(
         "shifts.staff.generate_preview",
-        week=reports.week_label(monday),
-        created=len(made.created),
+        monday=model.long_date(monday, ctx.language),
+        created=_counted(ctx, "shifts.staff.to_create", len(made.created)),
         existing=len(made.existing),
         skipped=skipped or "-",
     )

@@ -188,13 +188,13 @@ def _argument(inbound: Inbound, words: frozenset[str]) -> str:
     return parts[1].strip() if len(parts) == 2 else ""
 
 
-@router.command("/solde", "/balance", words=BALANCE, roles=REGISTERED)
+@router.command("/solde", "/balance", words=BALANCE, roles=REGISTERED, help="trocshop.about_balance")
 @router.action(BALANCE, roles=REGISTERED)
 async def show_balance(inbound: Inbound, ctx: Context) -> Replies:
     return await _show(inbound, ctx, BALANCE_LINES, _argument(inbound, ctx.i18n.words(BALANCE)))
 
 
-@router.command("/historique", "/history", words=HISTORY, roles=REGISTERED)
+@router.command("/historique", "/history", words=HISTORY, roles=REGISTERED, help="trocshop.about_history")
 @router.action(HISTORY, roles=REGISTERED)
 async def show_history(inbound: Inbound, ctx: Context) -> Replies:
     return await _show(inbound, ctx, HISTORY_LINES, _argument(inbound, ctx.i18n.words(HISTORY)))
@@ -484,7 +484,7 @@ async def _staff_target(ctx: Context, text: str) -> tuple[int, str] | None:
         return person_id, _person_label(await people.get_person(db, person_id))
 
 
-@router.command("/crediter", "/credit", roles=STAFF_ROLES)
+@router.command("/crediter", "/credit", roles=STAFF_ROLES, help="trocshop.about_credit")
 async def staff_credit(inbound: Inbound, ctx: Context) -> Replies:
     """Staff credit someone for taking part: /crediter GV-K7P2 1h activite atelier jardin."""
     who, typed = _target_and_rest(inbound)
@@ -534,19 +534,19 @@ async def _notes_command(inbound: Inbound, ctx: Context, op: str) -> Replies:
     return await _ask(ctx, text, op=op, person=target[0], notes=notes, minutes=total, label=target[1])
 
 
-@router.command("/retrait", "/withdraw", roles=STAFF_ROLES)
+@router.command("/retrait", "/withdraw", roles=STAFF_ROLES, help="trocshop.about_withdraw")
 async def staff_withdraw(inbound: Inbound, ctx: Context) -> Replies:
     """Minutes leave the person's account as paper notes: /retrait GV-K7P2 2x30 1x15."""
     return await _notes_command(inbound, ctx, "withdraw")
 
 
-@router.command("/depot", "/deposit", roles=STAFF_ROLES)
+@router.command("/depot", "/deposit", roles=STAFF_ROLES, help="trocshop.about_deposit")
 async def staff_deposit(inbound: Inbound, ctx: Context) -> Replies:
     """Paper notes come back onto the person's account: /depot GV-K7P2 1x60."""
     return await _notes_command(inbound, ctx, "deposit")
 
 
-@router.command("/corriger", "/reverse", roles=STAFF_ROLES)
+@router.command("/corriger", "/reverse", roles=STAFF_ROLES, help="trocshop.about_reverse")
 async def staff_reverse(inbound: Inbound, ctx: Context) -> Replies:
     """A mistake is undone by a reversing entry: /corriger 12 erreur de saisie."""
     tokens = _args(inbound)
@@ -563,7 +563,7 @@ async def staff_reverse(inbound: Inbound, ctx: Context) -> Replies:
     return await _ask(ctx, text, op="reverse", entry=entry, reason=" ".join(tokens[1:]))
 
 
-@router.command("/billets", "/notes", roles=STAFF_ROLES)
+@router.command("/billets", "/notes", roles=STAFF_ROLES, help="trocshop.about_notes")
 async def staff_notes(inbound: Inbound, ctx: Context) -> Replies:
     """How many paper notes of each value are out there."""
     async with ctx.store.transaction() as db:
@@ -582,7 +582,7 @@ async def staff_notes(inbound: Inbound, ctx: Context) -> Replies:
     ]
 
 
-@router.command("/lieu", "/place", roles=STAFF_ROLES)
+@router.command("/lieu", "/place", roles=STAFF_ROLES, help="trocshop.about_place")
 async def staff_place(inbound: Inbound, ctx: Context) -> Replies:
     """Staff add a place where people can pay in time."""
     name = inbound.text.split(maxsplit=1)[1].strip() if " " in inbound.text else ""
@@ -652,3 +652,7 @@ async def _demo(store: Store, now: datetime) -> None:
                 await ledger.credit(
                     db, now, key=f"demo:{code}", person_id=person_id, minutes=minutes, actor=staff, memo="demo"
                 )
+
+
+# The console pages call the operations above, so they are registered last.
+from handlers.trocshop import console as _console  # noqa: E402, F401

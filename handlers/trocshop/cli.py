@@ -1,7 +1,8 @@
 """``voisins troc ...``: the staff's Trocshop commands, and the proof that the books are right.
 
 They open the database only (no channel, no demo data). ``check`` exits non-zero and names the
-entry or account at fault, so a cron job or a deploy script can stop on it.
+entry or account at fault, so a cron job or a deploy script can stop on it. What they say is in
+``DEFAULT_LANGUAGE``, from the catalogs, as the refusals of the books are.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bot import people
 from bot.cli_support import opened_store, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.csvfiles import to_csv, write_atomically
+from bot.csvfiles import ExportSeparator, Overwrite, Separator, export_command, to_csv
 from bot.i18n import I18n
 from bot.people import normalise_member_code
 from bot.store import Store
@@ -28,46 +29,70 @@ from handlers.trocshop.ledger import LedgerError
 
 troc_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
+# The examples the helps show; the tests run each as written.
+AMOUNT_EXAMPLES = ("30", "45min", "1h30", "1,5h")
+FLOOR_EXAMPLE = -60
+# The columns of the journal's export, one row per posting.
+EXPORT_COLUMNS = (
+    "entry",
+    "created_at",
+    "category",
+    "memo",
+    "reverses",
+    "idem_key",
+    "actor",
+    "account",
+    "kind",
+    "account_label",
+    "minutes",
+    "notes",
+)
+SYSTEM_ACCOUNTS = ("issuing", "notes")  # their label is their kind
 
-async def _member(store: Store, text: str) -> int:
+
+def _say(i18n: I18n, key: str, **params: object) -> str:
+    return i18n.t(i18n.default_language, key, **params)
+
+
+async def _member(store: Store, text: str, i18n: I18n) -> int:
     """The registered person named by member code or phone number; nobody exits with 1."""
     async with store.transaction() as db:
         person = await people.by_code(db, text, phone=True)
     if person is None:
-        typer.echo("No registered person with that code or number.", err=True)
+        typer.echo(_say(i18n, "trocshop_cli.nobody"), err=True)
         raise typer.Exit(1)
     return person.id
 
 
-def _fail(settings: Settings, exc: LedgerError) -> None:
-    i18n = I18n.configured(settings)
+def _fail(i18n: I18n, exc: LedgerError) -> None:
     params = {k: format_minutes(v) if k == "balance" and isinstance(v, int) else v for k, v in exc.params.items()}
-    typer.echo(i18n.t(settings.default_language, exc.key, **params), err=True)
+    typer.echo(_say(i18n, exc.key, **params), err=True)
     raise typer.Exit(1)
 
 
 @troc_app.command("credit")
 def credit(
     member: Annotated[str, typer.Argument(help="Member code (GV-XXXX) or registered phone number.")],
-    minutes: Annotated[str, typer.Argument(help="30, 45min, 1h30, 1,5h... (the chat's own reading)")],
+    minutes: Annotated[str, typer.Argument(help=f"{', '.join(AMOUNT_EXAMPLES)}... (the chat's own reading)")],
     reason: Annotated[str, typer.Option("--reason", help="Why: what the person took part in.")],
     category: Annotated[str, typer.Option("--category", help="activity, exchange, purchase, correction")] = "activity",
     key: Annotated[str | None, typer.Option("--key", help="Idempotency key: the same key is written once.")] = None,
 ) -> None:
     """Credit a person for taking part, from the Trocshop's issuing account."""
     settings = settings_or_exit()
+    i18n = I18n.configured(settings)
     try:
-        amount = read_amount(minutes)
+        amount = read_amount(minutes, i18n)
     except LedgerError as exc:
-        _fail(settings, exc)
+        _fail(i18n, exc)
         return
     if amount is None:
-        typer.echo(f"Not an amount of time: {minutes}", err=True)
+        typer.echo(_say(i18n, "trocshop_cli.not_an_amount", value=minutes), err=True)
         raise typer.Exit(2)
 
     async def go() -> tuple[int, bool, int]:
         async with opened_store(settings) as store:
-            person_id = await _member(store, member)
+            person_id = await _member(store, member, i18n)
             now = SystemClock().now()
             async with store.transaction() as db:
                 written = await ledger.credit(
@@ -86,19 +111,21 @@ def credit(
     try:
         entry, created, balance = asyncio.run(go())
     except LedgerError as exc:
-        _fail(settings, exc)
+        _fail(i18n, exc)
         return
-    state = "written" if created else "already written"
-    typer.echo(f"Entry {entry} {state}: {format_minutes(amount)} credited. Balance: {format_minutes(balance)}.")
+    key = "trocshop_cli.credited" if created else "trocshop_cli.credited_before"
+    typer.echo(_say(i18n, key, entry=entry, amount=format_minutes(amount), balance=format_minutes(balance)))
 
 
-@troc_app.command("floor")
+# A negative number is the argument, not an option: "floor GV-XXXX -60" works without "--".
+@troc_app.command("floor", context_settings={"ignore_unknown_options": True})
 def floor(
     member: Annotated[str, typer.Argument(help="Member code (GV-XXXX) or registered phone number.")],
     minutes: Annotated[
         int,
         typer.Argument(
-            help="The lowest balance allowed, in minutes (-60 lets it go 1 h below zero).",
+            help=f"The lowest balance allowed, in minutes ({FLOOR_EXAMPLE} lets it go"
+            f" {format_minutes(-FLOOR_EXAMPLE)} below zero).",
             min=-MAX_MINUTES,
             max=MAX_MINUTES,
         ),
@@ -106,10 +133,11 @@ def floor(
 ) -> None:
     """Set how low a person's balance may go (0 unless staff decide otherwise)."""
     settings = settings_or_exit()
+    i18n = I18n.configured(settings)
 
     async def go() -> None:
         async with opened_store(settings) as store:
-            person_id = await _member(store, member)
+            person_id = await _member(store, member, i18n)
             async with store.transaction() as db:
                 account = await ledger.person_account(db, person_id, SystemClock().now())
                 await ledger.set_floor(db, account, minutes)
@@ -117,9 +145,9 @@ def floor(
     try:
         asyncio.run(go())
     except LedgerError as exc:
-        _fail(settings, exc)
+        _fail(i18n, exc)
         return
-    typer.echo(f"{normalise_member_code(member) or member}: balance may go down to {minutes} min.")
+    typer.echo(_say(i18n, "trocshop_cli.floor_set", who=normalise_member_code(member) or member, minutes=minutes))
 
 
 @troc_app.command("balance")
@@ -128,23 +156,30 @@ def balance(
 ) -> None:
     """One person's balance, or every account's with the notes in circulation."""
     settings = settings_or_exit()
+    i18n = I18n.configured(settings)
+
+    def account_line(kind: str, name: str | None, minutes: int) -> str:
+        said = _say(i18n, f"trocshop_cli.kind_{kind}")
+        name = said if kind in SYSTEM_ACCOUNTS else name or _say(i18n, "trocshop_cli.anonymous")
+        return f"{said:10} {name}: {format_minutes(minutes)}"
 
     async def go() -> list[str]:
         async with opened_store(settings) as store:
             if member is not None:
-                person_id = await _member(store, member)
+                person_id = await _member(store, member, i18n)
                 async with store.transaction() as db:
                     account = await ledger.find_person_account(db, person_id)
                     value = await ledger.balance(db, account) if account is not None else 0
                 return [f"{normalise_member_code(member) or member}: {format_minutes(value)}"]
             rows = await store.fetchall(
-                "SELECT a.id, a.kind, COALESCE(a.label, p.member_code, '(anonymous)') AS label, a.balance, a.floor"
+                "SELECT a.id, a.kind, COALESCE(a.label, p.member_code) AS label, a.balance, a.floor"
                 " FROM troc_accounts a LEFT JOIN persons p ON p.id = a.person_id ORDER BY a.kind, a.id"
             )
             async with store.transaction() as db:
                 notes = await ledger.notes_in_circulation(db)
-            lines = [f"{r['kind']:8} {r['label']}: {format_minutes(r['balance'])}" for r in rows]
-            lines.append("notes in circulation: " + ", ".join(f"{c} x {d} min" for d, c in notes.items()))
+            lines = [account_line(r["kind"], r["label"], r["balance"]) for r in rows]
+            held = ", ".join(f"{c} x {d} min" for d, c in notes.items()) or _say(i18n, "trocshop_cli.no_notes")
+            lines.append(_say(i18n, "trocshop_cli.notes", notes=held))
             return lines
 
     for line in asyncio.run(go()):
@@ -152,35 +187,20 @@ def balance(
 
 
 @troc_app.command("export")
-def export(file: Annotated[Path, typer.Argument(help="The CSV file to write (the whole journal).")]) -> None:
-    """Write the whole journal, one row per posting, as CSV for a spreadsheet."""
-    settings = settings_or_exit()
+def export(
+    file: Annotated[Path, typer.Argument(help="The CSV file to write (the whole journal).")],
+    separator: ExportSeparator = Separator.semicolon,
+    overwrite: Overwrite = False,
+) -> None:
+    """Write the whole journal, one row per posting, as CSV for a spreadsheet (as the other exports)."""
 
-    async def go() -> int:
-        async with opened_store(settings) as store:
-            async with store.transaction() as db:
-                rows = await ledger.export_rows(db)
-            columns = [
-                "entry",
-                "created_at",
-                "category",
-                "memo",
-                "reverses",
-                "idem_key",
-                "actor",
-                "account",
-                "kind",
-                "account_label",
-                "minutes",
-                "notes",
-            ]
-            # Comma and UTF-8 without a BOM, as this export always wrote; a memo typed "=..." stays text.
-            data = to_csv(columns, ([row[c] for c in columns] for row in rows), delimiter=",", encoding="utf-8")
-            write_atomically(file, data)
-            return len(rows)
+    async def make(settings: Settings, i18n: I18n) -> tuple[bytes, int]:
+        async with opened_store(settings) as store, store.transaction() as db:
+            rows = await ledger.export_rows(db)
+        cells = ([row[column] for column in EXPORT_COLUMNS] for row in rows)
+        return to_csv(EXPORT_COLUMNS, cells, delimiter=separator.value), len(rows)
 
-    count = asyncio.run(go())
-    typer.echo(f"{count} postings written to {file}.")
+    export_command(file, overwrite, make, "trocshop_cli.export_done")
 
 
 @troc_app.command("check")
@@ -207,6 +227,7 @@ def check() -> None:
 def place(name: Annotated[str, typer.Argument(help="The place's name, as people say it.")]) -> None:
     """Add a place where people can pay in time."""
     settings = settings_or_exit()
+    i18n = I18n.configured(settings)
 
     async def go() -> int:
         async with opened_store(settings) as store, store.transaction() as db:
@@ -215,6 +236,6 @@ def place(name: Annotated[str, typer.Argument(help="The place's name, as people 
     try:
         account = asyncio.run(go())
     except LedgerError as exc:
-        _fail(settings, exc)
+        _fail(i18n, exc)
         return
-    typer.echo(f"Place account {account}: {name}")
+    typer.echo(_say(i18n, "trocshop_cli.place_added", account=account, name=name))

@@ -379,8 +379,8 @@ async def entry_parties(db: aiosqlite.Connection, entry_id: int) -> list[tuple[i
     return [(int(r[0]), int(r[1]), r[2]) for r in rows]
 
 
-async def history(db: aiosqlite.Connection, account_id: int, limit: int) -> list[Movement]:
-    """The account's latest movements, newest first, with the other side of each."""
+async def history(db: aiosqlite.Connection, account_id: int, limit: int, offset: int = 0) -> list[Movement]:
+    """The account's latest movements, newest first, with the other side of each (``offset``: a later page)."""
     rows = await _all(
         db,
         "SELECT e.id, p.minutes, e.category, e.memo, e.created_at, e.reverses_entry_id,"
@@ -390,8 +390,8 @@ async def history(db: aiosqlite.Connection, account_id: int, limit: int) -> list
         " (SELECT o.kind FROM troc_postings q JOIN troc_accounts o ON o.id = q.account_id"
         "  WHERE q.entry_id = e.id AND q.account_id != p.account_id ORDER BY q.id LIMIT 1) AS other_kind"
         " FROM troc_postings p JOIN troc_entries e ON e.id = p.entry_id"
-        " WHERE p.account_id = ? ORDER BY e.id DESC LIMIT ?",
-        (account_id, limit),
+        " WHERE p.account_id = ? ORDER BY e.id DESC LIMIT ? OFFSET ?",
+        (account_id, limit, offset),
     )
     return [
         Movement(

@@ -442,7 +442,7 @@ WITHDRAW = router.confirmation(
 # --- Staff ---------------------------------------------------------------------------------------
 
 
-@router.command("/benevoles", "/volunteers", roles=STAFF_ROLES)
+@router.command("/benevoles", "/volunteers", roles=STAFF_ROLES, help="volunteers.about_list")
 async def staff_list(inbound: Inbound, ctx: Context) -> Replies:
     """Every sign-up; how to reach someone only when they agreed to be contacted."""
     ctx.done()
@@ -474,14 +474,16 @@ async def staff_list(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply("\n".join(lines))]
 
 
-@router.command("/permanences", "/meetings", roles=STAFF_ROLES)
+@router.command("/permanences", "/meetings", roles=STAFF_ROLES, help="volunteers.about_meetings")
 async def staff_meetings(inbound: Inbound, ctx: Context) -> Replies:
     """The coming dates with their changes, and the commands that change them."""
     ctx.done()
     ref = await calendar.reference(ctx.store)
     found = await calendar.coming(ctx.store, ctx.settings.tz, ctx.now(), STAFF_LIST_MEETINGS)
     lines = [
-        ctx.t("volunteers.staff_reference", day=ref.isoformat()) if ref else ctx.t("volunteers.staff_no_reference")
+        ctx.t("volunteers.staff_reference", day=texts.full_day_text(ref, ctx.language))
+        if ref
+        else ctx.t("volunteers.staff_no_reference")
     ]
     lines += [texts.staff_line(ctx.i18n, ctx.language, m) for m in found]
     lines.append(ctx.t("volunteers.staff_commands"))
@@ -523,30 +525,30 @@ async def _staff_ask(inbound: Inbound, ctx: Context, op: str) -> Replies:
         change = _parse_staff(inbound, op, ctx.local_now().date())
         async with ctx.store.transaction() as db:
             await staff.check(db, tz, ctx.now(), change)
-            count = await staff.recipients(db)
+            effects = await staff.effects(db, tz, ctx.now(), change)
     except CalendarError as exc:
-        return [Reply(ctx.t(exc.key, **exc.params))]
-    text = staff.preview(ctx.i18n, ctx.language, tz, change, count)
+        return [Reply(texts.error_text(ctx.i18n, ctx.language, exc))]
+    text = staff.preview(ctx.i18n, ctx.language, tz, change, effects.told, effects.dropped)
     return [await CALENDAR_CHANGE.ask(ctx, text, change=change.as_data())]
 
 
-@router.command("/permanence_reference", "/meeting_reference", roles=STAFF_ROLES)
+@router.command("/permanence_reference", "/meeting_reference", roles=STAFF_ROLES, help="volunteers.about_reference")
 async def staff_reference(inbound: Inbound, ctx: Context) -> Replies:
     """The Wednesday the fortnightly meetings count from."""
     return await _staff_ask(inbound, ctx, "reference")
 
 
-@router.command("/permanence_annuler", "/meeting_cancel", roles=STAFF_ROLES)
+@router.command("/permanence_annuler", "/meeting_cancel", roles=STAFF_ROLES, help="volunteers.about_cancel")
 async def staff_cancel(inbound: Inbound, ctx: Context) -> Replies:
     return await _staff_ask(inbound, ctx, "cancel")
 
 
-@router.command("/permanence_deplacer", "/meeting_move", roles=STAFF_ROLES)
+@router.command("/permanence_deplacer", "/meeting_move", roles=STAFF_ROLES, help="volunteers.about_move")
 async def staff_move(inbound: Inbound, ctx: Context) -> Replies:
     return await _staff_ask(inbound, ctx, "move")
 
 
-@router.command("/permanence_ajouter", "/meeting_add", roles=STAFF_ROLES)
+@router.command("/permanence_ajouter", "/meeting_add", roles=STAFF_ROLES, help="volunteers.about_add")
 async def staff_add(inbound: Inbound, ctx: Context) -> Replies:
     return await _staff_ask(inbound, ctx, "add")
 
@@ -557,7 +559,7 @@ async def _change_calendar(db: aiosqlite.Connection, ctx: Context, data: dict[st
     try:
         meeting, notified = await staff.apply(db, ctx.settings.tz, ctx.now(), ctx.i18n, change, ctx.person.id)
     except CalendarError as exc:
-        raise confirm.Refused(exc.key, **exc.params) from exc
+        raise confirm.Refused.saying(texts.error_text(ctx.i18n, ctx.language, exc)) from exc
     log.info("staff %s changed the meeting calendar (%s %s)", ctx.person.id, change.op, change.day)
     return [Reply(staff.done(ctx.i18n, ctx.language, change, meeting, notified))]
 
@@ -592,3 +594,6 @@ async def _demo(store: Store, now: datetime) -> None:
                 availability="le samedi",
                 consent=True,
             )
+
+
+from handlers.volunteers import console as _console  # noqa: E402, F401

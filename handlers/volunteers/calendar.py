@@ -7,6 +7,10 @@ removes (``r2026-12-02`` for a date of the rhythm, ``x7`` for an extra one), a m
 pointing at the extra meeting that replaces it. A meeting's key never changes, so reminders and
 notices use it in their outbox cause and are sent once.
 
+A new reference makes a new rhythm: the staff's changes to dates it no longer has (a cancellation, a
+move and the meeting it moved to) and the extra meetings that fall on its own dates are dropped with
+it (:func:`rebase`), so no day has two meetings and no move points from a date that is gone.
+
 Every function takes the caller's transaction; rule breaks raise :class:`CalendarError` with a
 catalog key, so the chat and the command line say the same thing.
 """
@@ -22,8 +26,9 @@ import aiosqlite
 from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger
 
 from bot.clock import iso
+from bot.dates import written_day
 from bot.store import Store
-from bot.text import FarDate, typed_number, within_years
+from bot.text import FarDate, typed_number
 
 WEDNESDAY = 2
 STARTS = time(18, 30)
@@ -33,7 +38,6 @@ MAX_REASON = 160
 # How far ahead a list or a question looks for a meeting that is not cancelled.
 HORIZON = timedelta(days=400)
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HOURS = re.compile(r"^([01]?\d|2[0-3])[:h]([0-5]\d)?\s*-\s*([01]?\d|2[0-3])[:h]([0-5]\d)?$")
 
 
@@ -85,17 +89,15 @@ class Meeting:
         return not self.cancelled
 
 
-def parse_iso_day(text: str) -> date:
-    """``YYYY-MM-DD`` only: the command line's dates, unambiguous in every country."""
-    text = text.strip()
-    if not _ISO_DAY.match(text):
-        raise CalendarError("volunteers.err_date", text=text[:20])
+def parse_day(text: str) -> date:
+    """The command line's dates: a whole date with its year, 2026-12-02 or 02/12/2026 (:mod:`bot.dates`)."""
     try:
-        return within_years(date.fromisoformat(text), text)
+        found = written_day(text)
     except FarDate as far:
         raise CalendarError(far.key, **far.params) from None
-    except ValueError:
-        raise CalendarError("volunteers.err_date", text=text) from None
+    if found is None:
+        raise CalendarError("volunteers.err_date", text=text.strip()[:20])
+    return found
 
 
 def parse_hours(text: str) -> tuple[time, time]:
@@ -257,7 +259,7 @@ async def live_on(db: Source, tz: ZoneInfo, day: date) -> Meeting | None:
 async def set_reference(db: aiosqlite.Connection, now: datetime, day: date, by: int | None) -> None:
     """The Wednesday the rhythm counts from; a past one is fine, it only anchors the fortnights."""
     if day.weekday() != WEDNESDAY:
-        raise CalendarError("volunteers.err_not_wednesday", day=day.isoformat())
+        raise CalendarError("volunteers.err_not_wednesday", day=day)
     await db.execute(
         "INSERT INTO meeting_reference (id, day, set_by, set_at) VALUES (1, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET day = excluded.day, set_by = excluded.set_by, set_at = excluded.set_at",
@@ -269,9 +271,9 @@ async def meeting_to_change(db: aiosqlite.Connection, tz: ZoneInfo, now: datetim
     """The meeting on ``day`` that staff may still cancel or move: it exists and has not started."""
     meeting = await live_on(db, tz, day)
     if meeting is None:
-        raise CalendarError("volunteers.err_no_meeting", day=day.isoformat())
+        raise CalendarError("volunteers.err_no_meeting", day=day)
     if meeting.starts <= now:
-        raise CalendarError("volunteers.err_past", day=day.isoformat())
+        raise CalendarError("volunteers.err_past", day=day)
     return meeting
 
 
@@ -280,10 +282,10 @@ async def check_new(
 ) -> None:
     """A new meeting (added or moved) must be in the future and not on a day that already has one."""
     if local(day, starts, tz) <= now:
-        raise CalendarError("volunteers.err_past", day=day.isoformat())
+        raise CalendarError("volunteers.err_past", day=day)
     other = await live_on(db, tz, day)
     if other is not None and other.key != replacing:
-        raise CalendarError("volunteers.err_taken", day=day.isoformat())
+        raise CalendarError("volunteers.err_taken", day=day)
 
 
 async def cancel(
@@ -339,7 +341,7 @@ async def move(
     meeting = await meeting_to_change(db, tz, now, day)
     starts, ends = hours or (meeting.starts.time(), meeting.ends.time())
     if new_day == day and (starts, ends) == (meeting.starts.time(), meeting.ends.time()):
-        raise CalendarError("volunteers.err_same", day=day.isoformat())
+        raise CalendarError("volunteers.err_same", day=day)
     await check_new(db, tz, now, new_day, starts, ends, replacing=meeting.key)
     extra_id = await _insert_extra(db, now, new_day, starts, ends, reason, meeting, by)
     await db.execute(
@@ -366,3 +368,63 @@ async def add(
     found = await find(db, tz, f"x{extra_id}")
     assert found is not None
     return found
+
+
+# --- A new reference --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rebase:
+    """What a new reference drops: the changes (as the meetings they made) that mean nothing in its rhythm."""
+
+    dropped: list[Meeting]
+    cancellations: list[str]  # meeting keys whose cancellation (or move) goes
+    extras: list[int]  # meeting_extras rows that go
+    unlinked: list[str]  # cancellations kept as such, whose moved-to meeting goes
+
+
+async def rebase(db: Source, tz: ZoneInfo, now: datetime, day: date) -> Rebase:
+    """Read what setting the reference to ``day`` drops among the meetings still to come.
+
+    A cancellation or a move of a date of the old rhythm that the new one does not have goes, with
+    the meeting it moved to (and any move of that one in turn); an extra or moved meeting on a date
+    of the new rhythm goes too, since the rhythm holds a meeting there. Past meetings stay as they were.
+    """
+    today = now.astimezone(tz).date()
+    last = today + HORIZON
+    new_days = {s.date() for s in regular_starts(day, tz, today, last)}
+    ahead = [m for m in await between(db, tz, today, last) if m.starts > now]
+    cancelled = await _cancellations(db)
+    result = Rebase([], [], [], [])
+    for meeting in ahead:
+        if meeting.key.startswith("r") and meeting.cancelled and meeting.day not in new_days:
+            result.dropped.append(meeting)
+            key: str | None = meeting.key
+            while key is not None and key in cancelled:
+                result.cancellations.append(key)
+                moved_to = cancelled[key]["moved_to"]
+                if moved_to is None:
+                    break
+                result.extras.append(int(moved_to))
+                key = f"x{moved_to}"
+    for meeting in ahead:
+        extra_id = int(meeting.key[1:]) if meeting.key.startswith("x") else None
+        if extra_id is None or extra_id in result.extras or not meeting.live or meeting.day not in new_days:
+            continue
+        if f"r{meeting.day.isoformat()}" in cancelled:
+            continue  # that date of the new rhythm is cancelled: the extra meeting is the one held
+        result.dropped.append(meeting)
+        result.extras.append(extra_id)
+        result.unlinked.extend(k for k, row in cancelled.items() if row["moved_to"] == extra_id)
+    return result
+
+
+async def drop(db: aiosqlite.Connection, stale: Rebase) -> None:
+    """Delete what :func:`rebase` found, in the caller's transaction (with the new reference)."""
+    for key in stale.unlinked:
+        await db.execute("UPDATE meeting_cancellations SET moved_to = NULL WHERE meeting = ?", (key,))
+    for key in stale.cancellations:
+        await db.execute("DELETE FROM meeting_cancellations WHERE meeting = ?", (key,))
+    for extra_id in stale.extras:
+        await db.execute("DELETE FROM meeting_cancellations WHERE meeting = ?", (f"x{extra_id}",))
+        await db.execute("DELETE FROM meeting_extras WHERE id = ?", (extra_id,))

@@ -1,13 +1,16 @@
 """``voisins volunteers ...`` and ``voisins permanence ...``: sign-ups and the meeting calendar for staff.
 
-They open the database only. A change made here queues its notices in the outbox; the running bot
+They open the database only. Dates are written 2026-12-02 or 02/12/2026. A change that tells the
+volunteers or moves dates (reference, cancel, move) is shown first, with how many volunteers will be
+told, and made on yes (``--yes`` in a script); it queues its notices in the outbox, and the running bot
 sends them. A refused date (unparsable, not a meeting date, in the past, not a Wednesday for the
-reference) prints why and exits with 1, changing nothing.
+reference) or a change not confirmed prints why and exits with 1, changing nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -16,12 +19,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli_support import opened_store, plain_console, settings_or_exit
+from bot.cli_support import ask_yes_no, opened_store, plain_console, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.csvfiles import Overwrite, export_command, to_csv
 from bot.i18n import I18n
 from bot.people.roster import format_phone
+from bot.store import Store
 from handlers.volunteers import calendar, signups, staff, texts
 from handlers.volunteers.calendar import CalendarError
 
@@ -32,8 +36,11 @@ COLUMNS = ("signed_up_at", "name", "member_code", "activities", "availability", 
            "telegram_id")  # fmt: skip
 
 
+Yes = Annotated[bool, typer.Option("--yes", help="Do not ask: make the change (for scripts).")]
+
+
 def _fail(i18n: I18n, exc: CalendarError) -> NoReturn:
-    typer.echo(i18n.t(i18n.default_language, exc.key, **exc.params), err=True)
+    typer.echo(texts.error_text(i18n, i18n.default_language, exc), err=True)
     raise typer.Exit(1)
 
 
@@ -75,7 +82,7 @@ def list_signups() -> None:
                                                 "contact_ok", "phone")))  # fmt: skip
     out = plain_console()
     out.print(table)
-    out.print(i18n.t(i18n.default_language, "volunteers.cli_count", count=len(rows)))
+    out.print(i18n.plural(i18n.default_language, "volunteers.cli_count", len(rows)))
 
 
 @volunteers_app.command("export")
@@ -97,7 +104,7 @@ def export(
 
 def _day(i18n: I18n, text: str) -> date:
     try:
-        return calendar.parse_iso_day(text)
+        return calendar.parse_day(text)
     except CalendarError as exc:
         _fail(i18n, exc)
 
@@ -111,22 +118,40 @@ def _hours(i18n: I18n, text: str | None) -> tuple[time, time] | None:
         _fail(i18n, exc)
 
 
-def _change(change: staff.Change) -> None:
-    """Check and apply one change, then say what was done (and how many volunteers will be told)."""
+def _change(change: staff.Change, yes: bool = True) -> None:
+    """Check one change and, unless ``yes``, show what it will do and who will be told and ask; then
+    apply it (checked again) and say what was done."""
     settings = settings_or_exit()
     i18n = I18n.configured(settings)
+    language = i18n.default_language
 
-    async def go() -> str:
-        async with opened_store(settings) as store, store.transaction() as db:
+    async def ask(store: Store) -> str:
+        async with store.transaction() as db:
+            now = SystemClock().now()
+            await staff.check(db, settings.tz, now, change)
+            effects = await staff.effects(db, settings.tz, now, change)
+        return staff.preview(i18n, language, settings.tz, change, effects.told, effects.dropped)
+
+    async def make(store: Store) -> str:
+        async with store.transaction() as db:
             now = SystemClock().now()
             meeting, notified = await staff.apply(db, settings.tz, now, i18n, change, None)
-            return staff.done(i18n, i18n.default_language, change, meeting, notified)
+        return staff.done(i18n, language, change, meeting, notified)
 
-    try:
-        said = asyncio.run(go())
-    except CalendarError as exc:
-        _fail(i18n, exc)
-    plain_console().print(said)
+    async def run(work: Callable[[Store], Awaitable[str]]) -> str:
+        async with opened_store(settings) as store:
+            try:
+                return await work(store)
+            except CalendarError as exc:
+                _fail(i18n, exc)
+
+    out = plain_console()
+    if not yes:
+        out.print(asyncio.run(run(ask)))
+        if not ask_yes_no(i18n.t(language, "volunteers.cli_confirm"), i18n):
+            typer.echo(i18n.t(language, "volunteers.cli_not_confirmed"), err=True)
+            raise typer.Exit(1)
+    out.print(asyncio.run(run(make)))
 
 
 def _make(i18n: I18n, op: str, day: date, **kwargs: object) -> staff.Change:
@@ -138,40 +163,45 @@ def _make(i18n: I18n, op: str, day: date, **kwargs: object) -> staff.Change:
 
 @permanence_app.command("reference")
 def reference(
-    day: Annotated[str, typer.Argument(help="A Wednesday, YYYY-MM-DD: the fortnights count from it.")],
+    day: Annotated[str, typer.Argument(help="A Wednesday, 2026-12-02 or 02/12/2026: the fortnights count from it.")],
+    yes: Yes = False,
 ) -> None:
-    """Set the Wednesday the fortnightly meetings count from."""
+    """Set the Wednesday the fortnightly meetings count from; asked first, since it moves every date
+    (changes to dates the new rhythm does not have are dropped; volunteers are told the new dates)."""
     i18n = I18n.configured(settings_or_exit())
-    _change(_make(i18n, "reference", _day(i18n, day)))
+    _change(_make(i18n, "reference", _day(i18n, day)), yes)
 
 
 @permanence_app.command("cancel")
 def cancel(
-    day: Annotated[str, typer.Argument(help="The meeting's date, YYYY-MM-DD.")],
+    day: Annotated[str, typer.Argument(help="The meeting's date, 2026-12-02 or 02/12/2026.")],
     reason: Annotated[str, typer.Option("--reason", help="Why: shown to the volunteers.")],
+    yes: Yes = False,
 ) -> None:
-    """Cancel one meeting; the volunteers who get reminders are told, with the reason."""
+    """Cancel one meeting, asked first; the volunteers who get reminders are told, with the reason."""
     i18n = I18n.configured(settings_or_exit())
-    _change(_make(i18n, "cancel", _day(i18n, day), reason=reason))
+    _change(_make(i18n, "cancel", _day(i18n, day), reason=reason), yes)
 
 
 @permanence_app.command("move")
 def move(
-    day: Annotated[str, typer.Argument(help="The meeting's date, YYYY-MM-DD.")],
-    new_day: Annotated[str, typer.Argument(help="Its new date, YYYY-MM-DD.")],
+    day: Annotated[str, typer.Argument(help="The meeting's date, 2026-12-02 or 02/12/2026.")],
+    new_day: Annotated[str, typer.Argument(help="Its new date.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why: shown to the volunteers.")] = None,
     hours: Annotated[
         str | None, typer.Option("--hours", help="New hours, such as 19:00-20:30 (same unless said).")
     ] = None,
+    yes: Yes = False,
 ) -> None:
-    """Move one meeting to another date; the volunteers who get reminders are told."""
+    """Move one meeting to another date, asked first; the volunteers who get reminders are told."""
     i18n = I18n.configured(settings_or_exit())
-    _change(_make(i18n, "move", _day(i18n, day), new_day=_day(i18n, new_day), hours=_hours(i18n, hours), reason=reason))
+    change = _make(i18n, "move", _day(i18n, day), new_day=_day(i18n, new_day), hours=_hours(i18n, hours), reason=reason)
+    _change(change, yes)
 
 
 @permanence_app.command("add")
 def add(
-    day: Annotated[str, typer.Argument(help="The extra meeting's date, YYYY-MM-DD.")],
+    day: Annotated[str, typer.Argument(help="The extra meeting's date, 2026-12-02 or 02/12/2026.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why: shown to the volunteers.")] = None,
     hours: Annotated[str | None, typer.Option("--hours", help="Hours, 18:30-20:00 unless said.")] = None,
 ) -> None:
@@ -198,7 +228,7 @@ def list_meetings(
     ref, found = asyncio.run(go())
     out = plain_console()
     out.print(
-        i18n.t(lang, "volunteers.staff_reference", day=ref.isoformat())
+        i18n.t(lang, "volunteers.staff_reference", day=texts.full_day_text(ref, lang))
         if ref
         else i18n.t(lang, "volunteers.staff_no_reference")
     )

@@ -7,7 +7,9 @@ day) and it is still useful, one row per volunteer is queued with the cause
 person make each reminder go once, after a restart too. Just before a row is sent, :meth:`hold`
 drops it if it became pointless: the meeting was cancelled or moved, its time has passed, or the
 person withdrew or said STOP RAPPELS. A cancelled or moved meeting sends one notice instead
-(``permanence:<meeting>:notice``).
+(``permanence:<meeting>:notice:<when>``), and a new reference that moves the coming dates one notice
+of the new dates (``permanence:dates:notice:<reference>:<when>``): one cause per change and person,
+so a change is told once, and a later change of the same meeting is told too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +38,7 @@ PREFIX = "permanence:"
 DAY_BEFORE = "day_before"
 SAME_DAY = "same_day"
 NOTICE = "notice"
+DATES = "dates"  # in place of a meeting's key: the notice of a new rhythm
 SLOTS = (DAY_BEFORE, SAME_DAY)
 
 # Who hears about the meeting: signed up, agreed to be contacted, no STOP RAPPELS, reachable somewhere.
@@ -60,6 +63,11 @@ NOT_REMINDED = (
 
 def cause(meeting: Meeting, slot: str) -> str:
     return f"{PREFIX}{meeting.key}:{slot}"
+
+
+def stamp(now: datetime) -> str:
+    """The change's instant in a cause (no colon: the cause's parts are separated by colons)."""
+    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
 
 
 class Times:
@@ -146,7 +154,22 @@ async def queue_notices(db: aiosqlite.Connection, now: datetime, i18n: I18n, mee
     async with db.execute(RECIPIENTS) as cursor:
         people = [row[0] for row in await cursor.fetchall()]
     text_of = TextOf(i18n, NOTICE, meeting)
-    return sum([await tell(db, now, i18n, person, cause(meeting, NOTICE), text_of, now) for person in people])
+    key = f"{cause(meeting, NOTICE)}:{stamp(now)}"
+    return sum([await tell(db, now, i18n, person, key, text_of, now) for person in people])
+
+
+async def queue_dates_notice(
+    db: aiosqlite.Connection, now: datetime, i18n: I18n, reference: date, meetings: list[Meeting]
+) -> int:
+    """Inside a new reference's transaction: the coming dates, to each volunteer who gets reminders."""
+    async with db.execute(RECIPIENTS) as cursor:
+        people = [row[0] for row in await cursor.fetchall()]
+
+    def text_of(language: str) -> str:
+        return i18n.t(language, "volunteers.notice_dates", dates=texts.dates_text(i18n, language, meetings))
+
+    key = f"{PREFIX}{DATES}:{NOTICE}:{reference.isoformat()}:{stamp(now)}"
+    return sum([await tell(db, now, i18n, person, key, text_of, now) for person in people])
 
 
 class MeetingReminders:
@@ -196,13 +219,19 @@ class MeetingReminders:
     async def hold(self, row: Row, now: datetime) -> Hold | None:
         if not row.cause.startswith(PREFIX) or row.person_id is None:
             return None
-        _, key, slot = [*row.cause.split(":"), "", ""][:3]
-        meeting = await calendar.find(self.store, self.times.tz, key)
+        parts = row.cause.split(":")
+        _, key, slot, reference = [*parts, "", "", ""][:4]
         signup = await self.store.fetchone(
             "SELECT 1 FROM volunteer_signups WHERE person_id = ? AND consent = 1 AND reminders = 1", (row.person_id,)
         )
         if signup is None:
             return Hold(status="skipped", reason="no longer wanted")
+        if key == DATES:
+            current = await calendar.reference(self.store)
+            if current is None or current.isoformat() != reference:
+                return Hold(status="skipped", reason="dates changed again")
+            return None
+        meeting = await calendar.find(self.store, self.times.tz, key)
         if meeting is None:
             return Hold(status="skipped", reason="meeting gone")
         if slot in SLOTS:

@@ -8,7 +8,7 @@ from babel.dates import format_date
 
 from bot.i18n import I18n
 from handlers.volunteers import calendar
-from handlers.volunteers.calendar import Meeting
+from handlers.volunteers.calendar import CalendarError, Meeting
 
 ICS_PATH = "/permanence.ics"
 
@@ -16,6 +16,17 @@ ICS_PATH = "/permanence.ics"
 def day_text(day: date, language: str) -> str:
     """ "mercredi 2 décembre", "Wednesday 2 December"."""
     return format_date(day, "EEEE d MMMM", locale=language)
+
+
+def full_day_text(day: date, language: str) -> str:
+    """ "mercredi 2 décembre 2026": a date inside a sentence to staff, who may mean another year."""
+    return format_date(day, "EEEE d MMMM y", locale=language)
+
+
+def error_text(i18n: I18n, language: str, error: CalendarError) -> str:
+    """A refusal in ``language``, its dates written as people read them."""
+    params = {k: full_day_text(v, language) if isinstance(v, date) else v for k, v in error.params.items()}
+    return i18n.t(language, error.key, **params)
 
 
 def clock_text(i18n: I18n, language: str, at: time) -> str:
@@ -131,3 +142,24 @@ def staff_line(i18n: I18n, language: str, meeting: Meeting) -> str:
         return f"{head} {i18n.t(language, 'volunteers.staff_cancelled', reason=reason)}"
     extra = note(i18n, language, meeting)
     return f"{head}{extra}"
+
+
+def dropped_text(i18n: I18n, language: str, meeting: Meeting) -> str:
+    """One staff change a new reference drops, as the preview names it ("le déplacement du mercredi 23 décembre")."""
+    day = day_text(meeting.day, language)
+    if meeting.moved_to is not None:
+        return i18n.t(language, "volunteers.dropped_move", day=day, to=day_text(meeting.moved_to.day, language))
+    if meeting.cancelled:
+        return i18n.t(language, "volunteers.dropped_cancel", day=day)
+    if meeting.moved_from is not None:
+        return i18n.t(language, "volunteers.dropped_moved_here", day=day)
+    return i18n.t(language, "volunteers.dropped_extra", day=day)
+
+
+def dates_text(i18n: I18n, language: str, meetings: list[Meeting]) -> str:
+    """ "mercredi 2 décembre, mercredi 16 décembre": the days, with hours only where they are not the rule's."""
+    usual = (calendar.STARTS, calendar.ENDS)
+    return ", ".join(
+        day_text(m.day, language) if (m.starts.time(), m.ends.time()) == usual else when(i18n, language, m)
+        for m in meetings
+    )
