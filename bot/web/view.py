@@ -7,6 +7,8 @@ the catalogs through ``t(...)``, in the staff member's language; times are shown
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_time
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.templating import Jinja2Templates
@@ -78,6 +80,23 @@ class View:
 
     async def form(self) -> FormData:
         return await self.request.form()
+
+    async def file(self, limit: int) -> bytes | None:
+        """A file sent with a form: uploaded (field ``file``), or sent back base64 (field ``data``) by the
+        confirmation of a trial, so the file staff saw is the one imported."""
+        form = await self.form()
+        upload = form.get("file")
+        if isinstance(upload, UploadFile):
+            data = await upload.read(limit + 1)
+            await upload.close()
+            return data or None
+        sent = form.get("data")
+        if isinstance(sent, str):
+            try:
+                return base64.b64decode(sent, validate=True) or None
+            except (binascii.Error, ValueError):
+                return None
+        return None
 
     def values(self, **values: Any) -> dict[str, Any]:
         """What every template may use besides its own values."""

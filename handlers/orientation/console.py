@@ -9,10 +9,8 @@ the command line's file, a trial first. Every change has its audit line in its o
 from __future__ import annotations
 
 import base64
-import binascii
 from pathlib import Path
 
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from bot.csvfiles import CsvFileError, Separator
@@ -84,16 +82,7 @@ async def import_page(view: View) -> Response:
     if view.request.method == "GET":
         return view.render("orientation/import.html")
     form = await view.form()
-    upload = form.get("file")
-    data: bytes | None = None
-    if isinstance(upload, UploadFile):
-        data = await upload.read(PLACES_BYTES + 1)
-        await upload.close()
-    elif isinstance(form.get("data"), str):
-        try:
-            data = base64.b64decode(str(form.get("data")), validate=True)
-        except (binascii.Error, ValueError):
-            data = None
+    data = await view.file(PLACES_BYTES)
     if not data:
         return view.render("orientation/import.html", status_code=400, error=view.t("orientation_console.no_file"))
     try:

@@ -10,12 +10,10 @@ in its own transaction.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from bot import people
@@ -274,16 +272,7 @@ async def import_page(view: View) -> Response:
     if view.request.method == "GET":
         return view.render("people/import.html")
     form = await view.form()
-    upload = form.get("file")
-    data: bytes | None = None
-    if isinstance(upload, UploadFile):
-        data = await upload.read(ROSTER_BYTES + 1)
-        await upload.close()
-    elif isinstance(form.get("data"), str):
-        try:
-            data = base64.b64decode(str(form.get("data")), validate=True)
-        except (binascii.Error, ValueError):
-            data = None
+    data = await view.file(ROSTER_BYTES)
     if not data:
         return view.render("people/import.html", status_code=400, error=view.t("people_console.import_no_file"))
     try:
