@@ -124,9 +124,9 @@ async def test_outside_hours_it_says_when_the_team_is_back(talk: Talk) -> None:
 
 
 async def test_the_menu_and_aide_offer_it(talk: Talk) -> None:
-    """The main menu has "Parler à quelqu'un"; so has AIDE for a registered resident; both open it."""
+    """The main menu has "Parler à qqn"; so has AIDE for a registered resident; both open it."""
     menu = await talk("menu")
-    said = await talk.choose(position(menu, "Parler à quelqu'un"))
+    said = await talk.choose(position(menu, "Parler à qqn"))
     assert said.has(OPENED)
     await register_here(talk, "karim", {"resident"}, "Karim Benali")
     helped = await talk("aide", who="karim")
@@ -140,7 +140,7 @@ async def test_the_menu_and_aide_offer_it(talk: Talk) -> None:
 async def test_staff_menus_do_not_offer_it(talk: Talk) -> None:
     """Staff answer the conversations: the entry is not in their menu."""
     await register_here(talk, "awa", {"staff"}, "Awa Diop")
-    assert not (await talk("menu", who="awa")).has("Parler à quelqu'un")
+    assert not (await talk("menu", who="awa")).has("Parler à qqn")
 
 
 async def test_one_open_conversation_per_person(talk: Talk) -> None:
