@@ -39,7 +39,7 @@ test: $(STAMP) browser
 
 # The README's pictures of the console, taken by its browser tests.
 screenshots: $(STAMP) browser
-	CONSOLE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_console_browser.py
+	CONSOLE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/console/test_console_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,7 +17,7 @@ import uvicorn
 
 from bot import demo
 from bot.channels.console import ConsoleChannel, can_converse
-from bot.channels.demo import Terminal, demo_senders
+from bot.channels.demo import Terminal, demo_senders, terminal_sender
 from bot.channels.http import build_http_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -147,6 +147,8 @@ async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, st
                     "DEMO_DELIVERY is on: %s messages are shown on standard output and recorded as sent, none leaves",
                     " and ".join(sender.channel.value for sender in pretending),
                 )
+        if converse:
+            core.outbox.add_sender(terminal_sender(core.store, core.i18n, terminal))
         await core.outbox.start()
         config = uvicorn.Config(
             build_http_app(core, telegram),

@@ -26,7 +26,12 @@ PAUSE_SECONDS = 0.005
 
 
 class BackupError(Exception):
-    """A backup that could not be made; the message says why, for the person who ran it."""
+    """A backup that could not be made; ``key`` (a catalog message id) and ``params`` say why."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def target_path(database: Path, path: Path | None, now: datetime) -> Path:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise BackupError(f"Cannot make the folder {folder}: {exc.strerror or exc}.") from None
+            raise BackupError("core.backup_folder_failed", folder=folder, reason=exc.strerror or exc) from None
         return folder / default_name(now)
     if path.is_dir():
         return path / default_name(now)
@@ -58,13 +63,13 @@ def target_path(database: Path, path: Path | None, now: datetime) -> Path:
 def backup(database: Path, target: Path, *, overwrite: bool = False) -> Backup:
     """Copy ``database`` to ``target``; raises :class:`BackupError` with a clear reason, leaving nothing behind."""
     if not database.is_file():
-        raise BackupError(f"No database at {database}.")
+        raise BackupError("core.backup_no_database", file=database)
     if target.exists() and not overwrite:
-        raise BackupError(f"{target} already exists: choose another name, or add --overwrite.")
+        raise BackupError("core.backup_exists", file=target)
     if target.exists() and target.resolve() == database.resolve():
-        raise BackupError("The backup cannot replace the database itself.")
+        raise BackupError("core.backup_is_database")
     if not target.parent.is_dir():
-        raise BackupError(f"No folder {target.parent}.")
+        raise BackupError("core.backup_no_folder", folder=target.parent)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     try:
@@ -77,12 +82,12 @@ def backup(database: Path, target: Path, *, overwrite: bool = False) -> Backup:
             try:
                 os.link(temporary, target)  # fails if the name was taken meanwhile: never overwrite by accident
             except FileExistsError:
-                raise BackupError(f"{target} already exists: choose another name, or add --overwrite.") from None
+                raise BackupError("core.backup_exists", file=target) from None
             os.unlink(temporary)
     except sqlite3.Error as exc:
-        raise BackupError(f"The backup failed: {exc}.") from None
+        raise BackupError("core.backup_failed", reason=exc) from None
     except OSError as exc:
-        raise BackupError(f"The backup could not be written: {exc.strerror or exc}.") from None
+        raise BackupError("core.backup_unwritten", reason=exc.strerror or exc) from None
     finally:
         for leftover in (temporary, temporary + "-wal", temporary + "-shm", temporary + "-journal"):
             with contextlib.suppress(FileNotFoundError):

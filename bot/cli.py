@@ -96,20 +96,26 @@ def backup(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace PATH if it exists.")] = False,
 ) -> None:
     """Copy the live database while the bot runs (SQLite's online backup), then check the copy."""
+    from babel.numbers import format_decimal
+
     from bot.backup import BackupError, target_path
     from bot.backup import backup as make_backup
     from bot.clock import SystemClock
 
     settings = settings_or_exit()
     database = Path(settings.database_path)
+    i18n = I18n.configured(settings)
+    language = i18n.default_language
     try:
         target = target_path(database, path, SystemClock().now().astimezone(settings.tz))
         made = make_backup(database, target, overwrite=overwrite)
     except BackupError as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(i18n.t(language, exc.key, **exc.params), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"Backup written to {made.path}: {made.size / 1024:.0f} kB, integrity checked.")
-    typer.echo("Rows: " + ", ".join(f"{table} {count}" for table, count in made.counts.items()))
+    size = format_decimal(round(made.size / 1024), locale=language)
+    typer.echo(i18n.t(language, "core.cli_backup_written", file=made.path, size=size))
+    tables = ", ".join(f"{table} {count}" for table, count in made.counts.items())  # as the database names them
+    typer.echo(i18n.t(language, "core.cli_backup_rows", tables=tables))
 
 
 def _register_subcommands() -> None:

@@ -18,8 +18,6 @@ _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # The catalogs shipped with the bot; LOCALES_DIR points elsewhere (a translator's copy, a test's).
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "data" / "locales"
 DEFAULT_LANGUAGES = ("fr", "en")  # LANGUAGES when .env does not say
-# The staff command line is written in English, like its --help: its day names are English too.
-CLI_LANGUAGE = "en"
 # Keys whose empty value means something other than "use the default".
 _EMPTY_IS_A_VALUE = frozenset({"sms_quiet_hours"})
 

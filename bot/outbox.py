@@ -32,9 +32,9 @@ from bot.store import Store, unwritable_reason
 
 log = logging.getLogger(__name__)
 
-SENDABLE = (Channel.SMS, Channel.TELEGRAM)
+SENDABLE = (Channel.SMS, Channel.TELEGRAM, Channel.CONSOLE)  # the terminal, while `voisins run` talks there
 # One channel for a person who has several: Telegram costs nothing, SMS reaches every phone.
-PREFERENCE = {Channel.TELEGRAM.value: 0, Channel.SMS.value: 1}
+PREFERENCE = {Channel.TELEGRAM.value: 0, Channel.SMS.value: 1, Channel.CONSOLE.value: 2}
 
 
 async def enqueue(

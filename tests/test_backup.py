@@ -13,6 +13,7 @@ import pytest
 
 from bot.backup import BackupError, backup, target_path
 from bot.clock import SystemClock
+from bot.i18n import I18n
 from tests.commands import bot_env, running_bot, voisins
 from tests.conftest import PATIENCE, eventually
 from tests.fakes import twilio_webhook as tw
@@ -81,7 +82,7 @@ async def test_a_backup_taken_under_traffic_restores_everything(tmp_path: Path) 
             during = (len(paid), len(newcomers))
             await asyncio.gather(*traffic)
         assert made.code == 0, made.err
-        assert f"Backup written to {copy}" in made.out and "integrity checked" in made.out
+        assert f"Sauvegarde écrite dans {copy} : " in made.out and "ko, intégrité vérifiée." in made.out
         assert during > before_backup, "the bot answered nothing while the backup ran"
 
         # Everything answered before the backup started is in the copy; nothing is half there.
@@ -93,7 +94,7 @@ async def test_a_backup_taken_under_traffic_restores_everything(tmp_path: Path) 
         assert len(exchanges) >= before_backup[0]
         told = rows(copy, "SELECT COUNT(*) FROM outbox WHERE cause LIKE 'troc:%'")
         assert told == [(len(exchanges),)]  # each payment's notice was written with it, in the copy too
-        assert "The books are right" in await books_check(tmp_path, copy)
+        assert "Les comptes sont justes" in await books_check(tmp_path, copy)
 
         # Restored: a bot started on the copy knows the people and their balances.
         restored = tmp_path / "restored"
@@ -114,11 +115,14 @@ async def test_an_existing_file_is_kept_without_overwrite(tmp_path: Path) -> Non
     target = tmp_path / "kept.db"
     target.write_text("precious")
     refused = await voisins(tmp_path, "backup", str(target))
-    assert refused.code == 1 and "already exists" in refused.err and "--overwrite" in refused.err
+    assert refused.code == 1 and "existe déjà : choisissez un autre nom, ou ajoutez --overwrite." in refused.err
     assert target.read_text() == "precious"
     replaced = await voisins(tmp_path, "backup", str(target), "--overwrite")
     assert replaced.code == 0, replaced.err
-    assert "persons 4" in replaced.out and "troc_entries 2" in replaced.out
+    written, counted = replaced.out.splitlines()
+    kilobytes = round(target.stat().st_size / 1024)
+    assert written == f"Sauvegarde écrite dans {target} : {kilobytes} ko, intégrité vérifiée."
+    assert counted.startswith("Lignes : ") and "persons 4, " in counted and "troc_entries 2" in counted
     assert rows(target, "SELECT COUNT(*) FROM persons") == [(4,)]
     assert sorted(os.listdir(tmp_path)) == ["kept.db", "run.db"]  # no temporary file left
 
@@ -143,7 +147,7 @@ async def test_a_folder_gets_a_dated_file_and_the_default_is_var_backups(tmp_pat
 async def test_a_missing_database_is_an_error_not_an_empty_copy(tmp_path: Path) -> None:
     """A wrong DATABASE_PATH gives exit 1 and says so; no database and no copy are created."""
     ran = await voisins(tmp_path, "backup", str(tmp_path / "copy.db"))
-    assert ran.code == 1 and "No database at" in ran.err
+    assert ran.code == 1 and "Pas de base de données à" in ran.err
     assert os.listdir(tmp_path) == []
 
 
@@ -162,8 +166,11 @@ def test_a_missing_folder_is_named(tmp_path: Path) -> None:
     """A target in a folder that does not exist is refused with the folder's name."""
     database = tmp_path / "run.db"
     sqlite3.connect(database).close()
-    with pytest.raises(BackupError, match="No folder"):
+    with pytest.raises(BackupError) as refused:
         backup(database, target_path(database, tmp_path / "nowhere" / "copy.db", _now()))
+    assert (
+        I18n().t("fr", refused.value.key, **refused.value.params) == f"Le dossier {tmp_path / 'nowhere'} n'existe pas."
+    )
 
 
 def _now() -> datetime:

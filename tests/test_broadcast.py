@@ -474,7 +474,14 @@ def test_the_preview_warns_of_ucs2_and_shows_the_gsm_wording() -> None:
         bc.Audience(), {"telegram": 0, "sms": 10}, dict.fromkeys(bc.SKIP_REASONS, 0), [(text, 10)], 0.0725, None
     )
     shown = bc.render_preview(I18N, "fr", 7, found, urgent=False, tz=PARIS)
-    assert "coûterait 3 segment(s) au lieu de 2" in shown and "Fete de l'hiver" in shown
+    assert (
+        "Attention, texte en français : ces caractères n'existent pas dans l'alphabet des SMS et seront remplacés :"
+        in shown
+    )
+    assert (
+        "Avec eux, chaque SMS coûterait 3 segments au lieu de 2. Il partira donc écrit ainsi : « Fete de l'hiver"
+        in shown
+    )
     assert "20 segments SMS, environ 1,45" in shown
     assert bc.SmsText.of("fr", "Concert 🎉 ce soir").lost
 

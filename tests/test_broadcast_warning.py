@@ -36,6 +36,21 @@ def test_each_replaced_character_is_shown_with_what_it_becomes() -> None:
     assert "will be replaced: ê → e, ’ → ', ☺ → ?, U+00A0 → space." in english, english
 
 
+def test_the_cost_is_said_only_when_the_replaced_characters_change_it() -> None:
+    """A short text costs one segment either way: no "2 segments instead of 1"; a long one says what they would cost."""
+    short = bc.SmsText.of("fr", "Fête à la Lingerie jeudi à 18h30, venez nombreux")
+    assert short.would_be_ucs2 and short.typed_segments == short.segments == 1
+    shown = bc.render_preview(I18N, "fr", 3, preview_of(short), urgent=False, tz=PARIS)
+    assert "seront remplacés : ê → e. Il partira donc écrit ainsi : « Fete à la Lingerie" in shown, shown
+    assert "coûterait" not in shown
+    long = bc.SmsText.of(
+        "fr", "Fête de fin d'année à la Lingerie jeudi à 18h30 : repas, musique et jeux, venez nombreux !"
+    )
+    assert long.typed_segments == 2 and long.segments == 1
+    shown = bc.render_preview(I18N, "fr", 3, preview_of(long), urgent=False, tz=PARIS)
+    assert "Avec eux, chaque SMS coûterait 2 segments au lieu de 1." in shown, shown
+
+
 def test_for_a_reader_by_sms_the_characters_are_code_points() -> None:
     """By SMS the characters themselves would arrive replaced: each is named by its code point instead."""
     text = bc.SmsText.of("fr", TYPED)

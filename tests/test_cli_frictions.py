@@ -109,6 +109,8 @@ async def test_a_shift_question_takes_o(tmp_path: Path) -> None:
     assert said_no.code == said_yes.code == 1
     assert "[o/N]" in said_yes.out and said_yes.out.count("[o/N]") == 1
     assert said_no.err.strip().splitlines()[-1] not in said_yes.err
+    assert "Annuler le créneau n°999 et prévenir les personnes inscrites ? [o/N]" in said_yes.out
+    assert said_no.err.strip().splitlines()[-1] == "Rien n'a changé (confirmez dans un terminal, ou ajoutez --yes)."
 
 
 # One language per output ---------------------------------------------------------------------

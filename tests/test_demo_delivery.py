@@ -9,7 +9,10 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html import unescape
 from pathlib import Path
+
+import httpx
 
 from bot.channels.demo import ERASE_LINE, PROVIDER_PREFIX, Terminal, demo_senders, masked
 from bot.config import Settings
@@ -19,17 +22,20 @@ from bot.outbox import Row
 from bot.store import Store
 from tests.commands import bot_env, free_port
 from tests.conftest import PATIENCE, make_settings, opened_store
+from tests.console_kit import code_form, csrf_of
 
 STAFF_PHONE = "+33639980001"  # Awa Diallo (équipe), staff and admin in the demo data
+TERMINAL = re.compile(r"(?m)^┌─ Pour vous, dans ce terminal\n(?P<body>(?:│.*\n)*)└─$")
 BLOCK = re.compile(r"(?m)^┌─ (?P<channel>SMS|Telegram) pour (?P<who>.*)\n(?P<body>(?:│.*\n)*)└─$")
 
 
 class Run:
     """A ``voisins run`` in demo mode, talked to through its terminal conversation (pipes)."""
 
-    def __init__(self, process: asyncio.subprocess.Process, database: Path) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, database: Path, url: str) -> None:
         self.process = process
         self.database = database
+        self.url = url  # its HTTP server: the console
         self.output = ""
         self.errors = b""  # read as it comes: a full pipe would stop the bot
         self._read = 0  # where the next wait_for starts looking
@@ -112,7 +118,8 @@ class Run:
 @asynccontextmanager
 async def demo_run(tmp_path: Path, **settings: str) -> AsyncIterator[Run]:
     """``voisins run`` with nothing configured (the terminal demo), at any hour; /quit at the end must exit 0."""
-    env = bot_env(tmp_path, HTTP_PORT=str(free_port()), SMS_QUIET_HOURS="", **settings)
+    port = free_port()
+    env = bot_env(tmp_path, HTTP_PORT=str(port), SMS_QUIET_HOURS="", **settings)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -124,7 +131,7 @@ async def demo_run(tmp_path: Path, **settings: str) -> AsyncIterator[Run]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    run = Run(process, tmp_path / "run.db")
+    run = Run(process, tmp_path / "run.db", f"http://127.0.0.1:{port}")
     try:
         await run.wait_for("dans le terminal")
         yield run
@@ -187,6 +194,28 @@ async def test_a_credit_made_in_the_terminal_reaches_the_person(tmp_path: Path) 
         assert block["who"] == "Karim Benali (06 •• •• •• 02)"
         assert "l'équipe vous a crédité 1 h" in block["body"] and "Votre solde" in block["body"]
         await run.until_rows("SELECT COUNT(*) FROM outbox WHERE cause LIKE 'troc:%' AND status = 'sent'", 1)
+
+
+async def test_a_hand_off_answered_in_the_console_reaches_the_terminal(tmp_path: Path) -> None:
+    """The person at the terminal asks for someone; Awa logs in to the console with the code her (demo)
+    SMS shows, reads the conversation and answers: the answer appears in the terminal, its row sent."""
+    async with demo_run(tmp_path) as run:
+        await run.exchange("je voudrais parler a quelqu'un", "un membre de l'équipe vous répond")
+        await run.exchange("j'ai perdu mes papiers", "Message transmis à l'équipe")
+        async with httpx.AsyncClient(base_url=run.url, timeout=PATIENCE) as client:
+            login = await client.get("/console/login")
+            sent = await client.post("/console/login", data={"who": "GV-EKP3", "csrf": csrf_of(login.text), "next": ""})
+            (code,) = await run.wait_for(r"console Grands Voisins : (\d{6})")
+            assert (await client.post("/console/login/code", data=code_form(sent.text, code[1]))).status_code == 303
+            (conversation,) = run.rows("SELECT id FROM handoff_conversations")
+            page = await client.get(f"/console/conversations/{conversation['id']}")
+            assert "j'ai perdu mes papiers" in unescape(page.text) and "ne peut pas recevoir" not in unescape(page.text)
+            answer = {"csrf": csrf_of(page.text), "text": "Passez à l'accueil à 10h, on refait vos papiers"}
+            answered = await client.post(f"/console/conversations/{conversation['id']}/answer", data=answer)
+            assert answered.status_code == 303, answered.text
+        (told,) = await run.wait_for(TERMINAL.pattern)
+        assert told["body"] == "│ L'équipe : Passez à l'accueil à 10h, on refait vos papiers\n"
+        await run.until_rows("SELECT COUNT(*) FROM outbox WHERE channel = 'console' AND status = 'sent'", 1)
 
 
 async def test_delivery_off_leaves_the_rows_waiting(tmp_path: Path) -> None:

@@ -185,7 +185,7 @@ async def test_a_locked_database_delays_a_running_bot_without_losing_anything(tm
             await wait_all_sent(database, 6)  # the outbox resumes: each person paid is told
     assert sorted(m["To"] for m in twilio.messages) == sorted(p.payee_phone for p in everyone)
     assert rows(database, "SELECT COUNT(*) FROM troc_entries WHERE category = 'exchange'") == [(6,)]
-    assert "The books are right" in await books_check(tmp_path, database)
+    assert "Les comptes sont justes" in await books_check(tmp_path, database)
 
 
 async def test_telegram_waits_for_a_locked_database(

@@ -116,7 +116,7 @@ def writes(core: Core) -> int:
     return core.store.db.total_changes
 
 
-async def books(core: Core) -> list[str]:
+async def books(core: Core) -> list[ledger.Problem]:
     async with core.store.transaction() as db:
         return await ledger.check(db)
 

@@ -124,3 +124,20 @@ def test_language_hints_are_normalised() -> None:
     assert i18n.normalise("pt-br") is None
     assert i18n.normalise("") is None
     assert i18n.normalise("not a language!") is None
+
+
+def test_plurals_follow_each_language_rule() -> None:
+    """French says "0 bénévole prévenu" and "1 bénévole prévenu", English "0 volunteers told" (Babel's rules)."""
+    i18n = I18n("fr", languages=("fr", "en"))
+    said = {(lang, n): i18n.plural(lang, "volunteers.told", n) for lang in ("fr", "en") for n in (0, 1, 2)}
+    assert said == {
+        ("fr", 0): "0 bénévole prévenu",
+        ("fr", 1): "1 bénévole prévenu",
+        ("fr", 2): "2 bénévoles prévenus",
+        ("en", 0): "0 volunteers told",
+        ("en", 1): "1 volunteer told",
+        ("en", 2): "2 volunteers told",
+    }
+    assert i18n.plural("fr", "trocshop_cli.check_notes_negative", -1, denomination=15) == (
+        "billets de 15 min : -1 billet en circulation"
+    )

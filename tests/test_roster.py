@@ -214,7 +214,7 @@ async def test_export_then_import_changes_nothing(tmp_path: Path, store: Store) 
 
     first = await voisins(tmp_path, "people", "export", str(tmp_path / "out.csv"))
     assert first.code == 0, first.err
-    assert "5 personnes inscrites exportées" in first.out
+    assert first.out.strip() == f"Personnes inscrites exportées dans {tmp_path / 'out.csv'} : 5."
     data = (tmp_path / "out.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbfname;phone;telegram_id;roles;language;member_code\r\n")
     text = data.decode("utf-8-sig")

@@ -58,7 +58,7 @@ def shifts(*args: str) -> Ran:
 
 
 def rejected(err: str) -> dict[int, str]:
-    return {int(line.split()[1]): line for line in err.splitlines() if line.startswith("Line ")}
+    return {int(line.split()[1]): line for line in err.splitlines() if line.startswith("Ligne ")}
 
 
 # --- French dates -----------------------------------------------------------------------------------
@@ -76,7 +76,10 @@ def test_import_reads_french_dates_as_excel_saves_them(shifts_db: Path, tmp_path
     ]
     (tmp_path / "plan.csv").write_bytes((HEADER + "\r\n".join(lines) + "\r\n").encode("cp1252"))
     ran = shifts("import", str(tmp_path / "plan.csv"))
-    assert ran.code == 1 and "3 shift(s) created, 1 assignment(s) made" in ran.out, (ran.out, ran.err)
+    assert ran.code == 1 and "3 créneaux créés, 1 personne inscrite, 0 ligne déjà enregistrée." in ran.out, (
+        ran.out,
+        ran.err,
+    )
     refused = rejected(ran.err)
     assert sorted(refused) == [5, 6], ran.err
     assert "Date non comprise : 12/2026" in refused[5] and "JJ/MM/AAAA" in refused[5]
@@ -92,19 +95,19 @@ def test_import_reads_french_dates_as_excel_saves_them(shifts_db: Path, tmp_path
 def test_every_shift_command_reads_french_dates(shifts_db: Path) -> None:
     """Contract, create, change, roster by day and by week, generate: 30/11/2026 works where 2026-11-30 does."""
     ran = shifts("contract", "GV-K7P2", "4", "--from", "14/12/2026")
-    assert ran.code == 0 and "from 2026-12-14: 4 h" in ran.out, ran.err
+    assert ran.code == 0 and "  à partir du 14 décembre 2026 : 4 h" in ran.out, ran.err
     ran = shifts("create", "09/12/2026", "11:30", "14:30", "Service cantine", "Lingerie")
-    assert ran.code == 0 and "Created: #1" in ran.out, ran.err
+    assert ran.code == 0 and "Créé : #1 mer. 9 déc. 11:30-14:30, Service cantine, Lingerie" in ran.out, ran.err
     ran = shifts("change", "1", "--date", "10/12/2026")
-    assert ran.code == 0 and "Changed" in ran.out, ran.err
+    assert ran.code == 0 and "Modifié : #1 jeu. 10 déc. 11:30-14:30" in ran.out, ran.err
     ran = shifts("roster", "--day", "10/12/2026")
     assert ran.code == 0 and "Service cantine" in ran.out, ran.err
     ran = shifts("roster", "--week", "09/12/2026")
-    assert ran.code == 0 and "2026-12-07 to 2026-12-13 (2026-W50)" in ran.out, ran.err
+    assert ran.code == 0 and "Créneaux du 7 décembre 2026 au 13 décembre 2026 (2026-W50)" in ran.out, ran.err
     ran = shifts("template", "add", "lun-jeu", "09:00", "10:00", "Cuisine", "Lingerie")
     assert ran.code == 0, ran.err
     ran = shifts("generate", "--week", "16/12/2026")
-    assert ran.code == 0 and "4 shift(s) created" in ran.out, ran.err
+    assert ran.code == 0 and "2026-W51 : 4 créneaux créés, 0 existait déjà." in ran.out, ran.err
     ran = shifts("roster", "--day", "2/12")
     assert ran.code == 1 and "JJ/MM/AAAA" in ran.err  # the year is needed on the command line
 
@@ -132,7 +135,7 @@ def test_a_misspelt_name_is_refused_with_the_close_ones(shifts_db: Path, tmp_pat
     assert rows(shifts_db, "SELECT COUNT(*) FROM shift_activities") == [(2,)]
     assert rows(shifts_db, "SELECT COUNT(*) FROM shift_places") == [(1,)]
     ran = shifts("import", str(tmp_path / "plan.csv"), "--new")
-    assert ran.code == 0 and "New activity or place: Cusine" in ran.out and "Lingeri" in ran.out, ran.err
+    assert ran.code == 0 and "Nouvelle activité ou nouveau lieu : Cusine" in ran.out and "Lingeri" in ran.out, ran.err
     assert rows(shifts_db, "SELECT COUNT(*) FROM shift_activities") == [(4,)]
 
 

@@ -428,7 +428,7 @@ async def test_export_shows_the_shifts_and_forget_keeps_the_payroll(talk: Talk) 
     nadia = await worker(talk)
     made = await shift(talk, date(2026, 11, 23), "09:00", "12:00", nadia, coord=nadia)
     said = await talk("mes donnees", who="nadia")
-    assert said.has("Premières Heures : 1 créneaux, contrat 12 h par semaine")
+    assert said.has("Premières Heures : contrat 12 h par semaine, créneaux : 1.")
     export = await privacy.export_person(talk.core.store, nadia, talk.core.dispatcher.personal_data)
     [row] = export["features"]["shifts"]["shifts"]
     assert (row["date"], row["start"], row["activity"], row["status"]) == (

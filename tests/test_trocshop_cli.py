@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot import people
 from bot.store import Store
-from tests.commands import voisins
+from tests.commands import bot_env, voisins
 from tests.conftest import opened_store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -42,7 +42,7 @@ async def test_credit_balance_export_and_check(tmp_path: Path) -> None:
     assert sorted(int(r["minutes"]) for r in rows) == [-90, 90]
     assert {r["memo"] for r in rows} == {"atelier jardin"}
     checked = await voisins(tmp_path, "troc", "check")
-    assert checked.code == 0 and "1 entries" in checked.out
+    assert checked.code == 0 and checked.out.strip() == "Les comptes sont justes : 1 écriture vérifiée."
 
 
 async def test_same_key_credits_once(tmp_path: Path) -> None:
@@ -69,7 +69,8 @@ async def test_check_names_the_broken_entry(tmp_path: Path) -> None:
     assert (await voisins(tmp_path, "troc", "credit", "GV-K7P2", "1h", "--reason", "x")).code == 0
     await _sql(tmp_path, "UPDATE troc_accounts SET balance = 600 WHERE kind = 'person'")
     broken = await voisins(tmp_path, "troc", "check")
-    assert broken.code == 1 and "balance 600 but postings sum to 60" in broken.err
+    assert broken.code == 1
+    assert broken.err.splitlines() == ["compte 2 (personne) : solde 600 min, mais ses mouvements font 60 min"]
     await _sql(
         tmp_path,
         "UPDATE troc_accounts SET balance = 60 WHERE kind = 'person'",
@@ -77,7 +78,23 @@ async def test_check_names_the_broken_entry(tmp_path: Path) -> None:
         "UPDATE troc_postings SET minutes = -59 WHERE minutes = -60",
     )
     unbalanced = await voisins(tmp_path, "troc", "check")
-    assert unbalanced.code == 1 and "entry 1: postings sum to 1" in unbalanced.err
+    assert unbalanced.code == 1
+    assert "écriture 1 : ses mouvements font 1 min au total, sur 2 mouvements" in unbalanced.err.splitlines()
+
+
+async def test_check_speaks_english_when_the_site_does(tmp_path: Path) -> None:
+    """With DEFAULT_LANGUAGE=en the verdict and the problems are English, with the right plural."""
+    await _roster(tmp_path)
+    english = bot_env(tmp_path, DEFAULT_LANGUAGE="en")
+    right = await voisins(tmp_path, "troc", "check", env=english)
+    assert right.code == 0 and right.out.strip() == "The books are right: 0 entries checked."
+    assert (await voisins(tmp_path, "troc", "credit", "GV-K7P2", "1h", "--reason", "x", env=english)).code == 0
+    assert (
+        await voisins(tmp_path, "troc", "check", env=english)
+    ).out.strip() == "The books are right: 1 entry checked."
+    await _sql(tmp_path, "UPDATE troc_accounts SET balance = 600 WHERE kind = 'person'")
+    broken = await voisins(tmp_path, "troc", "check", env=english)
+    assert broken.err.splitlines() == ["account 2 (person): balance 600 min but postings sum to 60 min"]
 
 
 async def test_staff_set_a_floor(tmp_path: Path) -> None:

@@ -156,4 +156,4 @@ async def test_payments_confirmed_during_a_kill_are_booked_once(tmp_path: Path) 
     assert set(told) == {p.payee_phone for p in everyone}  # every person paid is told
     assert all("vous a envoyé 15 min" in m["Body"] for m in twilio.messages)
     assert sum(n - 1 for n in told.values()) <= in_flight  # twice only if the kill fell inside that request
-    assert "The books are right" in await books_check(tmp_path, database)
+    assert "Les comptes sont justes" in await books_check(tmp_path, database)

@@ -42,7 +42,7 @@ async def _balance(store: Store, account: int) -> int:
         return await ledger.balance(db, account)
 
 
-async def _check(store: Store) -> list[str]:
+async def _check(store: Store) -> list[ledger.Problem]:
     async with store.transaction() as db:
         return await ledger.check(db)
 
@@ -217,11 +217,14 @@ async def test_check_names_what_is_wrong(store: Store) -> None:
     account = await _account(store, alice)
     await store.execute("UPDATE troc_accounts SET balance = 999 WHERE id = ?", (account,))
     problems = await _check(store)
-    assert any(f"account {account}" in p for p in problems)
+    assert [(p.key, p.params) for p in problems] == [
+        ("trocshop_cli.check_balance", {"account": account, "kind": "person", "kept": 999, "summed": 60})
+    ]
     await store.execute("UPDATE troc_accounts SET balance = 60 WHERE id = ?", (account,))
     await store.execute("DROP TRIGGER troc_postings_no_update")
     await store.execute("UPDATE troc_postings SET minutes = 61 WHERE entry_id = ? AND minutes > 0", (written.entry_id,))
-    assert any(f"entry {written.entry_id}" in p for p in await _check(store))
+    unbalanced = [p for p in await _check(store) if p.key == "trocshop_cli.check_unbalanced"]
+    assert [(p.params, p.count) for p in unbalanced] == [({"entry": written.entry_id, "sum": 1}, 2)]
 
 
 async def test_two_hundred_payments_at_once_never_overdraw(store: Store) -> None:

@@ -132,6 +132,9 @@ class DemoSender:
         self.per_address_interval = per_address_interval
 
     async def send(self, row: Row) -> Sent:
+        if self.channel is Channel.CONSOLE:  # the person at this terminal: shown whole, choices numbered
+            await self._show("demo.terminal", row.address, render_reply(Reply(row.body, row.choices)).split("\n"))
+            return Sent(f"{PROVIDER_PREFIX}{row.id}")
         if self.channel is Channel.SMS:
             body = render_reply(Reply(row.body, row.choices))[:MAX_BODY]
             await self._show("demo.sms", row.address, body.split("\n"))
@@ -141,8 +144,8 @@ class DemoSender:
 
     async def edit(self, address: str, message_ref: str, text: str, choices: Sequence[Choice] = ()) -> None:
         """A Telegram message changes in place (a broadcast's progress): shown again, marked as changed."""
-        if self.channel is Channel.SMS:
-            raise Undeliverable("an SMS cannot be edited")
+        if self.channel is not Channel.TELEGRAM:
+            raise Undeliverable("only a Telegram message can be edited")
         await self._show("demo.telegram_edited", address, _telegram_lines(text, choices))
 
     async def close(self) -> None:
@@ -171,6 +174,14 @@ class DemoSender:
 def _telegram_lines(text: str, choices: Sequence[Choice]) -> list[str]:
     """The text, then one button a line, as :func:`bot.channels.telegram.keyboard` lays them out."""
     return [*text[:TELEGRAM_MAX_TEXT].split("\n"), *(f"[ {choice.label} ]" for choice in choices)]
+
+
+def terminal_sender(store: Store, i18n: I18n, terminal: Terminal) -> DemoSender:
+    """What the outbox sends to the person at the terminal (a hand-off answer, a notice), shown there.
+
+    It is a real delivery, not a demo one: the terminal is that person's channel while the run talks there.
+    """
+    return DemoSender(Channel.CONSOLE, store, i18n, terminal, max_per_second=10.0, per_address_interval=0.0)
 
 
 def demo_senders(settings: Settings, store: Store, i18n: I18n, terminal: Terminal) -> list[DemoSender]:

@@ -428,16 +428,17 @@ def render_preview(
         lines.append(t("broadcast.preview_skipped", count=number(preview.skipped_total, language), reasons=reasons))
     for text, _ in preview.sms:
         if text.would_be_ucs2:
-            lines.append(
-                t(
-                    "broadcast.preview_ucs2",
-                    language_name=i18n.language_name(text.language, language),
-                    chars=replacements(i18n, language, text, gsm_only=gsm_only),
-                    typed_segments=text.typed_segments,
-                    segments=text.segments,
-                    sent=text.sent,
-                )
-            )
+            warning = {
+                "language_name": i18n.language_name(text.language, language),
+                "chars": replacements(i18n, language, text, gsm_only=gsm_only),
+                "typed_segments": text.typed_segments,
+                "segments": text.segments,
+                "sent": text.sent,
+            }
+            if text.typed_segments == text.segments:  # short enough: replacing them saves nothing, says nothing of cost
+                lines.append(t("broadcast.preview_ucs2_same", **warning))
+            else:
+                lines.append(i18n.plural(language, "broadcast.preview_ucs2", text.typed_segments, **warning))
         if text.lost:
             lines.append(t("broadcast.preview_lost"))
     if preview.sms_wait_until is not None:

@@ -22,7 +22,11 @@ router.console_templates = Path(__file__).parent / "templates"
 
 
 def _name(view: View, summary: model.Summary) -> str:
-    return summary.person_name or summary.member_code or view.t("handoff_console.guest", channel=summary.channel.value)
+    return (
+        summary.person_name
+        or summary.member_code
+        or view.t("handoff_console.guest", channel=view.t(f"console.channel_{summary.channel.value}"))
+    )
 
 
 @router.console("conversations", label="handoff_console.menu", order=10)

@@ -8,6 +8,9 @@ with ``--new`` (or ``voisins shifts activity NAME`` / ``place NAME``).
 Exit codes: 0 done; 1 a rule refused (the reason is printed) or, for ``import``, at least one row
 was rejected (the other rows are written, one transaction each, and the report names every rejected
 row); 2 the command itself is wrong (bad option, unreadable file, wrong header, existing output file).
+
+What they print is in ``DEFAULT_LANGUAGE``, from the catalogs (``shifts_cli.po``), like the other staff
+commands: one output, one language. The CSV columns and the command names stay English: scripts use them.
 """
 
 from __future__ import annotations
@@ -17,19 +20,21 @@ import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import aiosqlite
 import typer
+from babel.dates import format_date
 from rich.console import Console
 from rich.table import Table
 
 from bot import people
 from bot.cli_support import MAX_ID, ask_yes_no, opened_store, settings_or_exit
 from bot.clock import SystemClock
-from bot.config import CLI_LANGUAGE, Settings
-from bot.csvfiles import CsvFileError, Overwrite, RowReport, read_table, to_csv, write_atomically
+from bot.config import Settings
+from bot.csvfiles import CsvFileError, Overwrite, RowReport, read_table, write_atomically
 from bot.i18n import I18n
 from bot.store import Store
 from bot.text import fold, format_minutes
@@ -41,17 +46,6 @@ template_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=F
 shifts_app.add_typer(template_app, name="template", help="Weekly patterns that make a week's shifts.")
 
 IMPORT_COLUMNS = ("date", "start", "end", "activity", "place", "capacity", "member_code")
-HOURS_COLUMNS = (
-    "member_code",
-    "name",
-    "kind",
-    "period",
-    "date",
-    "shift",
-    "worked_minutes",
-    "worked_hours",
-    "week_total_hours",
-)
 
 T = TypeVar("T")
 
@@ -59,8 +53,43 @@ T = TypeVar("T")
 # --- Running ------------------------------------------------------------------------------------
 
 
+@cache
+def _catalogs(language: str, locales_dir: Path, languages: tuple[str, ...]) -> I18n:
+    return I18n(language, locales_dir, languages=languages)
+
+
 def _i18n(settings: Settings) -> I18n:
-    return I18n.configured(settings)
+    """The configured catalogs, read once however many rows an import refuses."""
+    return _catalogs(settings.default_language, settings.locales_dir, tuple(settings.languages))
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """What a command prints, in ``DEFAULT_LANGUAGE`` only: staff read one language per output."""
+
+    i18n: I18n
+
+    @property
+    def language(self) -> str:
+        return self.i18n.default_language
+
+    def t(self, key: str, **params: object) -> str:
+        return self.i18n.t(self.language, key, **params)
+
+    def count(self, key: str, n: int, /, **params: object) -> str:
+        """``key_one`` or ``key_other`` for ``n``: "1 créneau créé", "3 créneaux créés"."""
+        return self.i18n.plural(self.language, key, n, **params)
+
+    def day(self, day: date) -> str:
+        """A date inside a sentence, as people read it: "7 décembre 2026"."""
+        return model.long_date(day, self.language)
+
+    def shift(self, shift: model.Shift) -> str:
+        return f"#{shift.id} {model.describe(shift, self.language)}"
+
+
+def _texts(settings: Settings | None = None) -> Texts:
+    return Texts(_i18n(settings or settings_or_exit()))
 
 
 def _say(settings: Settings, error: ShiftError) -> str:
@@ -116,7 +145,7 @@ def contract(
 
     Only a person with the worker role has contract hours."""
     if hours is not None and valid_from is None:
-        typer.echo("Give the date the hours start: --from 09/12/2026", err=True)
+        typer.echo(_texts().t("shifts_cli.contract_needs_from"), err=True)
         raise typer.Exit(2)
 
     async def work(store: Store, settings: Settings, now: datetime) -> list[tuple[date, int]]:
@@ -127,13 +156,14 @@ def contract(
             return await model.contract_history(db, person_id)
 
     history = _run(work)
+    texts = _texts()
     code = people.normalise_member_code(member) or member
     if not history:
-        typer.echo(f"{code}: no contract hours yet.")
+        typer.echo(texts.t("shifts_cli.contract_none", code=code))
         return
-    typer.echo(f"{code}: contract hours a week")
+    typer.echo(texts.t("shifts_cli.contract_title", code=code))
     for day, minutes in history:
-        typer.echo(f"  from {day.isoformat()}: {format_minutes(minutes)}")
+        typer.echo(texts.t("shifts_cli.contract_step", day=texts.day(day), hours=format_minutes(minutes)))
 
 
 # --- Import -------------------------------------------------------------------------------------
@@ -150,28 +180,17 @@ class ImportReport(RowReport[tuple[int, str]]):
         return bool(self.created_shifts or self.assigned)
 
 
-class ImportFileError(Exception):
-    """The whole file is refused: nothing is read from it."""
-
-
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """The rows by spreadsheet line (the header is line 1), with the encodings and separators
     every import reads (:mod:`bot.csvfiles`: UTF-8 with or without BOM, UTF-16, Windows-1252;
-    comma, semicolon, tab)."""
-    try:
-        table = read_table(data, IMPORT_COLUMNS)
-    except CsvFileError as error:
-        if error.key == "people.roster_empty":
-            raise ImportFileError("The file is empty.") from None
-        raise ImportFileError(f"Not a readable CSV file ({error.key}).") from None
+    comma, semicolon, tab). :class:`CsvFileError` refuses the whole file: nothing is read from it."""
+    table = read_table(data, IMPORT_COLUMNS)
     missing = table.missing(IMPORT_COLUMNS)
     if missing:
-        raise ImportFileError(
-            f"Missing column(s): {', '.join(missing)}. The header must be: {','.join(IMPORT_COLUMNS)}"
-        )
+        raise CsvFileError("people.roster_missing_columns", columns=", ".join(missing), header=",".join(IMPORT_COLUMNS))
     rows = table.rows(IMPORT_COLUMNS, strip=True)
     if not rows:
-        raise ImportFileError("The file has a header but no rows.")
+        raise CsvFileError("shifts_cli.import_no_rows")
     return rows
 
 
@@ -224,7 +243,7 @@ async def import_shifts(
     for line, cells in rows:
         key = tuple(fold(cells[c]) if c in ("activity", "place") else cells[c].upper() for c in IMPORT_COLUMNS)
         if key in seen:
-            report.rejected.append((line, f"the same row as line {seen[key]}"))
+            report.rejected.append((line, _texts(settings).t("shifts_cli.import_same_row", line=seen[key])))
             continue
         seen[key] = line
         try:
@@ -243,10 +262,11 @@ def import_command(
     """Import shifts and assignments from a spreadsheet; a second run of the same file changes nothing.
 
     Dates as 2026-12-09 or 09/12/2026; an activity or place not known rejects its row unless --new."""
+    texts = _texts()
     try:
         data = file.read_bytes()
     except OSError as error:
-        typer.echo(f"Cannot read {file}: {error.strerror}", err=True)
+        typer.echo(texts.t("people.roster_unreadable", file=file, error=error.strerror or error), err=True)
         raise typer.Exit(2) from None
 
     async def work(store: Store, settings: Settings, now: datetime) -> ImportReport:
@@ -254,22 +274,22 @@ def import_command(
 
     try:
         report = _run(work)
-    except ImportFileError as error:
-        typer.echo(str(error), err=True)
+    except CsvFileError as error:
+        typer.echo(texts.t(error.key, **error.params), err=True)
         raise typer.Exit(2) from None
     for name in sorted(set(report.new_names)):
-        typer.echo(f"New activity or place: {name}")
+        typer.echo(texts.t("shifts_cli.import_new_name", name=name))
+    there = texts.count("shifts_cli.rows_there", report.unchanged)
     if report.changed:
-        typer.echo(
-            f"{report.created_shifts} shift(s) created, {report.assigned} assignment(s) made,"
-            f" {report.unchanged} row(s) already there."
-        )
+        created = texts.count("shifts_cli.shifts_created", report.created_shifts)
+        assigned = texts.count("shifts_cli.assignments_made", report.assigned)
+        typer.echo(texts.t("shifts_cli.import_done", created=created, assigned=assigned, there=there))
     else:
-        typer.echo(f"Nothing changed: the {report.unchanged} valid row(s) were already there.")
+        typer.echo(texts.t("shifts_cli.import_nothing", there=there))
     for line, why in report.rejected:
-        typer.echo(f"Line {line} rejected: {why}", err=True)
+        typer.echo(texts.t("shifts_cli.import_line_rejected", line=line, why=why), err=True)
     if report.rejected:
-        typer.echo(f"{len(report.rejected)} row(s) rejected.", err=True)
+        typer.echo(texts.count("shifts_cli.rows_rejected", len(report.rejected)), err=True)
         raise typer.Exit(1)
 
 
@@ -278,7 +298,7 @@ def import_command(
 
 def _roster_period(week: str | None, day: str | None, now: datetime, settings: Settings) -> tuple[date, date]:
     if week and day:
-        typer.echo("Give --week or --day, not both.", err=True)
+        typer.echo(_texts(settings).t("shifts_cli.week_or_day"), err=True)
         raise typer.Exit(2)
     if day:
         first = model.parse_day(day)
@@ -287,15 +307,31 @@ def _roster_period(week: str | None, day: str | None, now: datetime, settings: S
     return monday, monday + timedelta(days=7)
 
 
-_MARKS = {"yes": "OUI", "no": "NON", None: "?", "present": "present", "absent": "absent"}
+# A worker's answer (yes, no) or, after the shift, attendance (present, absent): its word in the catalogs.
+_MARKS = {
+    "yes": "shifts_cli.mark_yes",
+    "no": "shifts_cli.mark_no",
+    "present": "shifts_cli.mark_present",
+    "absent": "shifts_cli.mark_absent",
+}
+
+
+def _mark_text(texts: Texts, mark: str | None) -> str:
+    return texts.t(_MARKS[mark]) if mark else "?"
 
 
 def _person_text(assignment: model.Assignment) -> str:
     return f"{assignment.name or '?'} ({assignment.member_code or '?'})"
 
 
-def _who(assignment: model.Assignment) -> str:
-    return f"{_person_text(assignment)} {_MARKS[assignment.attendance or assignment.answer]}"
+def _who(texts: Texts, assignment: model.Assignment) -> str:
+    return f"{_person_text(assignment)} {_mark_text(texts, assignment.attendance or assignment.answer)}"
+
+
+def _seats(texts: Texts, entry: reports.RosterShift) -> str:
+    if entry.shift.cancelled:
+        return texts.t("shifts_cli.roster_cancelled")
+    return texts.count("shifts_cli.roster_seats", entry.free, taken=len(entry.live), capacity=entry.shift.capacity)
 
 
 @shifts_app.command("roster")
@@ -313,31 +349,36 @@ def roster_command(
             return first, after, await reports.roster(db, first, after)
 
     first, after, entries = _run(work)
+    texts = _texts()
     console = Console(highlight=False)
-    title = f"Shifts {first.isoformat()} to {(after - timedelta(days=1)).isoformat()} ({reports.week_label(first)})"
+    last, week_label = after - timedelta(days=1), reports.week_label(first)
+    if first == last:
+        title = texts.t("shifts_cli.roster_title_day", day=texts.day(first), week=week_label)
+    else:
+        title = texts.t("shifts_cli.roster_title", first=texts.day(first), last=texts.day(last), week=week_label)
     if not entries:
-        typer.echo(f"{title}: no shifts.")
+        typer.echo(texts.t("shifts_cli.roster_empty", title=title))
         return
+    declined = texts.t("shifts_cli.mark_no")
     rows = [
         (
             str(e.shift.id),
-            e.shift.local_date.strftime("%a %Y-%m-%d"),
-            _span_text(e.shift),
+            format_date(e.shift.local_date, "EEE d MMM", locale=texts.language),
+            reports.span_text(e.shift),
             e.shift.activity,
             e.shift.place,
-            "CANCELLED" if e.shift.cancelled else f"{len(e.live)}/{e.shift.capacity}, {e.free} free",
-            "; ".join(
-                [_who(a) for a in e.live] + [f"{a.name or '?'} ({a.member_code or '?'}) NON" for a in e.declined]
-            ),
+            _seats(texts, e),
+            "; ".join([_who(texts, a) for a in e.live] + [f"{_person_text(a)} {declined}" for a in e.declined]),
         )
         for e in entries
     ]
-    headers = ("#", "Day", "Time", "Activity", "Place", "Seats", "Workers")
+    headers = [texts.t(f"shifts_cli.column_{name}") for name in ("id", "day", "time", "activity", "place", "seats")]
+    headers.append(texts.t("shifts_cli.column_workers"))
     if console.is_terminal:
         table = Table(title=title)
-        for header in headers:
-            # The short columns never wrap; names and places take what is left.
-            table.add_column(header, no_wrap=header in ("#", "Time", "Seats"), overflow="fold")
+        for number, header in enumerate(headers):
+            # The short columns (number, time, seats) never wrap; names and places take what is left.
+            table.add_column(header, no_wrap=number in (0, 2, 5), overflow="fold")
         for row in rows:
             table.add_row(*row)
         console.print(table, markup=False)
@@ -350,33 +391,6 @@ def roster_command(
 # --- Hours for the payroll ----------------------------------------------------------------------
 
 
-def _span_text(shift: model.Shift) -> str:
-    return f"{shift.start_local.strftime('%H:%M')}-{shift.end_local.strftime('%H:%M')}"
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes // 60}:{minutes % 60:02d}"
-
-
-def hours_csv(workers: list[reports.WorkerHours], month: date) -> bytes:
-    """One row per worker and ISO week (the month's days only), one for the month, then the shifts
-    marked absent and those not marked yet, so nothing is paid or forgotten silently."""
-    rows: list[list[object]] = []
-    period = month.strftime("%Y-%m")
-    for worker in workers:
-        who = [worker.member_code, worker.name]
-        for week in sorted(worker.weeks):
-            minutes = worker.weeks[week]
-            rows.append([*who, "week", week, "", "", minutes, _hours(minutes), _hours(worker.whole_weeks[week])])
-        rows.append([*who, "month", period, "", "", worker.month_minutes, _hours(worker.month_minutes), ""])
-        for kind, shifts in (("absent", worker.absent), ("unmarked", worker.unmarked)):
-            for shift in shifts:
-                label = f"{_span_text(shift)} {shift.activity}, {shift.place}"
-                week_label, day = reports.week_label(shift.local_date), shift.local_date.isoformat()
-                rows.append([*who, kind, week_label, day, label, shift.minutes, _hours(shift.minutes), ""])
-    return to_csv(HOURS_COLUMNS, rows)
-
-
 @shifts_app.command("hours")
 def hours_command(
     file: Annotated[Path, typer.Argument(help="The CSV file to write.")],
@@ -384,8 +398,9 @@ def hours_command(
     overwrite: Overwrite = False,
 ) -> None:
     """Hours worked (shifts marked present) per worker, per ISO week and for the month, for the payroll."""
+    texts = _texts()
     if file.exists() and not overwrite:
-        typer.echo(f"{file} exists: add --overwrite to replace it.", err=True)
+        typer.echo(texts.t("people.export_exists", file=file), err=True)
         raise typer.Exit(2)
 
     async def work(store: Store, settings: Settings, now: datetime) -> list[reports.WorkerHours]:
@@ -395,20 +410,22 @@ def hours_command(
 
     workers = _run(work)
     first = date.fromisoformat(month + "-01")
-    write_atomically(file, hours_csv(workers, first))
+    write_atomically(file, reports.hours_csv(workers, first))
     unmarked = sum(len(w.unmarked) for w in workers)
     typer.echo(
-        f"{len(workers)} worker(s), {format_minutes(sum(w.month_minutes for w in workers))} worked in {month}: {file}"
+        texts.t(
+            "shifts_cli.hours_done",
+            workers=texts.count("shifts_cli.workers", len(workers)),
+            hours=format_minutes(sum(w.month_minutes for w in workers)),
+            month=format_date(first, "LLLL yyyy", locale=texts.language),
+            file=file,
+        )
     )
     if unmarked:
-        typer.echo(f"{unmarked} shift(s) not marked present or absent yet: listed as 'unmarked'.", err=True)
+        typer.echo(texts.count("shifts_cli.hours_unmarked", unmarked), err=True)
 
 
 # --- Shifts -------------------------------------------------------------------------------------
-
-
-def _describe(settings: Settings, shift: model.Shift) -> str:
-    return f"#{shift.id} {model.describe(shift, settings.default_language)}"
 
 
 @shifts_app.command("create")
@@ -433,10 +450,10 @@ def create_command(
                 db, now, settings.tz, activity_id=activity_id, place_id=place_id, day=model.parse_day(day),
                 start=_clock(start), end=_clock(end), capacity=capacity, coordinator_id=coordinator_id,
             )  # fmt: skip
-            return _describe(settings, shift), created
+            return _texts(settings).shift(shift), created
 
     text, created = _run(work)
-    typer.echo(f"{'Created' if created else 'Already there'}: {text}")
+    typer.echo(_texts().t("shifts_cli.created" if created else "shifts_cli.already_there", shift=text))
 
 
 @shifts_app.command("change")
@@ -461,17 +478,19 @@ def change_command(
                 capacity=capacity, reason=reason,
             )  # fmt: skip
             told = len(await model.assignments_of(db, shift_id, live_only=True))
-            return f"Changed: {_describe(settings, shift)} ({told} worker(s) on it)"
+            texts = _texts(settings)
+            return texts.t("shifts_cli.changed", shift=texts.shift(shift), told=texts.count("shifts.staff.told", told))
 
     typer.echo(_run(work))
 
 
-def _confirmed(question: str, yes: bool) -> None:
-    """Irreversible: asked at a terminal, or --yes in a script."""
+def _confirmed(question: str, yes: bool, **params: object) -> None:
+    """Irreversible: asked at a terminal (``question``, a catalog key), or --yes in a script."""
     if yes:
         return
-    if not sys.stdin.isatty() or not ask_yes_no(question):
-        typer.echo("Nothing changed (confirm at a terminal, or add --yes).", err=True)
+    texts = _texts()
+    if not sys.stdin.isatty() or not ask_yes_no(texts.t(question, **params), texts.i18n):
+        typer.echo(texts.t("shifts_cli.not_confirmed"), err=True)
         raise typer.Exit(1)
 
 
@@ -482,13 +501,16 @@ def cancel_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False,
 ) -> None:
     """Cancel a shift; the workers on it are told, with the reason."""
-    _confirmed(f"Cancel shift #{shift_id} and tell its workers?", yes)
+    _confirmed("shifts_cli.ask_cancel", yes, id=shift_id)
 
     async def work(store: Store, settings: Settings, now: datetime) -> str:
         async with store.transaction() as db:
             told = len(await model.assignments_of(db, shift_id, live_only=True))
             shift = await model.cancel_shift(db, now, _i18n(settings), shift_id, reason)
-            return f"Cancelled: {_describe(settings, shift)} ({told} worker(s) told)"
+            texts = _texts(settings)
+            return texts.t(
+                "shifts_cli.cancelled", shift=texts.shift(shift), told=texts.count("shifts.staff.told", told)
+            )
 
     typer.echo(_run(work))
 
@@ -515,8 +537,10 @@ def assign_command(
             shift = await model.get_shift(db, shift_id)
             assert shift is not None
             planned = await model.planned_minutes(db, person_id, shift.local_date)
-            shown = _describe(settings, shift)
-            return f"{_person_text(done)} on {shown}; {format_minutes(planned)} planned that week"
+            texts = _texts(settings)
+            return texts.t(
+                "shifts_cli.assigned", who=_person_text(done), shift=texts.shift(shift), planned=format_minutes(planned)
+            )
 
     typer.echo(_run(work))
 
@@ -528,13 +552,13 @@ def unassign_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False,
 ) -> None:
     """Take a worker off a shift; they are told."""
-    _confirmed(f"Take {member} off shift #{shift_id} and tell them?", yes)
+    _confirmed("shifts_cli.ask_unassign", yes, member=member, id=shift_id)
 
     async def work(store: Store, settings: Settings, now: datetime) -> str:
         async with store.transaction() as db:
             live = await _assignment(db, shift_id, member)
             released = await model.release(db, now, _i18n(settings), live.id, "unassigned")
-            return f"{released.name} ({released.member_code}) taken off shift #{shift_id}"
+            return _texts(settings).t("shifts_cli.unassigned", who=_person_text(released), id=shift_id)
 
     typer.echo(_run(work))
 
@@ -548,10 +572,12 @@ def _mark(shift_id: int, members: list[str], present: bool) -> None:
                 live = await model.assignments_of(db, shift_id, live_only=True)
                 targets = [a for a in live if a.attendance is None]
             marked = [await model.mark_attendance(db, now, t.id, present) for t in targets]
-            return [f"{m.name} ({m.member_code}): {m.attendance}" for m in marked]
+            texts = _texts(settings)
+            return [
+                texts.t("shifts_cli.marked", who=_person_text(m), mark=_mark_text(texts, m.attendance)) for m in marked
+            ] or [texts.t("shifts_cli.nobody_to_mark", id=shift_id)]
 
-    lines = _run(work)
-    for line in lines or [f"Nobody left to mark on shift #{shift_id}."]:
+    for line in _run(work):
         typer.echo(line)
 
 
@@ -574,15 +600,20 @@ def absent_command(
 
 
 def _named_command(kind: str, name: str | None, rename: int | None) -> None:
+    """``kind`` is "activity" or "place": its texts are ``shifts_cli.<kind>_...``."""
+
     async def work(store: Store, settings: Settings, now: datetime) -> list[str]:
+        texts = _texts(settings)
         async with store.transaction() as db:
             if name is None:
-                return [f"{i}. {n}" for i, n in await reports.list_named(db, kind)] or [f"No {kind} yet."]
+                listed = await reports.list_named(db, kind)
+                return [f"{i}. {n}" for i, n in listed] or [texts.t(f"shifts_cli.{kind}_none")]
             if rename is not None:
-                return [f"{kind} {rename} renamed: {await reports.rename_named(db, kind, rename, name)}"]
+                renamed = await reports.rename_named(db, kind, rename, name)
+                return [texts.t(f"shifts_cli.{kind}_renamed", id=rename, name=renamed)]
             ensure = model.ensure_activity if kind == "activity" else model.ensure_place
             item_id, shown = await ensure(db, now, name)
-            return [f"{kind} {item_id}: {shown}"]
+            return [texts.t(f"shifts_cli.{kind}_item", id=item_id, name=shown)]
 
     for line in _run(work):
         typer.echo(line)
@@ -613,12 +644,16 @@ def place_command(
 # --- Templates ----------------------------------------------------------------------------------
 
 
-def _template_text(made: templates.Template) -> str:
-    days = templates.weekday_names(made.weekdays, CLI_LANGUAGE)
-    holidays = ", also on public holidays" if made.on_holidays else ""
-    return (
-        f"template {made.id}: {days} {made.start_local.strftime('%H:%M')}-{made.end_local.strftime('%H:%M')}"
-        f" {made.activity}, {made.place}, {made.capacity} seat(s){holidays}"
+def _template_text(texts: Texts, made: templates.Template) -> str:
+    return texts.t(
+        "shifts_cli.template_holidays" if made.on_holidays else "shifts_cli.template",
+        id=made.id,
+        days=templates.weekday_names(made.weekdays, texts.language),
+        start=made.start_local.strftime("%H:%M"),
+        end=made.end_local.strftime("%H:%M"),
+        activity=made.activity,
+        place=made.place,
+        seats=texts.count("shifts.staff.seats", made.capacity),
     )
 
 
@@ -645,7 +680,7 @@ def template_add(
                 start=_clock(start), end=_clock(end), capacity=capacity, coordinator_id=coordinator_id,
                 on_holidays=on_holidays,
             )  # fmt: skip
-            return _template_text(made)
+            return _template_text(_texts(settings), made)
 
     typer.echo(_run(work))
 
@@ -659,10 +694,11 @@ def template_list() -> None:
             return await templates.list_templates(db)
 
     found = _run(work)
+    texts = _texts()
     for made in found:
-        typer.echo(_template_text(made))
+        typer.echo(_template_text(texts, made))
     if not found:
-        typer.echo("No templates yet.")
+        typer.echo(texts.t("shifts_cli.template_none"))
 
 
 @template_app.command("remove")
@@ -674,7 +710,7 @@ def template_remove(template_id: Annotated[int, typer.Argument(help="Template nu
             await templates.remove_template(db, template_id)
 
     _run(work)
-    typer.echo(f"Template {template_id} removed; its shifts stay.")
+    typer.echo(_texts().t("shifts_cli.template_removed", id=template_id))
 
 
 @shifts_app.command("generate")
@@ -684,14 +720,19 @@ def generate_command(
 ) -> None:
     """Make a week's shifts from the templates (again: nothing new), skipping public holidays."""
 
-    async def work(store: Store, settings: Settings, now: datetime) -> templates.Generated:
+    async def work(store: Store, settings: Settings, now: datetime) -> tuple[date, templates.Generated]:
         monday = reports.parse_week_or_day(week)
         async with store.transaction() as db:
-            return await templates.generate_week(
-                db, now, settings.tz, monday, include_holidays=holidays, language=CLI_LANGUAGE
+            return monday, await templates.generate_week(
+                db, now, settings.tz, monday, include_holidays=holidays, language=settings.default_language
             )
 
-    made = _run(work)
-    typer.echo(f"{week}: {len(made.created)} shift(s) created, {len(made.existing)} already there.")
+    monday, made = _run(work)
+    texts = _texts()
+    created = texts.count("shifts_cli.shifts_created", len(made.created))
+    existing = texts.count("shifts_cli.shifts_existing", len(made.existing))
+    # The ISO week, whether it was given as 2026-W51 or as a day of it: what --week takes back.
+    shown = reports.week_label(monday)
+    typer.echo(texts.t("shifts_cli.generated", week=shown, created=created, existing=existing))
     for day, name, template in made.skipped:
-        typer.echo(f"Skipped {day.isoformat()} ({name}) for template {template.id}; --holidays to include it.")
+        typer.echo(texts.t("shifts_cli.generate_skipped", id=template.id, day=texts.day(day), holiday=name))

@@ -28,10 +28,9 @@ from bot.text import format_minutes
 from bot.web import audit
 from bot.web.view import View
 from handlers.shifts import model, reminders, reports, templates
-from handlers.shifts.cli import hours_csv
 from handlers.shifts.model import MAX_WEEKLY_MINUTES, Shift, ShiftError
 from handlers.shifts.router import router
-from handlers.shifts.staff import _trial
+from handlers.shifts.staff import trial
 
 router.console_templates = Path(__file__).parent / "templates"
 
@@ -108,7 +107,7 @@ async def _rehearsal(db: aiosqlite.Connection) -> AsyncIterator[list[Outgoing]]:
     """Run the operation for a preview and undo it (the chat's own savepoint): the list gets what it
     would have sent."""
     sent: list[Outgoing] = []
-    async with _trial(db):
+    async with trial(db):
         last = await _last_outbox_id(db)
         yield sent
         sent.extend(await _queued_after(db, last))
@@ -753,7 +752,7 @@ async def hours_file(view: View) -> Response:
             {"workers": len(workers)},
         )
     return Response(
-        hours_csv(workers, first),
+        reports.hours_csv(workers, first),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="shifts-hours-{first:%Y-%m}.csv"'},
     )

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import aiosqlite
 from rapidfuzz import fuzz, process
 
+from bot.csvfiles import to_csv
 from bot.text import FarDate, fold, within_years
 from handlers.shifts import model
 from handlers.shifts.model import MAX_WEEKLY_MINUTES, Assignment, Shift, ShiftError
@@ -246,3 +247,46 @@ async def known_named(db: aiosqlite.Connection, kind: str, text: str, how: str) 
     if found is None:
         raise await unknown_named(db, kind, text, how)
     return found
+
+
+# --- Hours for the payroll ----------------------------------------------------------------------
+
+HOURS_COLUMNS = (
+    "member_code",
+    "name",
+    "kind",
+    "period",
+    "date",
+    "shift",
+    "worked_minutes",
+    "worked_hours",
+    "week_total_hours",
+)
+
+
+def span_text(shift: Shift) -> str:
+    """The shift's local times, as the payroll and the staff lists write them."""
+    return f"{shift.start_local.strftime('%H:%M')}-{shift.end_local.strftime('%H:%M')}"
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def hours_csv(workers: list[WorkerHours], month: date) -> bytes:
+    """One row per worker and ISO week (the month's days only), one for the month, then the shifts
+    marked absent and those not marked yet, so nothing is paid or forgotten silently."""
+    rows: list[list[object]] = []
+    period = month.strftime("%Y-%m")
+    for worker in workers:
+        who = [worker.member_code, worker.name]
+        for week in sorted(worker.weeks):
+            minutes = worker.weeks[week]
+            rows.append([*who, "week", week, "", "", minutes, _hours(minutes), _hours(worker.whole_weeks[week])])
+        rows.append([*who, "month", period, "", "", worker.month_minutes, _hours(worker.month_minutes), ""])
+        for kind, shifts in (("absent", worker.absent), ("unmarked", worker.unmarked)):
+            for shift in shifts:
+                label = f"{span_text(shift)} {shift.activity}, {shift.place}"
+                week, day = week_label(shift.local_date), shift.local_date.isoformat()
+                rows.append([*who, kind, week, day, label, shift.minutes, _hours(shift.minutes), ""])
+    return to_csv(HOURS_COLUMNS, rows)

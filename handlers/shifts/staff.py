@@ -232,7 +232,7 @@ async def _shift(db: aiosqlite.Connection, shift_id: int) -> Shift:
 
 
 @asynccontextmanager
-async def _trial(db: aiosqlite.Connection) -> AsyncIterator[None]:
+async def trial(db: aiosqlite.Connection) -> AsyncIterator[None]:
     """Run the rules for a preview, then undo every write (outbox rows included)."""
     await db.execute("SAVEPOINT shifts_preview")
     try:
@@ -409,7 +409,7 @@ async def change(ctx: Context, args: list[str]) -> Replies:
                 raise Usage("shifts.staff.change_usage")
         if len(data) == 2:
             raise Usage("shifts.staff.change_usage")
-        async with _trial(db):
+        async with trial(db):
             after = await _change(db, ctx, data)
             told = len(await model.assignments_of(db, shift_id, live_only=True))
     return await _ask(
@@ -501,7 +501,7 @@ async def assign(ctx: Context, args: list[str]) -> Replies:
     workers: list[tuple[str, int]] = []
     async with ctx.store.transaction() as db:
         shift = await _shift(db, shift_id)
-        async with _trial(db):
+        async with trial(db):
             for code in args[1:]:
                 try:
                     person_id = await _member(db, code)
@@ -664,7 +664,7 @@ async def _attendance(ctx: Context, args: list[str], present: bool) -> Replies:
             # "present 12": everyone not marked yet came; absences are then marked one by one.
             targets = [a for a in await model.assignments_of(db, shift_id, live_only=True) if a.attendance is None]
         ids = list(dict.fromkeys(target.id for target in targets))
-        async with _trial(db):
+        async with trial(db):
             lines = await _mark_lines(db, ctx, ids, present)
     if not lines:
         ctx.done()
@@ -776,7 +776,7 @@ async def generate(ctx: Context, args: list[str]) -> Replies:
     async with ctx.store.transaction() as db:
         if not await templates.list_templates(db):
             return [Reply(ctx.t("shifts.staff.no_templates"))]
-        async with _trial(db):
+        async with trial(db):
             made = await templates.generate_week(
                 db, ctx.now(), ctx.settings.tz, monday, include_holidays=holidays, language=ctx.language
             )

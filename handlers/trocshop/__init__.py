@@ -96,7 +96,8 @@ async def _record_miss(db: aiosqlite.Connection, ctx: Context) -> None:
     )
 
 
-def _person_label(person: people.Person) -> str:
+def person_label(person: people.Person) -> str:
+    """First name and member code: enough to tell people apart, never the phone number."""
     first = (person.name or "").split()
     code = person.member_code or ""
     return f"{first[0]} ({code})" if first else code
@@ -110,12 +111,13 @@ async def _ask(ctx: Context, text: str, **data: Any) -> Replies:
     return [await BOOK.ask(ctx, text, **data)]
 
 
-def _error_params(exc: LedgerError) -> dict[str, object]:
+def error_params(exc: LedgerError) -> dict[str, object]:
+    """The refusal's parameters, a balance written in hours and minutes as people read it."""
     return {k: format_minutes(v) if k == "balance" and isinstance(v, int) else v for k, v in exc.params.items()}
 
 
 def _error(ctx: Context, exc: LedgerError) -> Reply:
-    return Reply(ctx.t(exc.key, **_error_params(exc)))
+    return Reply(ctx.t(exc.key, **error_params(exc)))
 
 
 def _date(ctx: Context, stamp: str) -> str:
@@ -166,7 +168,7 @@ async def _show(inbound: Inbound, ctx: Context, limit: int, argument: str) -> Re
             account_id = await ledger.person_account(db, owner, ctx.now())
             label = ""
             if owner != ctx.person.id:
-                label = _person_label(await people.get_person(db, owner))
+                label = person_label(await people.get_person(db, owner))
         balance = await ledger.balance(db, account_id)
         moves = await ledger.history(db, account_id, limit)
     head_key = "trocshop.balance_of" if label else "trocshop.balance"
@@ -264,7 +266,7 @@ async def _named(db: aiosqlite.Connection, ctx: Context, text: str) -> list[dict
     account = await ledger.find_person_account(db, ctx.person.id)
     known = await people.get_people(db, await ledger.counterparties(db, account)) if account else []
     for person in people.named(known, text):
-        options.append({"target": None, "target_person": person.id, "payee": None, "label": _person_label(person)})
+        options.append({"target": None, "target_person": person.id, "payee": None, "label": person_label(person)})
     return options
 
 
@@ -332,7 +334,7 @@ async def pay_text(inbound: Inbound, ctx: Context) -> Replies:
 # --- Confirming -----------------------------------------------------------------------------------
 
 
-async def _execute(
+async def execute(
     db: aiosqlite.Connection, ctx: Context, key: str, data: dict[str, Any]
 ) -> tuple[str, int | None, str]:
     """Write the pending operation and queue the news for the other side.
@@ -354,7 +356,7 @@ async def _execute(
                 await _record_miss(db, ctx)
                 return "trocshop.payee_unknown", None, who
             target = await ledger.person_account(db, target_person, now)
-            who = _person_label(await people.get_person(db, target_person))
+            who = person_label(await people.get_person(db, target_person))
         elif target_person is not None:
             # Named among the payer's past counterparts: still someone, now that OUI has come?
             if (await people.get_person(db, target_person)).status != "active":
@@ -368,8 +370,8 @@ async def _execute(
         )  # fmt: skip
         if written.created and target_person is not None:
             payer = await people.get_person(db, ctx.person.id)
-            await _tell(db, ctx, target_person, written.entry_id, "trocshop.told_received",
-                        amount=format_minutes(data["minutes"]), who=_person_label(payer), about=payer.id)  # fmt: skip
+            await tell(db, ctx, target_person, written.entry_id, "trocshop.told_received",
+                        amount=format_minutes(data["minutes"]), who=person_label(payer), about=payer.id)  # fmt: skip
         answer = "trocshop.paid"
     elif op == "credit":
         written = await ledger.credit(
@@ -377,7 +379,7 @@ async def _execute(
             category=data["category"], memo=data["memo"],
         )  # fmt: skip
         if written.created:
-            await _tell(db, ctx, data["person"], written.entry_id, "trocshop.told_credited",
+            await tell(db, ctx, data["person"], written.entry_id, "trocshop.told_credited",
                         amount=format_minutes(data["minutes"]))  # fmt: skip
         answer = "trocshop.credited"
     elif op in ("withdraw", "deposit"):
@@ -386,7 +388,7 @@ async def _execute(
             db, now, key=key, person_id=data["person"], notes=notes, withdraw=op == "withdraw", actor=actor
         )
         if written.created:
-            await _tell(db, ctx, data["person"], written.entry_id, f"trocshop.told_{op}",
+            await tell(db, ctx, data["person"], written.entry_id, f"trocshop.told_{op}",
                         amount=format_minutes(ledger.notes_total(notes)))  # fmt: skip
         answer = f"trocshop.done_{op}"
     elif op == "reverse":
@@ -394,7 +396,7 @@ async def _execute(
         if written.created:
             for _, minutes, person_id in await ledger.entry_parties(db, written.entry_id):
                 if person_id is not None:
-                    await _tell(db, ctx, person_id, written.entry_id, "trocshop.told_reversed",
+                    await tell(db, ctx, person_id, written.entry_id, "trocshop.told_reversed",
                                 amount=("+" if minutes > 0 else "-") + format_minutes(abs(minutes)))  # fmt: skip
         answer = "trocshop.reversed"
     else:
@@ -404,7 +406,7 @@ async def _execute(
     return answer, written.entry_id, who
 
 
-async def _tell(
+async def tell(
     db: aiosqlite.Connection,
     ctx: Context,
     person_id: int,
@@ -434,10 +436,10 @@ async def _book(db: aiosqlite.Connection, ctx: Context, data: dict[str, Any]) ->
     if data["op"] != "pay" and not ctx.person.is_staff:  # the role may have gone since the preview
         raise confirm.Refused("core.not_allowed")
     try:
-        answer, entry_id, who = await _execute(db, ctx, _key(ctx, str(data["token"])), data)
+        answer, entry_id, who = await execute(db, ctx, _key(ctx, str(data["token"])), data)
         balance = await ledger.balance(db, await ledger.person_account(db, ctx.person.id, ctx.now()))
     except LedgerError as exc:  # nothing is written: the transaction is rolled back
-        raise confirm.Refused(exc.key, **_error_params(exc)) from exc
+        raise confirm.Refused(exc.key, **error_params(exc)) from exc
     if answer in ("trocshop.payee_limit", "trocshop.payee_unknown"):  # the miss is counted, nothing paid
         raise confirm.Refused.keeping_writes(answer, who=who, amount=format_minutes(data.get("minutes", 0)))
     if answer == "trocshop.payee_gone":
@@ -481,7 +483,7 @@ async def _staff_target(ctx: Context, text: str) -> tuple[int, str] | None:
         person_id = await _person_by_text(db, text)
         if person_id is None:
             return None
-        return person_id, _person_label(await people.get_person(db, person_id))
+        return person_id, person_label(await people.get_person(db, person_id))
 
 
 @router.command("/crediter", "/credit", roles=STAFF_ROLES, help="trocshop.about_credit")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from babel.numbers import format_decimal
 
 from bot import people
 from bot.cli_support import opened_store, settings_or_exit
@@ -207,8 +208,10 @@ def export(
 def check() -> None:
     """Prove the books: every entry balanced, balances equal their postings, floors and notes respected."""
     settings = settings_or_exit()
+    i18n = I18n.configured(settings)
+    language = i18n.default_language
 
-    async def go() -> tuple[list[str], int]:
+    async def go() -> tuple[list[ledger.Problem], int]:
         async with opened_store(settings) as store:
             async with store.transaction() as db:
                 problems = await ledger.check(db)
@@ -217,10 +220,11 @@ def check() -> None:
 
     problems, entries = asyncio.run(go())
     for problem in problems:
-        typer.echo(problem, err=True)
+        typer.echo(problem.said(i18n, language), err=True)
     if problems:
         raise typer.Exit(1)
-    typer.echo(f"The books are right: {entries} entries checked.")
+    count = format_decimal(entries, locale=language)
+    typer.echo(i18n.plural(language, "trocshop_cli.check_right", entries, count=count))
 
 
 @troc_app.command("place")

@@ -2,8 +2,8 @@
 corrections, the books check and the journal's export.
 
 The console is one more face of the chat's operations: a credit, a withdrawal, a deposit or a
-correction is the chat's own :func:`handlers.trocshop._execute` with the staff member as the actor,
-and a debit is :func:`ledger.transfer` to a place told by the chat's own :func:`_tell`; so floors, the
+correction is the chat's own :func:`handlers.trocshop.execute` with the staff member as the actor,
+and a debit is :func:`ledger.transfer` to a place told by the chat's own :func:`tell`; so floors, the
 cap on an amount and "an entry is reversed once" refuse the same things, and the person hears of it
 the same way, through the outbox. A preview is the operation itself, run in a transaction that is
 then rolled back: the page shows exactly the balances and the messages the confirmation will write,
@@ -33,7 +33,7 @@ from bot.people import Identity, Person
 from bot.text import fold, format_minutes
 from bot.web import audit
 from bot.web.view import View
-from handlers.trocshop import _error_params, _execute, _person_label, _tell, ledger, router
+from handlers.trocshop import error_params, execute, ledger, person_label, router, tell
 from handlers.trocshop.amounts import read_amount, read_notes
 from handlers.trocshop.cli import EXPORT_COLUMNS
 from handlers.trocshop.ledger import DENOMINATIONS, LedgerError
@@ -96,7 +96,7 @@ def _context(view: View) -> Context:
 
 
 def _refusal(view: View, exc: LedgerError) -> str:
-    return view.t(exc.key, **_error_params(exc))
+    return view.t(exc.key, **error_params(exc))
 
 
 async def _explained(db: aiosqlite.Connection, exc: LedgerError) -> LedgerError:
@@ -260,7 +260,7 @@ async def _person_page(
         "trocshop/person.html",
         status_code=status,
         person=person,
-        label=_person_label(person) or view.t("trocshop_console.anonymous"),
+        label=person_label(person) or view.t("trocshop_console.anonymous"),
         active=person.status == "active",
         balance=format_minutes(balance),
         floor=format_minutes(floor_row[0][0]) if floor_row and floor_row[0][0] is not None else None,
@@ -319,7 +319,7 @@ async def _operation(
     db: aiosqlite.Connection, view: View, kind: str, person: Person, values: Mapping[str, str]
 ) -> tuple[dict[str, Any], str]:
     """The chat's operation data for what the form asks, and the chat's own question for it."""
-    label = _person_label(person)
+    label = person_label(person)
     if kind == "credit":
         minutes, category, reason = _minutes(view, values), values.get("category", ""), _reason(values)
         if category not in CREDIT_CATEGORIES:
@@ -355,7 +355,7 @@ async def _operation(
 async def _write(db: aiosqlite.Connection, ctx: Context, key: str, data: dict[str, Any]) -> tuple[int | None, bool]:
     """The chat's own operation (a debit: a purchase at a place, told as the chat tells a movement)."""
     if data["op"] != "debit":
-        answer, entry_id, _ = await _execute(db, ctx, key, data)
+        answer, entry_id, _ = await execute(db, ctx, key, data)
         return entry_id, answer != "trocshop.already_done"
     source = await ledger.person_account(db, data["person"], ctx.now())
     written = await ledger.transfer(
@@ -370,7 +370,7 @@ async def _write(db: aiosqlite.Connection, ctx: Context, key: str, data: dict[st
         memo=data["memo"],
     )
     if written.created:
-        await _tell(
+        await tell(
             db,
             ctx,
             data["person"],
@@ -398,7 +398,7 @@ async def _parties(db: aiosqlite.Connection, data: dict[str, Any]) -> list[int]:
 
 
 async def _labels(db: aiosqlite.Connection, person_ids: Sequence[int]) -> dict[int, str]:
-    return {p.id: _person_label(p) for p in await people.get_people(db, person_ids)}
+    return {p.id: person_label(p) for p in await people.get_people(db, person_ids)}
 
 
 async def _run(view: View, data: dict[str, Any], token: str, *, dry: bool) -> Outcome:
@@ -652,7 +652,7 @@ async def _check(view: View) -> tuple[list[str], int]:
     async with view.core.store.transaction() as db:
         problems = await ledger.check(db)
         count = await _rows(db, "SELECT COUNT(*) FROM troc_entries")
-    return problems, int(count[0][0])
+    return [problem.said(view.core.i18n, view.language) for problem in problems], int(count[0][0])
 
 
 @router.console("trocshop/check")

@@ -16,12 +16,32 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import iso
+from bot.i18n import I18n
 from bot.text import fold
 
 CATEGORIES = ("activity", "exchange", "purchase", "notes", "correction")
 DENOMINATIONS = (15, 30, 60)
 DEFAULT_PLACES = ("la Lingerie", "la Ressourcerie Créative", "la boutique du Trocshop")
 _PLACE_ARTICLES = ("la ", "le ", "l ", "les ", "the ")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One way the books are wrong, as a catalog key: the command line and the console say it in
+    their reader's language. ``count`` picks the plural form; ``kind`` is an account's kind."""
+
+    key: str
+    params: Mapping[str, object]
+    count: int | None = None
+
+    def said(self, i18n: I18n, language: str) -> str:
+        """The problem as one line in ``language``, the account's kind in words ("personne")."""
+        values = dict(self.params)
+        if "kind" in values:
+            values["kind"] = i18n.t(language, f"trocshop_cli.kind_{values['kind']}")
+        if self.count is None:
+            return i18n.t(language, self.key, **values)
+        return i18n.plural(language, self.key, self.count, **values)
 
 
 class LedgerError(ValueError):
@@ -401,16 +421,16 @@ async def history(db: aiosqlite.Connection, account_id: int, limit: int, offset:
     ]
 
 
-async def check(db: aiosqlite.Connection) -> list[str]:
+async def check(db: aiosqlite.Connection) -> list[Problem]:
     """Every way the books could be wrong, one line each; an empty list proves them."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     for row in await _all(
         db,
         "SELECT e.id, COALESCE(SUM(p.minutes), 0), COUNT(p.id) FROM troc_entries e"
         " LEFT JOIN troc_postings p ON p.entry_id = e.id GROUP BY e.id",
     ):
         if row[1] != 0 or row[2] < 2:
-            problems.append(f"entry {row[0]}: postings sum to {row[1]} over {row[2]} postings")
+            problems.append(Problem("trocshop_cli.check_unbalanced", {"entry": row[0], "sum": row[1]}, row[2]))
     for row in await _all(
         db,
         "SELECT a.id, a.kind, a.balance, a.floor, COALESCE((SELECT SUM(minutes) FROM troc_postings"
@@ -418,9 +438,19 @@ async def check(db: aiosqlite.Connection) -> list[str]:
     ):
         account, kind, kept, floor, summed = row[0], row[1], row[2], row[3], row[4]
         if kept != summed:
-            problems.append(f"account {account} ({kind}): balance {kept} but postings sum to {summed}")
+            problems.append(
+                Problem(
+                    "trocshop_cli.check_balance",
+                    {"account": account, "kind": kind, "kept": kept, "summed": summed},
+                )
+            )
         if floor is not None and summed < floor:
-            problems.append(f"account {account} ({kind}): balance {summed} under its floor {floor}")
+            problems.append(
+                Problem(
+                    "trocshop_cli.check_floor",
+                    {"account": account, "kind": kind, "balance": summed, "floor": floor},
+                )
+            )
     for row in await _all(
         db,
         "SELECT r.id, r.reverses_entry_id FROM troc_entries r WHERE r.reverses_entry_id IS NOT NULL"
@@ -428,11 +458,11 @@ async def check(db: aiosqlite.Connection) -> list[str]:
         " COALESCE(SUM(o.minutes), 0) FROM troc_postings o WHERE o.entry_id = r.reverses_entry_id"
         " AND o.account_id = p.account_id)) ",
     ):
-        problems.append(f"entry {row[0]}: does not mirror the entry {row[1]} it reverses")
+        problems.append(Problem("trocshop_cli.check_mirror", {"entry": row[0], "reversed": row[1]}))
     counts = await notes_in_circulation(db)
     for denomination, count in counts.items():
         if count < 0:
-            problems.append(f"notes of {denomination} min: {count} in circulation")
+            problems.append(Problem("trocshop_cli.check_notes_negative", {"denomination": denomination}, count))
     paper = sum(d * c for d, c in counts.items())
     notes_row = await _one(db, "SELECT id FROM troc_accounts WHERE kind = 'notes'")
     in_account = 0
@@ -442,7 +472,7 @@ async def check(db: aiosqlite.Connection) -> list[str]:
         )
         in_account = int(total[0]) if total else 0
     if paper != in_account:
-        problems.append(f"notes in circulation: {paper} min on paper but {in_account} min in the notes account")
+        problems.append(Problem("trocshop_cli.check_notes_total", {"paper": paper, "held": in_account}))
     for row in await _all(
         db,
         "SELECT e.id, COALESCE((SELECT SUM(denomination * count) FROM troc_note_moves m WHERE m.entry_id = e.id), 0),"
@@ -450,7 +480,9 @@ async def check(db: aiosqlite.Connection) -> list[str]:
         " WHERE p.entry_id = e.id AND a.kind = 'notes'), 0) FROM troc_entries e",
     ):
         if row[1] != row[2]:
-            problems.append(f"entry {row[0]}: notes worth {row[1]} min but {row[2]} min moved to notes")
+            problems.append(
+                Problem("trocshop_cli.check_notes_moved", {"entry": row[0], "worth": row[1], "moved": row[2]})
+            )
     return problems
 
 

@@ -490,7 +490,7 @@ async def staff_meetings(inbound: Inbound, ctx: Context) -> Replies:
     return [Reply("\n".join(lines))]
 
 
-def _chat_day(text: str, today: date) -> date:
+def chat_day(text: str, today: date) -> date:
     """Staff type 2026-12-02, 02/12/2026 or 2/12 (the next such date)."""
     try:
         found = typed_day(text, today)
@@ -506,12 +506,12 @@ def _parse_staff(inbound: Inbound, op: str, today: date) -> staff.Change:
     words = inbound.text.split()[1:]
     if not words:
         raise CalendarError(f"volunteers.usage_{op}")
-    day = _chat_day(words.pop(0), today)
+    day = chat_day(words.pop(0), today)
     new_day = None
     if op == "move":
         if not words:
             raise CalendarError("volunteers.usage_move")
-        new_day = _chat_day(words.pop(0), today)
+        new_day = chat_day(words.pop(0), today)
     hours = None
     if op in ("move", "add") and words and re.match(r"^\d{1,2}[:h]", words[0]):
         hours = calendar.parse_hours(words.pop(0))

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from bot.clock import iso
 from bot.web import audit
 from bot.web.view import View
-from handlers.volunteers import STAFF_LIST_MEETINGS, _chat_day, calendar, router, signups, staff, texts
+from handlers.volunteers import STAFF_LIST_MEETINGS, calendar, chat_day, router, signups, staff, texts
 from handlers.volunteers.calendar import CalendarError, Meeting
 
 router.console_templates = Path(__file__).parent / "templates"
@@ -136,12 +136,12 @@ def _change(view: View, op: str, typed: dict[str, str]) -> staff.Change:
     today = view.local(view.now()).date()
     if not typed["day"]:
         raise CalendarError("volunteers_console.day_needed")
-    day = _chat_day(typed["day"], today)
+    day = chat_day(typed["day"], today)
     new_day = None
     if op == "move":
         if not typed["new_day"]:
             raise CalendarError("volunteers_console.new_day_needed")
-        new_day = _chat_day(typed["new_day"], today)
+        new_day = chat_day(typed["new_day"], today)
     hours = calendar.parse_hours(typed["hours"]) if op in ("move", "add") and typed["hours"] else None
     return staff.make(op, day, new_day=new_day, hours=hours, reason=typed["reason"] or None)
 

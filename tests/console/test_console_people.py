@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from html import unescape
-from pathlib import Path
 
-import pytest
-
-from bot.clock import FakeClock
 from bot.core import Core
-from tests.conftest import make_settings, opened_core
-from tests.console_kit import Browser, add_person, console
+from tests.console_kit import add_person, console, staff_in
 
-STAFF = "+33639980201"
 ADMIN = "+33639980202"
 RESIDENT = "+33639980203"
-
-
-@pytest.fixture
-async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    async with opened_core(make_settings(tmp_path, public_url="http://127.0.0.1:8080"), clock) as built:
-        yield built
-
-
-async def logged_in(core: Core, browser: Browser, *, admin: bool = False) -> int:
-    if admin:
-        person = await add_person(core, "Malik Admin", ("admin",), ADMIN, "GV-AD34")
-        await browser.log_in("GV-AD34", person)
-    else:
-        person = await add_person(core, "Claire Equipe", ("staff",), STAFF, "GV-KP72")
-        await browser.log_in("GV-KP72", person)
-    return person
 
 
 async def roles_of(core: Core, person_id: int) -> list[str]:
@@ -43,7 +20,7 @@ async def test_staff_find_a_person_by_name_code_or_phone(core: Core) -> None:
     """A search by a first name, a member code typed loosely, or a phone as people write it finds the person."""
     await add_person(core, "Fatou Sow", ("resident",), RESIDENT, "GV-RA2C")
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         for query in ("fatou", "ra2c", "06 39 98 02 03", "SOW"):
             page = await browser.client.get("/console/people", params={"q": query})
             assert page.status_code == 200
@@ -55,7 +32,7 @@ async def test_staff_find_a_person_by_name_code_or_phone(core: Core) -> None:
 async def test_register_is_shown_then_confirmed_and_audited(core: Core) -> None:
     """The form is checked and shown first; only the confirmation registers, with an audit line."""
     async with console(core) as browser:
-        staff = await logged_in(core, browser)
+        staff = await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf("/console/people/new")
         form = {"csrf": csrf, "name": "Ibrahim Keita", "phone": "06 39 98 02 44", "roles": "resident", "language": "fr"}
         shown = await browser.client.post("/console/people/new", data=form)
@@ -77,7 +54,7 @@ async def test_only_admins_change_roles_and_see_before_and_after(core: Core) -> 
     """Staff get 403 on the roles form; an admin sees the change, confirms, and the audit keeps both."""
     resident = await add_person(core, "Fatou Sow", ("resident",), RESIDENT, "GV-RA2C")
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf(f"/console/people/{resident}")
         refused = await browser.client.post(
             f"/console/people/{resident}/roles", data={"csrf": csrf, "roles": ["resident", "worker"], "confirm": "1"}
@@ -85,7 +62,7 @@ async def test_only_admins_change_roles_and_see_before_and_after(core: Core) -> 
         assert refused.status_code == 403
     assert await roles_of(core, resident) == ["resident"]
     async with console(core) as browser:
-        await logged_in(core, browser, admin=True)
+        await staff_in(core, browser, "Malik Admin", ("admin",), ADMIN, "GV-AD34")
         csrf = await browser.csrf(f"/console/people/{resident}")
         form = {"csrf": csrf, "roles": ["resident", "worker"]}
         shown = await browser.client.post(f"/console/people/{resident}/roles", data=form)
@@ -103,7 +80,7 @@ async def test_a_new_phone_replaces_the_old_one_once_confirmed(core: Core) -> No
     resident = await add_person(core, "Fatou Sow", ("resident",), RESIDENT, "GV-RA2C")
     await add_person(core, "Autre", ("resident",), "+33639980299", "GV-AU7R")
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf(f"/console/people/{resident}")
         taken = await browser.client.post(
             f"/console/people/{resident}/phone", data={"csrf": csrf, "phone": "06 39 98 02 99", "confirm": "1"}
@@ -133,7 +110,7 @@ ROSTER = (
 async def test_a_roster_file_is_tried_then_imported_with_its_report_as_a_table(core: Core) -> None:
     """The trial shows each refused line by number and saves nothing; confirmed, the new codes are shown."""
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf("/console/people/import")
         trial = await browser.client.post(
             "/console/people/import",
@@ -155,7 +132,7 @@ async def test_the_roster_export_is_the_file_the_import_reads(core: Core) -> Non
     """CSV with a BOM and semicolons, the command line's columns, every registered person."""
     await add_person(core, "Fatou Sow", ("resident",), RESIDENT, "GV-RA2C")
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         exported = await browser.client.get("/console/people/export")
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
     text = exported.content.decode("utf-8")
@@ -167,7 +144,7 @@ async def test_erasure_needs_the_member_code_typed_again(core: Core) -> None:
     """A wrong code erases nothing; the right one forgets the person, and they leave the list."""
     resident = await add_person(core, "Fatou Sow", ("resident",), RESIDENT, "GV-RA2C")
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         data = await browser.client.get(f"/console/people/{resident}/data")
         assert "Seront effacés" in unescape(data.text) and "Fatou Sow" in data.text
         csrf = await browser.csrf(f"/console/people/{resident}/data")

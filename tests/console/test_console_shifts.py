@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date
 from html import unescape
-from pathlib import Path
 
 import httpx
-import pytest
 
-from bot.clock import FakeClock
 from bot.core import Core
 from handlers.shifts import model, reports
-from handlers.shifts.cli import hours_csv
-from tests.conftest import make_settings, opened_core
-from tests.console_kit import Browser, add_person, console
+from tests.console_kit import Browser, add_person, console, staff_in
 from tests.helpers import conciergerie_shift
 
-STAFF_PHONE = "+33639980101"
 SAMIR_PHONE = "+33639980111"
 SAMIR = "GV-HAD2"
-
-
-@pytest.fixture
-async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    """Served over plain HTTP on loopback, so PUBLIC_URL is http too (an https one makes the cookies Secure)."""
-    async with opened_core(make_settings(tmp_path, public_url="http://127.0.0.1:8080"), clock) as built:
-        yield built
 
 
 async def worker(core: Core, name: str, phone: str, code: str, hours: int = 16) -> int:
@@ -42,12 +28,6 @@ async def worker(core: Core, name: str, phone: str, code: str, hours: int = 16) 
 async def shift_on(core: Core, day: date, start: str, end: str, *workers: int, capacity: int = 2) -> model.Shift:
     async with core.store.transaction() as db:
         return await conciergerie_shift(db, core.clock.now(), core.i18n, day, start, end, *workers, capacity=capacity)
-
-
-async def staff_in(core: Core, browser: Browser) -> int:
-    staff = await add_person(core, "Claire", ("staff",), STAFF_PHONE, "GV-KP72")
-    assert (await browser.log_in("GV-KP72", staff)).status_code == 303
-    return staff
 
 
 async def post(browser: Browser, path: str, page: str, **data: str) -> httpx.Response:
@@ -81,7 +61,7 @@ async def test_the_week_grid_shows_the_shifts_by_activity_and_day(core: Core) ->
     samir = await worker(core, "Samir Haddad", SAMIR_PHONE, SAMIR)
     shift = await shift_on(core, date(2026, 12, 8), "09:00", "12:00", samir)
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire")
         this_week = await browser.client.get("/console/shifts")
         assert this_week.status_code == 200
         assert "Semaine du 23 novembre 2026" in text(this_week) and "Service cantine" in text(this_week)
@@ -98,7 +78,7 @@ async def test_the_week_grid_shows_the_shifts_by_activity_and_day(core: Core) ->
 async def test_a_new_shift_needs_a_known_activity(core: Core) -> None:
     """A slip in the activity is refused with the close names and nothing is made; the right name creates it."""
     async with console(core) as browser:
-        staff = await staff_in(core, browser)
+        staff = await staff_in(core, browser, "Claire")
         typed = {"day": "2026-12-10", "start": "09:00", "end": "12:00", "place": "Lingerie", "capacity": "2"}
         refused = await post(
             browser, "/console/shifts/create", "/console/shifts", activity="Netoyage des locos", **typed
@@ -123,7 +103,7 @@ async def test_assigning_within_the_cap_is_previewed_then_tells_the_worker(core:
     shift = await shift_on(core, date(2026, 12, 10), "09:00", "12:00")
     page_path = f"/console/shifts/shift/{shift.id}"
     async with console(core) as browser:
-        staff = await staff_in(core, browser)
+        staff = await staff_in(core, browser, "Claire")
         page = await browser.client.get(page_path)
         assert "Samir Haddad (GV-HAD2)" in text(page) and "16 h" in text(page)
         preview = await post(browser, f"{page_path}/assign", page_path, person=str(samir))
@@ -153,7 +133,7 @@ async def test_an_assignment_over_16_hours_is_refused_with_the_figures(core: Cor
     told_before = await rows(core, "SELECT id FROM outbox WHERE person_id = ?", samir)
     page_path = f"/console/shifts/shift/{extra.id}"
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire")
         page = await browser.client.get(page_path)
         assert re.search(r"Samir Haddad \(GV-HAD2\)</th>\s*<td>12 h</td>\s*<td>18 h</td>\s*<td>16 h</td>", page.text)
         for forced in ({}, {"confirm": "1"}):
@@ -173,7 +153,7 @@ async def test_cancelling_is_confirmed_then_tells_the_assigned_worker(core: Core
     shift = await shift_on(core, date(2026, 12, 10), "09:00", "12:00", samir)
     page_path = f"/console/shifts/shift/{shift.id}"
     async with console(core) as browser:
-        staff = await staff_in(core, browser)
+        staff = await staff_in(core, browser, "Claire")
         no_reason = await post(browser, f"{page_path}/cancel", page_path, reason=" ")
         assert no_reason.status_code == 400 and "Donnez la raison" in text(no_reason)
         preview = await post(browser, f"{page_path}/cancel", page_path, reason="fuite d'eau")
@@ -202,7 +182,7 @@ async def test_changing_a_shift_shows_before_and_after_and_tells_the_worker(core
     page_path = f"/console/shifts/shift/{shift.id}"
     typed = {"day": "2026-12-10", "start": "10:00", "end": "13:00", "place": "Conciergerie", "capacity": "2"}
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire")
         preview = await post(browser, f"{page_path}/change", page_path, **typed)
         assert preview.status_code == 200
         assert "Avant : jeu. 10 déc. 09:00-12:00" in text(preview) and "Après : jeu. 10 déc. 10:00-13:00" in text(
@@ -222,7 +202,7 @@ async def test_attendance_is_recorded_and_the_hours_file_downloads(core: Core) -
     [(assignment,)] = await rows(core, "SELECT id FROM shift_assignments WHERE shift_id = ?", shift.id)
     page_path = f"/console/shifts/shift/{shift.id}"
     async with console(core) as browser:
-        staff = await staff_in(core, browser)
+        staff = await staff_in(core, browser, "Claire")
         page = await browser.client.get(page_path)
         assert "Présences (comptent pour la paie)" in text(page)
         marked = await post(browser, f"{page_path}/attendance", page_path, **{f"mark_{assignment}": "present"})
@@ -238,7 +218,7 @@ async def test_attendance_is_recorded_and_the_hours_file_downloads(core: Core) -
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
     assert 'filename="shifts-hours-2026-11.csv"' in download.headers["content-disposition"]
     async with core.store.transaction() as db:
-        expected = hours_csv(await reports.month_hours(db, date(2026, 11, 1)), date(2026, 11, 1))
+        expected = reports.hours_csv(await reports.month_hours(db, date(2026, 11, 1)), date(2026, 11, 1))
     assert download.content == expected and SAMIR.encode() in download.content
     assert len(await audit_lines(core, "shifts.hours_export")) == 1
 
@@ -254,7 +234,7 @@ async def test_the_today_panel_shows_who_said_oui_non_or_nothing(core: Core) -> 
         await model.answer(db, core.clock.now(), seats[samir], "yes")
         await model.release(db, core.clock.now(), core.i18n, seats[nara], "declined")
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire")
         today = await browser.client.get("/console/")
     shown = text(today)
     assert "Créneaux d'aujourd'hui" in shown and "14:00-17:00" in shown
@@ -269,7 +249,7 @@ async def test_contracts_are_for_workers_only(core: Core) -> None:
     samir = await worker(core, "Samir Haddad", SAMIR_PHONE, SAMIR, hours=8)
     resident = await add_person(core, "Awa", ("resident",), "+33639980120", "GV-RAC4")
     async with console(core) as browser:
-        staff = await staff_in(core, browser)
+        staff = await staff_in(core, browser, "Claire")
         page = await browser.client.get("/console/shifts/contracts")
         assert "Samir Haddad (GV-HAD2)" in text(page) and "Awa" not in text(page)
         form = {"hours": "12h30", "valid_from": "07/12/2026"}
@@ -291,7 +271,7 @@ async def test_contracts_are_for_workers_only(core: Core) -> None:
 async def test_a_template_makes_a_week_after_a_preview(core: Core) -> None:
     """A weekly pattern from the form; generating a week is shown first, then made, and audited."""
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire")
         added = await browser.client.post(
             "/console/shifts/templates/add",
             data={
@@ -329,7 +309,7 @@ async def test_every_page_reads_in_english_and_a_missing_shift_is_404(core: Core
     samir = await worker(core, "Samir Haddad", SAMIR_PHONE, SAMIR)
     shift = await shift_on(core, date(2026, 11, 25), "07:00", "09:00", samir)
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire")
         assert (await post(browser, "/console/language", "/console/", language="en")).status_code == 303
         pages = ["/console/", "/console/shifts", f"/console/shifts/shift/{shift.id}", "/console/shifts/contracts"]
         pages += ["/console/shifts/templates", "/console/shifts/hours"]

@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
 from html import unescape
-from pathlib import Path
-
-import pytest
 
 from bot.clock import FakeClock
 from bot.core import Core
 from handlers.broadcast import logic as bc
-from tests.conftest import PARIS, make_settings, opened_core
-from tests.console_kit import Browser, add_person, console
+from tests.conftest import PARIS
+from tests.console_kit import Browser
 from tests.fakes import wiring
 from tests.test_broadcast import RESIDENTS, crowd, last_broadcast, outbox_rows
 
-STAFF_PHONE = "+33639980101"
 MARK = re.compile(r'<mark class="bad"[^>]*>([^<]*)</mark>')
-
-
-@pytest.fixture
-async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    """Served over plain HTTP on loopback, so PUBLIC_URL is http too (an https one makes the cookies Secure)."""
-    async with opened_core(make_settings(tmp_path, public_url="http://127.0.0.1:8080"), clock) as built:
-        yield built
-
-
-@pytest.fixture
-async def staff(core: Core) -> AsyncIterator[Browser]:
-    """A staff member logged in to the console (the demo residents are Karim and Sam, by SMS)."""
-    person = await add_person(core, "Claire", ("staff",), STAFF_PHONE, "GV-KP72")
-    async with console(core) as browser:
-        assert (await browser.log_in("GV-KP72", person)).status_code == 303
-        yield browser
 
 
 def form(csrf: str, fr: str = "Fête à la Lingerie jeudi à 18h30", **values: str) -> dict[str, str]:

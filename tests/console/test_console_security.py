@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from html import unescape
 from pathlib import Path
 
-import pytest
 from starlette.routing import Route
 
 from bot.channels.http import build_http_app
@@ -15,18 +13,11 @@ from bot.clock import FakeClock
 from bot.core import Core
 from bot.web import auth
 from tests.conftest import make_settings, opened_core
-from tests.console_kit import ATTEMPT, Browser, add_person, console, csrf_of, last_code
+from tests.console_kit import Browser, add_person, console, csrf_of, last_code
 
 STAFF_PHONE = "+33639980101"
 RESIDENT_PHONE = "+33639980102"
 ADMIN_PHONE = "+33639980103"
-
-
-@pytest.fixture
-async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    """Served over plain HTTP on loopback, so PUBLIC_URL is http too (an https one makes the cookies Secure)."""
-    async with opened_core(make_settings(tmp_path, public_url="http://127.0.0.1:8080"), clock) as built:
-        yield built
 
 
 def console_routes(core: Core) -> list[tuple[str, list[str]]]:
@@ -139,18 +130,12 @@ async def test_the_login_code_cannot_be_guessed_within_the_limits(core: Core) ->
     staff = await add_person(core, "Claire", ("staff",), STAFF_PHONE, "GV-KP72")
     async with console(core) as browser:
         sent = await browser.ask_code("GV-KP72")
-        attempt = ATTEMPT.search(sent.text)
-        assert attempt is not None
         code = await last_code(core, staff)
         wrong = f"{(int(code) + 1) % 10**6:06d}"
         for _ in range(auth.CODE_TRIES):
-            refused = await browser.client.post(
-                "/console/login/code", data={"attempt": attempt.group(1), "code": wrong, "csrf": csrf_of(sent.text)}
-            )
+            refused = await browser.give_code(sent, wrong)
             assert refused.status_code == 400 and "Code incorrect ou expiré" in refused.text
-        late = await browser.client.post(
-            "/console/login/code", data={"attempt": attempt.group(1), "code": code, "csrf": csrf_of(sent.text)}
-        )
+        late = await browser.give_code(sent, code)
         assert late.status_code == 400 and "gv_console" not in browser.client.cookies
         for _ in range(auth.CODES_PER_PERSON - 1):
             await browser.ask_code("GV-KP72")
@@ -167,13 +152,9 @@ async def test_a_code_expires_and_a_session_ends_when_idle_or_when_the_role_goes
     staff = await add_person(core, "Claire", ("staff",), STAFF_PHONE, "GV-KP72")
     async with console(core) as browser:
         sent = await browser.ask_code("GV-KP72")
-        attempt = ATTEMPT.search(sent.text)
-        assert attempt is not None
         code = await last_code(core, staff)
         clock.advance(minutes=auth.CODE_MINUTES + 1)
-        expired = await browser.client.post(
-            "/console/login/code", data={"attempt": attempt.group(1), "code": code, "csrf": csrf_of(sent.text)}
-        )
+        expired = await browser.give_code(sent, code)
         assert expired.status_code == 400
         assert (await browser.log_in("GV-KP72", staff)).status_code == 303
         clock.advance(minutes=core.settings.console_idle_minutes + 1)
@@ -219,18 +200,7 @@ async def test_a_login_link_never_sends_anyone_elsewhere(core: Core) -> None:
     staff = await add_person(core, "Claire", ("staff",), STAFF_PHONE, "GV-KP72")
     async with console(core) as browser:
         sent = await browser.ask_code("GV-KP72")
-        attempt = ATTEMPT.search(sent.text)
-        assert attempt is not None
-        code = await last_code(core, staff)
-        response = await browser.client.post(
-            "/console/login/code",
-            data={
-                "attempt": attempt.group(1),
-                "code": code,
-                "csrf": csrf_of(sent.text),
-                "next": "https://evil.example/",
-            },
-        )
+        response = await browser.give_code(sent, await last_code(core, staff), "https://evil.example/")
     assert response.headers["location"] == "/console/"
 
 

@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from html import unescape
-from pathlib import Path
 
-import pytest
-
-from bot.clock import FakeClock
 from bot.core import Core
 from handlers.volunteers import signups
-from tests.conftest import make_settings, opened_core
-from tests.console_kit import Browser, add_person, console
+from tests.console_kit import add_person, console, staff_in
 
-STAFF = "+33639980301"
 NORA = "+33639980302"
 OMAR = "+33639980303"
 PAGE = "/console/volunteers"
 CHANGE = "/console/volunteers/calendar"
 ROW = re.compile(r'<tr id="m(\d{4}-\d{2}-\d{2})">(.*?)</tr>', re.S)
-
-
-@pytest.fixture
-async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    """Demo data on 25 November 2026: meetings from Wednesday 2 December, Lucie Martin signed up and reminded."""
-    async with opened_core(make_settings(tmp_path, public_url="http://127.0.0.1:8080"), clock) as built:
-        yield built
 
 
 async def volunteers(core: Core) -> tuple[int, int, int]:
@@ -55,12 +41,6 @@ async def volunteers(core: Core) -> tuple[int, int, int]:
     return lucie["id"], nora, omar
 
 
-async def logged_in(core: Core, browser: Browser) -> int:
-    person = await add_person(core, "Claire Equipe", ("staff",), STAFF, "GV-KP72")
-    await browser.log_in("GV-KP72", person)
-    return person
-
-
 def calendar_rows(html: str) -> list[tuple[str, str]]:
     """(date, the row's text) of each meeting listed, in order."""
     return [(day, " ".join(unescape(re.sub(r"<[^>]+>", " ", cells)).split())) for day, cells in ROW.findall(html)]
@@ -78,7 +58,7 @@ async def test_sign_ups_are_listed_with_their_activities_and_a_link_to_the_perso
     """Each sign-up: name linked to the person's page, activities, availability, date, channel, reminders."""
     lucie, nora, _ = await volunteers(core)
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         page = await browser.client.get(PAGE)
     assert page.status_code == 200
     text = unescape(page.text)
@@ -96,7 +76,7 @@ async def test_a_cancellation_shows_who_will_be_told_then_tells_them(core: Core)
     """The preview names the volunteers reached and writes nothing; confirmed, they get a notice and it is audited."""
     lucie, nora, omar = await volunteers(core)
     async with console(core) as browser:
-        staff = await logged_in(core, browser)
+        staff = await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf(PAGE)
         form = {"csrf": csrf, "op": "cancel", "day": "2026-12-16", "reason": "travaux au Magasin"}
         shown = await browser.client.post(CHANGE, data=form)
@@ -133,7 +113,7 @@ async def test_a_move_lists_each_date_once_and_tells_the_volunteers(core: Core) 
     """Moved to a Thursday at other hours: the old date says where, the new one where from, nothing twice."""
     lucie, nora, _ = await volunteers(core)
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf(PAGE)
         form = {"csrf": csrf, "op": "move", "day": "2026-12-16", "new_day": "17/12/2026", "hours": "19:00-20:30"}
         shown = await browser.client.post(CHANGE, data=form)
@@ -170,7 +150,7 @@ async def test_refused_changes_say_why_and_change_nothing(core: Core) -> None:
     """A cancellation needs a reason; a reference must be a Wednesday; a past date is refused."""
     await volunteers(core)
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf(PAGE)
         for form, said in (
             ({"op": "cancel", "day": "2026-12-16", "reason": " ", "confirm": "1"}, "Donnez une raison"),
@@ -194,7 +174,7 @@ async def test_reference_and_an_extra_date_are_previewed_then_saved(core: Core) 
     """The reference shows the dates it gives and who learns them; an extra date (typed 16/12/2026) tells nobody now."""
     lucie, nora, _ = await volunteers(core)
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf(PAGE)
         form = {"csrf": csrf, "op": "reference", "day": "2026-12-09"}
         shown = await browser.client.post(CHANGE, data=form)
@@ -231,7 +211,7 @@ async def test_a_new_reference_after_a_move_drops_it_and_leaves_no_date_twice(co
     """A move to a date of the new rhythm, from a date it no longer has, is said to go, then gone from the list."""
     await volunteers(core)
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         csrf = await browser.csrf(PAGE)
         move = {"csrf": csrf, "op": "move", "day": "2026-12-16", "new_day": "2026-12-23", "confirm": "1"}
         assert (await browser.client.post(CHANGE, data=move)).status_code == 303
@@ -252,7 +232,7 @@ async def test_today_shows_the_weeks_sign_ups_and_the_next_meeting(core: Core) -
     """New sign-ups of the last seven days, linked; the next meeting and how many its reminder reaches."""
     _, nora, omar = await volunteers(core)
     async with console(core) as browser:
-        await logged_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         today = await browser.client.get("/console/")
     text = unescape(today.text)
     assert "Prochaine permanence : mercredi 2 décembre, 18h30-20h00. 2 bénévoles recevront le rappel." in text
@@ -265,7 +245,7 @@ async def test_a_persons_page_shows_their_sign_up(core: Core) -> None:
     """Nora's page has her sign-up; the page of someone who did not sign up has no such section."""
     _, nora, _ = await volunteers(core)
     async with console(core) as browser:
-        staff = await logged_in(core, browser)
+        staff = await staff_in(core, browser, "Claire Equipe")
         hers = await browser.client.get(f"/console/people/{nora}")
         mine = await browser.client.get(f"/console/people/{staff}")
     text = unescape(hers.text)

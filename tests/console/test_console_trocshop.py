@@ -8,38 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from html import unescape
-from pathlib import Path
 
 import httpx
-import pytest
 
 from bot import people
-from bot.clock import FakeClock
 from bot.core import Core
 from handlers.trocshop import ledger
-from tests.conftest import make_settings, opened_core
-from tests.console_kit import Browser, add_person, console, csrf_of
+from tests.console_kit import Browser, csrf_of
 
-STAFF_PHONE = "+33639980101"
 HIDDEN = re.compile(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)">')
-
-
-@pytest.fixture
-async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    """Served over plain HTTP on loopback, so PUBLIC_URL is http too (an https one makes the cookies Secure)."""
-    async with opened_core(make_settings(tmp_path, public_url="http://127.0.0.1:8080"), clock) as built:
-        yield built
-
-
-@pytest.fixture
-async def staff(core: Core) -> AsyncIterator[Browser]:
-    """Claire, staff, logged in."""
-    claire = await add_person(core, "Claire Dubois", ("staff",), STAFF_PHONE, "GV-KP72")
-    async with console(core) as browser:
-        assert (await browser.log_in("GV-KP72", claire)).status_code == 303
-        yield browser
 
 
 async def person_id(core: Core, code: str) -> int:
@@ -267,7 +245,8 @@ async def test_the_books_check_and_a_panel_on_today_when_they_are_wrong(core: Co
     await core.store.execute("UPDATE troc_accounts SET balance = balance + 5 WHERE kind = 'place'")
     wrong = await staff.client.get("/console/trocshop/check")
     assert (
-        "ne sont pas justes : 3 problèmes trouvés." in text(wrong) and "balance 5 but postings sum to 0" in wrong.text
+        "ne sont pas justes : 3 problèmes trouvés." in text(wrong)
+        and "compte 3 (lieu) : solde 5 min, mais ses mouvements font 0 min" in wrong.text
     )
     today = await staff.client.get("/console/")
     assert "ne sont pas justes" in text(today) and "/console/trocshop/check" in today.text

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from html import unescape
-from pathlib import Path
-
-import pytest
 
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.messages import Channel, Inbound
-from tests.conftest import make_settings, opened_core
-from tests.console_kit import Browser, add_person, console
+from tests.console_kit import console, staff_in
 
 PLACE = "esi_bichat"
-
-
-@pytest.fixture
-async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    async with opened_core(make_settings(tmp_path, public_url="http://127.0.0.1:8080"), clock) as built:
-        yield built
-
-
-async def staff_in(core: Core, browser: Browser) -> int:
-    person = await add_person(core, "Claire Equipe", ("staff",), "+33639980301", "GV-KP72")
-    await browser.log_in("GV-KP72", person)
-    return person
 
 
 async def test_a_place_marked_checked_today_is_said_so_by_the_answers(core: Core, clock: FakeClock) -> None:
     """ "Vérifié aujourd'hui" sets the day; the place leaves the places to check again; the audit keeps it."""
     clock.advance(days=400)  # every seed place is then over six months old
     async with console(core) as browser:
-        staff = await staff_in(core, browser)
+        staff = await staff_in(core, browser, "Claire Equipe")
         today = await browser.client.get("/console/")
         assert "Lieux à revérifier" in unescape(today.text)
         listed = await browser.client.get("/console/places", params={"stale": "1"})
@@ -55,7 +38,7 @@ async def test_a_place_marked_checked_today_is_said_so_by_the_answers(core: Core
 async def test_an_edit_is_checked_like_an_imported_row_and_the_answers_follow(core: Core) -> None:
     """Wrong hours are refused with the reason and change nothing; a new phone is saved and answered at once."""
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         page = await browser.client.get(f"/console/places/{PLACE}")
         assert page.status_code == 200
         fields = dict(
@@ -79,7 +62,7 @@ async def test_an_edit_is_checked_like_an_imported_row_and_the_answers_follow(co
 async def test_the_places_export_imports_back_unchanged_after_a_trial(core: Core) -> None:
     """The exported file, tried then imported, changes nothing; a refused line is shown by its number."""
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         exported = await browser.client.get("/console/places/export")
         assert exported.status_code == 200 and exported.content.startswith("\ufeffkey;".encode())
         csrf = await browser.csrf("/console/places/import")
@@ -98,7 +81,7 @@ async def test_the_places_export_imports_back_unchanged_after_a_trial(core: Core
 async def test_a_resident_asking_then_gets_the_place_as_staff_left_it(core: Core) -> None:
     """After an edit in the console, the bot's next answer names the new phone, without a restart."""
     async with console(core) as browser:
-        await staff_in(core, browser)
+        await staff_in(core, browser, "Claire Equipe")
         page = await browser.client.get(f"/console/places/{PLACE}")
         fields = dict(
             (name, unescape(value))
