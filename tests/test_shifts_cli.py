@@ -182,7 +182,7 @@ async def test_hours_for_the_payroll(tmp_path: Path) -> None:
     ]
     assert {r["name"] for r in rows if r["member_code"] == "GV-HYP3"} == {"'=HYPERLINK(1)"}
     code, _, err = await shifts(tmp_path, "hours", str(target), "--month", "2025-12")
-    assert code == 2 and err == f"{target} existe déjà : rien n'a été écrit. Ajoutez --overwrite pour le remplacer.\n"
+    assert code == 1 and err == f"{target} existe déjà : rien n'a été écrit. Ajoutez --overwrite pour le remplacer.\n"
     code, out, _ = await shifts(tmp_path, "hours", str(target), "--month", "2026-01", "--overwrite")
     assert code == 0 and out == f"1 salarié, 3 h travaillées en janvier 2026 : {target}\n"
 

@@ -34,7 +34,7 @@ from bot import people
 from bot.cli_support import MAX_ID, ask_yes_no, opened_store, settings_or_exit
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.csvfiles import CsvFileError, Overwrite, RowReport, read_table, write_atomically
+from bot.csvfiles import CsvFileError, Overwrite, RowReport, keep_existing_file, read_table, save_export
 from bot.i18n import I18n
 from bot.store import Store
 from bot.text import fold, format_minutes
@@ -399,9 +399,7 @@ def hours_command(
 ) -> None:
     """Hours worked (shifts marked present) per worker, per ISO week and for the month, for the payroll."""
     texts = _texts()
-    if file.exists() and not overwrite:
-        typer.echo(texts.t("people.export_exists", file=file), err=True)
-        raise typer.Exit(2)
+    keep_existing_file(file, overwrite, texts.i18n)  # asks at a terminal, like every export
 
     async def work(store: Store, settings: Settings, now: datetime) -> list[reports.WorkerHours]:
         first = reports.parse_month(month)
@@ -410,7 +408,7 @@ def hours_command(
 
     workers = _run(work)
     first = date.fromisoformat(month + "-01")
-    write_atomically(file, reports.hours_csv(workers, first))
+    save_export(file, reports.hours_csv(workers, first), texts.i18n)
     unmarked = sum(len(w.unmarked) for w in workers)
     typer.echo(
         texts.t(
