@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_time
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from bot.csvfiles import CsvFileError
 from bot.web.auth import Session
 
 if TYPE_CHECKING:
@@ -37,6 +39,34 @@ def templates_for(core: Core) -> Jinja2Templates:
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES), jinja2.PrefixLoader(features)])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     return Jinja2Templates(env=env)
+
+
+T = TypeVar("T")
+
+
+class Refused(Protocol):
+    """A line an import refused, and why (a catalog key)."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+
+class ImportReport(Protocol):
+    @property
+    def rejected(self) -> Sequence[Refused]: ...
+
+
+@dataclass(frozen=True)
+class Upload(Generic[T]):
+    """An import page's file, read and parsed; it is imported for good only when ``confirmed``."""
+
+    data: bytes
+    parsed: T
+    confirmed: bool
 
 
 @dataclass
@@ -97,6 +127,34 @@ class View:
             except (binascii.Error, ValueError):
                 return None
         return None
+
+    async def upload(
+        self, template: str, limit: int, parse: Callable[[bytes], T], no_file: str
+    ) -> Upload[T] | Response:
+        """An import page's file: the empty form on GET; no file, or one that cannot be read, is said on
+        the page (400); else the file parsed, to be tried first and imported when confirmed."""
+        if self.request.method == "GET":
+            return self.render(template)
+        form = await self.form()
+        data = await self.file(limit)
+        if not data:
+            return self.render(template, status_code=400, error=self.t(no_file))
+        try:
+            parsed = parse(data)
+        except CsvFileError as exc:
+            return self.render(template, status_code=400, error=self.t(exc.key, **exc.params))
+        return Upload(data, parsed, form.get("confirm") == "1")
+
+    def imported(self, template: str, upload: Upload[Any], report: ImportReport) -> Response:
+        """The import page with its report: each refused line in the reader's language, and the same file
+        carried to the confirmation of a trial."""
+        return self.render(
+            template,
+            report=report,
+            rejected=[(r.line, self.t(r.key, **r.params)) for r in report.rejected],
+            dry_run=not upload.confirmed,
+            data=base64.b64encode(upload.data).decode(),
+        )
 
     def values(self, **values: Any) -> dict[str, Any]:
         """What every template may use besides its own values."""

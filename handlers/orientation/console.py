@@ -8,12 +8,11 @@ the command line's file, a trial first. Every change has its audit line in its o
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 from starlette.responses import Response
 
-from bot.csvfiles import CsvFileError, Separator
+from bot.csvfiles import Separator
 from bot.web import audit
 from bot.web.view import View
 from handlers.orientation import directory, placefile, router
@@ -79,30 +78,17 @@ async def check(view: View) -> Response:
 @router.console("places/import", methods=("GET", "POST"), max_body=PLACES_BYTES)
 async def import_page(view: View) -> Response:
     """A places file (as the export writes it): tried first, its refused lines shown, then imported."""
-    if view.request.method == "GET":
-        return view.render("orientation/import.html")
-    form = await view.form()
-    data = await view.file(PLACES_BYTES)
-    if not data:
-        return view.render("orientation/import.html", status_code=400, error=view.t("orientation_console.no_file"))
-    try:
-        table = placefile.parse(data)
-    except CsvFileError as exc:
-        return view.render("orientation/import.html", status_code=400, error=view.t(exc.key, **exc.params))
-    real = form.get("confirm") == "1"
-    rows = placefile.checked_rows(table)
-    report = await directory.import_places(view.core.store, view.now(), rows, Origin.STAFF, dry_run=not real)
-    if real and report.keys:
+    upload = await view.upload("orientation/import.html", PLACES_BYTES, placefile.parse, "orientation_console.no_file")
+    if isinstance(upload, Response):
+        return upload
+    rows = placefile.checked_rows(upload.parsed)
+    report = await directory.import_places(
+        view.core.store, view.now(), rows, Origin.STAFF, dry_run=not upload.confirmed
+    )
+    if upload.confirmed and report.keys:
         async with view.core.store.transaction() as db:
             await audit.record(db, view.now(), view.person_id, "places.import", None, None, {"places": report.keys})
-    rejected = [(r.line, view.t(r.key, **r.params)) for r in report.rejected]
-    return view.render(
-        "orientation/import.html",
-        report=report,
-        rejected=rejected,
-        dry_run=not real,
-        data=base64.b64encode(data).decode(),
-    )
+    return view.imported("orientation/import.html", upload, report)
 
 
 @router.console("places/export")

@@ -9,7 +9,6 @@ in its own transaction.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,9 @@ from typing import Any
 from starlette.responses import Response
 
 from bot import people
-from bot.csvfiles import CsvFileError
 from bot.messages import Channel
 from bot.people import PeopleError, Role, privacy
 from bot.people.roster import (
-    ImportReport,
     display_phone,
     import_roster,
     ordered_roles,
@@ -262,25 +259,14 @@ async def register(view: View) -> Response:
     return view.redirect(f"/console/people/{person_id}?done=registered")
 
 
-def _report_rows(view: View, report: ImportReport) -> list[tuple[int, str]]:
-    return [(r.line, view.t(r.key, **r.params)) for r in report.rejected]
-
-
 @router.console("people/import", methods=("GET", "POST"), max_body=ROSTER_BYTES)
 async def import_page(view: View) -> Response:
     """A roster file: tried first (nothing written), its report shown as a table, then imported when confirmed."""
-    if view.request.method == "GET":
-        return view.render("people/import.html")
-    form = await view.form()
-    data = await view.file(ROSTER_BYTES)
-    if not data:
-        return view.render("people/import.html", status_code=400, error=view.t("people_console.import_no_file"))
-    try:
-        roster = parse(data)
-    except CsvFileError as exc:
-        return view.render("people/import.html", status_code=400, error=view.t(exc.key, **exc.params))
-    real = form.get("confirm") == "1"
-    report = await import_roster(view.core.store, view.now(), roster, view.core.i18n, dry_run=not real)
+    upload = await view.upload("people/import.html", ROSTER_BYTES, parse, "people_console.import_no_file")
+    if isinstance(upload, Response):
+        return upload
+    real = upload.confirmed
+    report = await import_roster(view.core.store, view.now(), upload.parsed, view.core.i18n, dry_run=not real)
     if real:
         async with view.core.store.transaction() as db:
             await audit.record(
@@ -292,14 +278,7 @@ async def import_page(view: View) -> Response:
                 None,
                 {"created": report.created, "updated": report.updated, "rejected": len(report.rejected)},
             )
-    return view.render(
-        "people/import.html",
-        status_code=200,
-        report=report,
-        rejected=_report_rows(view, report),
-        dry_run=not real,
-        data=base64.b64encode(data).decode(),
-    )
+    return view.imported("people/import.html", upload, report)
 
 
 @router.console("people/export")
