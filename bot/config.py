@@ -17,7 +17,9 @@ _LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # The catalogs shipped with the bot; LOCALES_DIR points elsewhere (a translator's copy, a test's).
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "data" / "locales"
-DEFAULT_LANGUAGES = ("fr", "en")  # LANGUAGES when .env does not say
+# LANGUAGES when .env does not say: French, English, Arabic, Dari (Babel has no "prs": Dari is Persian
+# as written in Afghanistan, fa_AF), Pashto, Tigrinya. A deployment narrows them in .env.
+DEFAULT_LANGUAGES = ("fr", "en", "ar", "fa_AF", "ps", "ti")
 # Keys whose empty value means something other than "use the default".
 _EMPTY_IS_A_VALUE = frozenset({"sms_quiet_hours"})
 

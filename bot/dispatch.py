@@ -187,10 +187,10 @@ class MenuEntry:
     label_key: str
     order: int
     visible: Callable[[Person], bool] | None = None
-    every_language: bool = False  # the label in every configured language: "Langue / Language"
+    every_language: bool = False  # the label in every configured language of the reader's script: "Langue / Language"
 
     def label(self, ctx: Context) -> str:
-        return ctx.i18n.every_language(self.label_key) if self.every_language else ctx.t(self.label_key)
+        return ctx.i18n.every_language(self.label_key, ctx.language) if self.every_language else ctx.t(self.label_key)
 
 
 class Router:

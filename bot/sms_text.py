@@ -2,13 +2,16 @@
 
 One character outside GSM-7 turns a whole SMS into UCS-2 (70 characters a segment instead of 160),
 so French and English texts are transliterated for SMS only: ``ê`` becomes ``e``, ``’`` becomes ``'``.
-The accents GSM-7 has (é è à ù ì ò Ç) are kept.
+The accents GSM-7 has (é è à ù ì ò Ç) are kept. A text in a script that has no Latin spelling
+(Arabic, Persian, Pashto, Ge'ez) is sent as it is, in UCS-2, and paged at three segments, not two.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
@@ -20,6 +23,7 @@ CODEC = "gsm03.38"
 GSM_SINGLE, GSM_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67
 PAGE_SEPTETS = 2 * GSM_MULTI  # an orientation answer fits in two segments or is paged
+PAGE_UCS2_UNITS = 3 * UCS2_MULTI  # in a script GSM-7 lacks, three segments (201 characters)
 MAX_BODY = 1600  # Twilio refuses longer bodies (21617)
 
 # What unidecode would spell worse for a French reader.
@@ -76,10 +80,30 @@ def septets(text: str) -> int:
 
 
 def to_gsm(text: str) -> str:
-    """The closest GSM-7 spelling of ``text``: characters GSM-7 has are kept as they are."""
-    if is_gsm(text):
+    """The closest GSM-7 spelling of ``text``: characters GSM-7 has are kept as they are.
+
+    A text with letters of a script GSM-7 cannot spell (Arabic, Ge'ez...) stays as it is: unidecode
+    would make "أين" "'yn", which nobody reads.
+    """
+    if is_gsm(text) or needs_ucs2(text):
         return text
     return "".join(_gsm_char(ch) for ch in text)
+
+
+def needs_ucs2(text: str) -> bool:
+    """Whether ``text`` has letters of a script without a Latin spelling (Unicode's "other letters")."""
+    return any(ch > "\u02ff" and unicodedata.category(ch) == "Lo" for ch in text)
+
+
+def over_a_page(text: str) -> bool:
+    """Whether ``text``, as an SMS would send it, is longer than one page of ``paginate``."""
+    sent = to_gsm(text)
+    return units(sent) > (PAGE_SEPTETS if is_gsm(sent) else PAGE_UCS2_UNITS)
+
+
+def units(text: str) -> int:
+    """What the segment limit counts in ``text``: septets in GSM-7, UTF-16 code units in UCS-2."""
+    return septets(text) if is_gsm(text) else len(text.encode("utf-16-le")) // 2
 
 
 @functools.lru_cache(maxsize=4096)
@@ -115,24 +139,28 @@ def render_reply(reply: Reply) -> str:
     return to_gsm("\n".join(lines))
 
 
-def paginate(text: str, more_footer: str, limit: int = PAGE_SEPTETS, pinned: str = "") -> list[str]:
-    """Cut ``text`` into pages of at most ``limit`` septets, each but the last ending with ``more_footer``.
+def paginate(text: str, more_footer: str, limit: int | None = None, pinned: str = "") -> list[str]:
+    """Cut ``text`` into pages of at most ``limit`` units, each but the last ending with ``more_footer``.
 
+    Without a limit a page is two GSM-7 segments, or three in UCS-2 (a script GSM-7 lacks).
     ``pinned`` ends the first page, whatever follows: the code a confirmation asks for must be read
     without SUITE.
     """
     text = to_gsm(text)
     pin = "\n" + to_gsm(pinned) if pinned else ""
     footer = "\n" + to_gsm(more_footer)
-    if septets(text + pin) <= limit:
+    if limit is None:
+        limit = PAGE_SEPTETS if is_gsm(text + pin + footer) else PAGE_UCS2_UNITS
+    size = septets if is_gsm(text + pin + footer) else units
+    if size(text + pin) <= limit:
         return [text + pin]
-    room = limit - septets(footer)
-    first_room = room - septets(pin)
+    room = limit - size(footer)
+    first_room = room - size(pin)
     pages: list[str] = []
     current = ""
-    for piece in _pieces(text, first_room):
+    for piece in _pieces(text, first_room, size):
         joined = f"{current}\n{piece}" if current else piece
-        if septets(joined) <= (room if pages else first_room):
+        if size(joined) <= (room if pages else first_room):
             current = joined
         else:
             pages.append(current)
@@ -145,13 +173,13 @@ def paginate(text: str, more_footer: str, limit: int = PAGE_SEPTETS, pinned: str
     return [page + footer for page in pages[:-1]] + pages[-1:]
 
 
-def _pieces(text: str, room: int) -> list[str]:
+def _pieces(text: str, room: int, size: Callable[[str], int] = septets) -> list[str]:
     """Lines, and lines too long for a page cut at word boundaries."""
     pieces: list[str] = []
     for line in text.split("\n"):
-        while septets(line) > room:
+        while size(line) > room:
             cut = room
-            while septets(line[:cut]) > room:
+            while size(line[:cut]) > room:
                 cut -= 1
             space = line.rfind(" ", 0, cut)
             cut = space if space > room // 2 else cut

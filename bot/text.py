@@ -11,19 +11,70 @@ from datetime import date, timedelta
 
 from unidecode import unidecode
 
-_NOT_WORD = re.compile(r"[^a-z0-9+]+")
+_NOT_WORD = re.compile(r"[^a-z0-9+\u0621-\u06ff\u1200-\u135a\u1380-\u139f\u2d80-\u2ddf\uab00-\uab2f]+")
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_JOINERS = "\u200c\u200d"  # part of Persian and Pashto spelling (می‌خواهم), not control
+# Arabic-script and Ge'ez letters stay letters: unidecode would spell أين "'yn" but اين "yn", ک "kh" but
+# ك "k", and read the short vowels as letters. Instead the ways people type the same word are made one:
+# no short vowels, shadda or tatweel; the Arabic and Persian forms of a letter as one; Pashto's own letters
+# as their Persian look-alikes (many type Pashto on a Persian keyboard); Ge'ez homophone series as one.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c\u200d]")
+_ARABIC_LETTERS = str.maketrans(
+    {
+        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+        "ة": "ه", "ۀ": "ه", "ە": "ه", "ۃ": "ه", "ھ": "ه",
+        "ي": "ی", "ى": "ی", "ې": "ی", "ۍ": "ی", "ئ": "ی", "ے": "ی", "ێ": "ی",
+        "ك": "ک", "ګ": "گ", "ڪ": "ک",
+        "ؤ": "و", "ټ": "ت", "ډ": "د", "ړ": "ر", "ښ": "ش", "ږ": "ژ", "ځ": "ز", "څ": "س", "ڼ": "ن",
+    }
+)  # fmt: skip
+# Ge'ez series written alike (ሠ and ሰ, ፀ and ጸ, ኀ and ሐ and ሀ, ዐ and አ), and in the series of ሀ and አ the
+# first and fourth orders, which Amharic keyboards and habits mix (ሐኪም for ሓኪም, አበይ for ኣበይ).
+_GEEZ_SERIES = {0x1220: 0x1230, 0x1340: 0x1338, 0x1280: 0x1200, 0x1210: 0x1200, 0x12D0: 0x12A0}
+_GEEZ_FOURTH = {0x1200: 0x1203, 0x12A0: 0x12A3}
+
+
+def _geez(code: int) -> str:
+    for start, to in _GEEZ_SERIES.items():
+        if start <= code < start + 8:
+            code = to + code - start
+    return chr(_GEEZ_FOURTH.get(code, code))
+
+
+_GEEZ_LETTERS = str.maketrans(
+    {chr(start + order): _geez(start + order) for start in (*_GEEZ_SERIES, *_GEEZ_FOURTH) for order in range(8)}
+)
+_KEPT = "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f"
+_KEPT_SCRIPT = re.compile(f"[{_KEPT}]")
+_WORD_OR_KEPT = re.compile(f"([{_KEPT}]+)")
 
 
 def clean(text: str, limit: int = 2000) -> str:
     """What a handler may read: no control characters, trimmed, at most ``limit`` characters."""
-    kept = "".join(" " if unicodedata.category(ch) in _CONTROL else ch for ch in text[: limit * 2])
+    kept = "".join(
+        " " if unicodedata.category(ch) in _CONTROL and ch not in _JOINERS else ch for ch in text[: limit * 2]
+    )
     return " ".join(kept.split())[:limit]
 
 
 def fold(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces: "Où  DORMIR ce soir ?!" -> "ou dormir ce soir"."""
-    return _NOT_WORD.sub(" ", unidecode(text).lower()).strip()
+    """Lower-case words separated by single spaces: "Où  DORMIR ce soir ?!" -> "ou dormir ce soir".
+
+    Latin, Greek or Cyrillic letters become ASCII; Arabic-script and Ge'ez words keep their letters,
+    each way of typing them made one (see ``_ARABIC_LETTERS``): "أينَ" and "اين" fold alike.
+    """
+    if _KEPT_SCRIPT.search(text) is None:
+        return _NOT_WORD.sub(" ", unidecode(text).lower()).strip()
+    text = unicodedata.normalize("NFKC", text)  # presentation forms (ﻻ) as letters
+    text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS).translate(_GEEZ_LETTERS)
+    parts = _WORD_OR_KEPT.split(text)  # odd indexes: runs of kept letters; the rest through unidecode
+    spelled = "".join(part if index % 2 else _ascii_digits(unidecode(part)) for index, part in enumerate(parts))
+    return _NOT_WORD.sub(" ", _ascii_digits(spelled).lower()).strip()
+
+
+def _ascii_digits(text: str) -> str:
+    """Arabic-Indic and Persian digits as 0-9 (people copy the 115 from a poster or type on their keyboard)."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
 
 
 def words(text: str) -> list[str]:
@@ -106,3 +157,27 @@ def format_minutes(minutes: int) -> str:
     if rest == 0:
         return f"{sign}{hours} h"
     return f"{sign}{hours} h {rest:02d}"
+
+
+# Inside right-to-left text, a run such as "01 45 44 00 00", "24h/24" or "82 avenue Denfert-Rochereau" is
+# reordered by the bidirectional algorithm ("00 00 44 45 01"). An isolate (LRI ... PDI, Unicode 6.3, shown by
+# Telegram and by phones of the last ten years) keeps it left to right; a bare number ("115", "18:30") needs none.
+LRI, PDI = "\u2066", "\u2069"
+_LTR_RUN = re.compile(
+    r"[0-9A-Za-z\u00c0-\u024f+/][0-9A-Za-z\u00c0-\u024f +.,:;/'’\-–°@_&#%=?]*[0-9A-Za-z\u00c0-\u024f/]|[0-9]"
+)  # no parenthesis: a pair split by an isolate would be mirrored apart
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:[:.,][0-9]+)*")
+
+
+def isolate_ltr(text: str) -> str:
+    """``text`` with each left-to-right run that could be reordered (a digit in it, a /command, a URL)
+    wrapped in LRI ... PDI."""
+
+    def wrap(match: re.Match[str]) -> str:
+        run = match.group(0)
+        if _PLAIN_NUMBER.fullmatch(run) or not (any(ch.isdigit() or ch in "/:@" for ch in run)):
+            return run  # "115", "18:30", or words only ("Magasin général"): shown in order already
+        return f"{LRI}{run}{PDI}"
+
+    # A text made of translated parts is isolated again as a whole: the same text, whatever its parts.
+    return _LTR_RUN.sub(wrap, text.replace(LRI, "").replace(PDI, ""))

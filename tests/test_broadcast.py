@@ -167,6 +167,8 @@ async def test_staff_compose_preview_confirm_and_queue(talk: Talk) -> None:
     said = await talk("La laverie est fermée demain matin.", who="staff")
     assert said.has("Texte en anglais", "AUCUN")
     said = await talk("The laundry is closed tomorrow morning.", who="staff")
+    assert said.has("Texte en arabe", "AUCUN")  # each configured language in turn, until AUCUN
+    said = await talk("aucun", who="staff")
     assert said.has("Qui la reçoit", "Résidents", "Bénévoles")
     said = await talk.choose(2, who="staff")
     assert said.has("aperçu, pour résidents", "2 personnes la recevront", "par SMS : 2")

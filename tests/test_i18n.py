@@ -14,6 +14,7 @@ from bot.i18n import LANGUAGE_NAME, I18n, MissingMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = r"""["']([a-z_]+\.[a-z0-9_.]+)["']"""
+PLURAL_FORM = re.compile(r"_(zero|one|two|few|many)$")
 KEY_IN_CODE = re.compile(rf"""(?:\bt\(\s*|(?:menu|help)_entry\(\s*["'A-Z_][^,]*,\s*){KEY}""")
 
 
@@ -32,12 +33,15 @@ def configured() -> I18n:
 def catalog_gaps(i18n: I18n) -> dict[str, tuple[list[str], list[str]]]:
     """Per language: the default language's message ids it lacks, and the ids only it has.
 
-    A language's own name (``core.language_name``) is the one message a catalog may have alone.
+    A language's own name (``core.language_name``) is the one message a catalog may have alone, with
+    the plural forms its language has and the default's lacks (Arabic's ``key_two``, ``key_few``...
+    beside a ``key_other``).
     """
     default = set(i18n.catalogs[i18n.default_language]) - {LANGUAGE_NAME}
     gaps = {}
     for language in i18n.languages:
         own = set(i18n.catalogs[language]) - {LANGUAGE_NAME}
+        own -= {key for key in own - default if PLURAL_FORM.search(key) and PLURAL_FORM.sub("_other", key) in default}
         if own != default:
             gaps[language] = (sorted(default - own), sorted(own - default))
     return gaps
@@ -94,7 +98,8 @@ def test_only_the_configured_languages_are_loaded(tmp_path: Path) -> None:
     only_french = I18n(languages=("fr",))
     assert only_french.languages == ["fr"] and set(only_french.catalogs) == {"fr"}
     assert only_french.normalise("en-GB") is None
-    assert I18n("en").languages == ["en", "fr"]
+    assert I18n("en", languages=("fr", "en")).languages == ["en", "fr"]
+    assert I18n("ar").languages == ["ar", "fr", "en", "fa_AF", "ps", "ti"]
     with pytest.raises(ValueError, match="xx"):
         I18n(languages=("fr", "xx"))
 
@@ -102,8 +107,13 @@ def test_only_the_configured_languages_are_loaded(tmp_path: Path) -> None:
 def test_languages_are_named_by_babel() -> None:
     """Each language has its own name for the menus and a name in the reader's; any of them chooses it."""
     i18n = I18n()
-    assert [i18n.language_name(code, title=True) for code in i18n.languages] == ["Français", "English"]
+    names = [i18n.language_name(code, title=True) for code in i18n.languages]
+    assert names == ["Français", "English", "العربية", "دری", "پښتو", "ትግርኛ"]
     assert i18n.language_name("en", "fr") == "anglais"
+    assert i18n.language_name("ar", "fr") == "arabe" and i18n.language_name("ti", "en") == "Tigrinya"
+    assert {i18n.language_named(word) for word in ("dari", "Dari", "دری", "دري")} == {"fa_AF"}
+    assert {i18n.language_named(word) for word in ("pashto", "پښتو", "پشتو")} == {"ps"}
+    assert {i18n.language_named(word) for word in ("tigrinya", "ትግርኛ", "arabe")} == {"ti", "ar"}
     assert i18n.language_name("fr", "en") == "French"
     assert {i18n.language_named(word) for word in ("Anglais", "english", "ENGLISH")} == {"en"}
     assert i18n.language_named("français") == "fr"

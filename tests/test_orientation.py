@@ -674,7 +674,7 @@ def every_answer(language: str) -> dict[str, Reply]:
         found[f"where:{key}"] = answers.choose_where(sp, key)
     for size in (1, 2):
         for kinds in itertools.combinations(answers.CRISIS_KINDS, size):
-            found[f"crisis:{'+'.join(kinds)}"] = answers.crisis(sp, kinds)
+            found[f"crisis:{'+'.join(kinds)}"] = answers.crisis(sp, kinds, I18N)
     for when in (TUESDAY_10H, TUESDAY_12H30, WEDNESDAY_10H):
         for service in (None, *centres().services):
             for women, young in ((False, False), (True, False), (False, True)):

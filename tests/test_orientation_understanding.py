@@ -408,7 +408,7 @@ def new_answers(language: str) -> dict[str, Reply]:
     found: dict[str, Reply] = {name: answers.fixed(sp, name) for name in answers.FIXED}
     found["care"] = answers.care(sp)
     for kinds in (("child",), ("violence", "child"), ("medical", "child")):
-        found["+".join(kinds)] = answers.crisis(sp, kinds)
+        found["+".join(kinds)] = answers.crisis(sp, kinds, I18N)
     return found
 
 

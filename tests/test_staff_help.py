@@ -12,6 +12,7 @@ from bot.config import LOCALES_DIR
 from bot.dispatch import STAFF_ROLES, Context, Replies, Router
 from bot.i18n import I18n
 from bot.messages import Channel, Inbound, Reply
+from bot.text import LRI, PDI
 from handlers import registry
 from tests.conftest import Said, Talk, make_settings, opened_core
 from tests.helpers import register_here, register_on
@@ -92,7 +93,7 @@ def test_each_description_is_one_line_that_names_its_command() -> None:
                 continue
             for language in i18n.languages:
                 assert i18n.has(entry.help, language), (language, entry.help)
-                text = i18n.t(language, entry.help)
+                text = i18n.t(language, entry.help).replace(LRI, "").replace(PDI, "")  # right-to-left isolates
                 assert "\n" not in text and text.split()[0].rstrip(":") in entry.names, (language, text)
                 assert i18n.has(entry.title, language), (language, entry.title)
 

@@ -30,7 +30,7 @@ import aiosqlite
 
 from bot.clock import iso
 from bot.dispatch import PersonalData
-from bot.i18n import I18n
+from bot.i18n import I18n, shipped
 from bot.store import Store
 from bot.text import fold
 
@@ -335,7 +335,7 @@ async def erase_person(
     i18n: I18n | None = None,
 ) -> Forgotten:
     """:func:`forget_person` inside the caller's transaction (a confirmed OUBLIER); call :func:`scrub` after."""
-    i18n = i18n or I18n()
+    i18n = i18n or shipped()
     params = {"person": person_id}
     if not await _rows(db, "SELECT 1 FROM persons WHERE id = :person", params):
         raise LookupError(f"no person {person_id}")

@@ -72,10 +72,12 @@ async def help_(inbound: Inbound, ctx: Context) -> Replies:
 
 
 def _language_menu(ctx: Context) -> Reply:
-    """Each configured language under its own name ("Español"), asked in all of them."""
+    """Each configured language under its own name and script ("العربية"), asked in the reader's
+    language and those of the default's script: the names say the rest, and by SMS in UCS-2 each
+    question in another script would cost a segment more."""
     i18n = ctx.i18n
     choices = tuple(Choice(f"account.lang:{code}", i18n.language_name(code, title=True)) for code in i18n.languages)
-    return Reply(i18n.every_language("account.choose_language"), choices)
+    return Reply(i18n.every_language("account.choose_language", ctx.language), choices)
 
 
 @router.command("/language", "/langue", words="account.language")

@@ -127,8 +127,10 @@ def _ask_translation(ctx: Context, texts: dict[str, str], index: int) -> Replies
     ctx.goto(TRANSLATION, texts=texts, index=index)
     name = ctx.i18n.language_name(code, ctx.language)
     main = ctx.i18n.language_name(ctx.i18n.default_language, ctx.language)
-    skip = Choice(f"broadcast.no_translation:{code}", ctx.t("broadcast.choice_no_translation", language_name=name))
-    return [Reply(ctx.t("broadcast.ask_translation", language_name=name, main_name=main), (skip,))]
+    choices = [Choice(f"broadcast.no_translation:{code}", ctx.t("broadcast.choice_no_translation", language_name=name))]
+    if index + 1 < len(others):  # with six languages, one answer says there are no more
+        choices.append(Choice(f"broadcast.no_more_translations:{code}", ctx.t("broadcast.choice_no_more_translations")))
+    return [Reply(ctx.t("broadcast.ask_translation", language_name=name, main_name=main), tuple(choices))]
 
 
 def _asked(ctx: Context) -> tuple[dict[str, str], int]:
@@ -141,8 +143,8 @@ async def typed_translation(inbound: Inbound, ctx: Context) -> Replies:
     if word in ctx.i18n.words("broadcast.cancel"):
         return _stop(ctx)
     texts, index = _asked(ctx)
-    if word in ctx.i18n.words(NO_TEXT):
-        return _ask_translation(ctx, texts, index + 1)
+    if word in ctx.i18n.words(NO_TEXT):  # typed AUCUN: no more texts, every other reader gets the first one
+        return _ask_translation(ctx, texts, len(ctx.i18n.languages))
     try:
         texts[ctx.i18n.languages[1 + index]] = bc.check_text(inbound.text)
     except bc.BroadcastError as exc:
@@ -153,12 +155,23 @@ async def typed_translation(inbound: Inbound, ctx: Context) -> Replies:
 @router.action("broadcast.no_translation", roles=STAFF_ROLES)
 async def pressed_no_translation(inbound: Inbound, ctx: Context) -> Replies:
     """The button skips the language it was shown for, only while that language is asked."""
+    return _skip_texts(inbound, ctx, every=False)
+
+
+@router.action("broadcast.no_more_translations", roles=STAFF_ROLES)
+async def pressed_no_more_translations(inbound: Inbound, ctx: Context) -> Replies:
+    """The button ends the texts: the languages not given yet get the first text."""
+    return _skip_texts(inbound, ctx, every=True)
+
+
+def _skip_texts(inbound: Inbound, ctx: Context, *, every: bool) -> Replies:
+    """A button of the question for one language's text, pressed while that language is asked."""
     if ctx.step != TRANSLATION:
         return _expired(ctx)
     texts, index = _asked(ctx)
     if (inbound.choice or "").partition(":")[2] != ctx.i18n.languages[1 + index]:
         return _expired(ctx)
-    return _ask_translation(ctx, texts, index + 1)
+    return _ask_translation(ctx, texts, len(ctx.i18n.languages) if every else index + 1)
 
 
 def _audience_choices(ctx: Context) -> dict[str, str]:

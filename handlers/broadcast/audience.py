@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import I18n
 from bot.messages import Channel, Reply
-from bot.sms_text import MAX_BODY, is_gsm, render_reply, segments, to_gsm
+from bot.sms_text import MAX_BODY, is_gsm, needs_ucs2, render_reply, segments, to_gsm
 from bot.store import Store
 from bot.text import fold
 from handlers.broadcast.words import local_time, money, number
@@ -225,14 +225,16 @@ class SmsText:
 
     @classmethod
     def of(cls, language: str, typed: str) -> SmsText:
+        """A text in a script GSM-7 cannot spell (Arabic, Ge'ez) leaves as typed, in UCS-2: nothing is replaced."""
         sent = render_reply(Reply(typed))[:MAX_BODY]
+        replaced = () if needs_ucs2(typed) else tuple((ch, to_gsm(ch)) for ch in dict.fromkeys(typed) if not is_gsm(ch))
         return cls(
             language=language,
             typed=typed,
             sent=sent,
             segments=segments(sent).count,
             typed_segments=segments(typed).count,
-            replaced=tuple((ch, to_gsm(ch)) for ch in dict.fromkeys(typed) if not is_gsm(ch)),
+            replaced=replaced,
         )
 
     @property
@@ -405,11 +407,12 @@ def render_preview(
         lines.append(
             i18n.plural(
                 language,
-                "broadcast.preview_sms_text",
+                "broadcast.preview_sms_each",
                 text.segments,
                 language_name=i18n.language_name(text.language, language),
                 count=number(count, language),
                 segments=text.segments,
+                cost=money(text.segments * count * preview.price, language),
             )
         )
     if preview.sms:

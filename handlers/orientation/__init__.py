@@ -97,7 +97,7 @@ async def crisis(inbound: Inbound, ctx: Context) -> Replies:
     if not danger.kinds:
         return None
     _answer_in_their_words(ctx, danger)
-    return [answers.crisis(ctx, danger.kinds)]
+    return [answers.crisis(ctx, danger.kinds, ctx.i18n)]
 
 
 # -- free text -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from babel.numbers import format_decimal
 
+from bot.i18n import I18n
 from bot.messages import Choice, Reply
 from bot.sms_text import paginate, render_reply
 from handlers.orientation import places
@@ -97,9 +98,17 @@ def welcome(sp: Speaker, menu: Sequence[Choice]) -> Reply:
 WITH_MENU: dict[str, Callable[[Speaker, Sequence[Choice]], Reply]] = {"help": help_me, "greeting": welcome}
 
 
-def crisis(sp: Speaker, kinds: Sequence[str]) -> Reply:
-    """The numbers come first: each kind's text starts with them."""
-    return Reply("\n".join(sp.t(f"orientation.crisis.{kind}") for kind in kinds))
+def crisis(sp: Speaker, kinds: Sequence[str], i18n: I18n) -> Reply:
+    """The numbers come first: each kind's text starts with them.
+
+    A text still marked for review is followed by the default language's: whoever reads it beside
+    the person, or the person themself, has a sentence written by a speaker, with the same digits.
+    """
+    keys = [f"orientation.crisis.{kind}" for kind in kinds]
+    texts = [sp.t(key) for key in keys]
+    if sp.language != i18n.default_language and any(i18n.needs_review(sp.language, key) for key in keys):
+        texts.extend(i18n.t(i18n.default_language, key) for key in keys)
+    return Reply("\n".join(texts))
 
 
 def site_menu(sp: Speaker) -> Reply:

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.outbox import Hold, Outbox, Row
-from bot.sms_text import PAGE_SEPTETS, septets
+from bot.sms_text import over_a_page
 from bot.store import Store
 from handlers.orientation import directory
 
@@ -37,7 +37,7 @@ def due(now_local: datetime) -> bool:
 
 
 def text(i18n: I18n, language: str, stale: list[directory.Stored]) -> dict[str, object]:
-    """The notice's parameters: as many of the oldest places as two SMS segments hold, then "+N more"."""
+    """The notice's parameters: as many of the oldest places as one SMS page holds, then "+N more"."""
     lines: list[str] = []
     for shown, place in enumerate(stale):
         date = i18n.t(language, "orientation.date", month=place.verified_on.month, year=place.verified_on.year)
@@ -45,7 +45,7 @@ def text(i18n: I18n, language: str, stale: list[directory.Stored]) -> dict[str, 
         left = len(stale) - shown - 1
         more = i18n.t(language, "places.stale_more", count=left) if left else ""
         candidate = {"count": len(stale), "items": "\n".join([*lines, line]), "more": more}
-        if lines and septets(i18n.t(language, "places.stale_notice", **candidate)) > PAGE_SEPTETS:
+        if lines and over_a_page(i18n.t(language, "places.stale_notice", **candidate)):
             break
         lines.append(line)
     left = len(stale) - len(lines)

@@ -840,6 +840,6 @@ async def _demo(store: Store, now: datetime) -> None:
         for shift in [*canteen[:2], garden]:
             if shift.starts_at > now:
                 try:
-                    await model.assign(db, now, I18n(), shift.id, karim, actor_id=awa, notify=False)
+                    await model.assign(db, now, shipped(), shift.id, karim, actor_id=awa, notify=False)
                 except ShiftError:
                     continue
