@@ -122,7 +122,7 @@ class I18n:
                             review.add(message.id)
             self.catalogs[code] = messages
             self.review[code] = frozenset(review)
-            self._letters[code] = Counter(ch for text in messages.values() for ch in text if _is_letter(ch))
+            self._letters[code] = Counter(ch for text in messages.values() for ch in text if ch.isalpha())
         self._rtl = frozenset(code for code in self._languages if _direction(code) == "rtl")
         self._scripts = {code: _script_of_language(code) for code in self._languages}
         # Every name of every language, folded, in every language: what people type to choose one.
@@ -333,10 +333,6 @@ def _locale(code: str) -> Locale | None:
         return Locale.parse(code)
     except (ValueError, UnknownLocaleError):
         return None
-
-
-def _is_letter(ch: str) -> bool:
-    return ch.isalpha()
 
 
 def _language_of(code: str) -> str:
