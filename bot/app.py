@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.core import Core
 from bot.dispatch import Dispatcher, Router
 from bot.i18n import I18n
-from bot.outbox import Outbox
+from bot.outbox import Outbox, set_channel_order
 from bot.scheduler import Scheduler
 from bot.startup import ensure_free_space, instance_lock, listen, storage_problem
 from bot.store import Store
@@ -52,7 +52,9 @@ async def build_core(settings: Settings, clock: Clock | None = None, routers: li
                 await task(store, clock.now())
         if settings.seed_demo and await demo.seed(store, clock.now(), routers, i18n):
             log.info("demo data seeded")
-        outbox = Outbox(store, clock, hooks=[h for r in routers for h in r.make_outbox_hooks(store, clock, settings)])
+        set_channel_order(settings.channel_order)
+        hooks = [h for r in routers for h in r.make_outbox_hooks(store, clock, settings)]
+        outbox = Outbox(store, clock, hooks=hooks, i18n=i18n)
         dispatcher = Dispatcher(store, clock, settings, i18n, routers, outbox, text_order=registry.TEXT_ORDER)
         scheduler = Scheduler(store, clock, settings)
     except BaseException:
@@ -114,6 +116,8 @@ async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, st
         from bot.channels.telegram import TelegramChannel, TelegramSender
     if settings.sms_enabled:
         from bot.channels.sms import SmsSender
+    if settings.whatsapp_enabled:
+        from bot.channels.whatsapp import WhatsAppSender, message_kinds
 
     converse = settings.console_only and can_converse(stdin)
     terminal = Terminal(stdout)  # shared by the conversation and the demo deliveries: blocks never cut a line
@@ -138,6 +142,8 @@ async def _run(settings: Settings, sock: socket.socket, stdin: TextIO | None, st
             core.outbox.add_sender(TelegramSender(telegram.application.bot, settings.telegram_max_per_second))
         if settings.sms_enabled:
             core.outbox.add_sender(SmsSender(settings))
+        if settings.whatsapp_enabled:
+            core.outbox.add_sender(WhatsAppSender(settings, core.store, core.clock, message_kinds(core.routers)))
         if settings.demo_delivers:
             pretending = demo_senders(settings, core.store, core.i18n, terminal)
             for sender in pretending:
@@ -200,4 +206,8 @@ def _channels(settings: Settings) -> list[str]:
         names.append(f"telegram ({settings.telegram_mode})")
     if settings.sms_enabled:
         names.append("sms")
+    if settings.whatsapp_enabled:
+        names.append("whatsapp")
+    if settings.voice_on:
+        names.append("voice")
     return names

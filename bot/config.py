@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,6 +21,8 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "data" / "locales"
 # LANGUAGES when .env does not say: French, English, Arabic, Dari (Babel has no "prs": Dari is Persian
 # as written in Afghanistan, fa_AF), Pashto, Tigrinya. A deployment narrows them in .env.
 DEFAULT_LANGUAGES = ("fr", "en", "ar", "fa_AF", "ps", "ti")
+# The channels the outbox sends on, in CHANNEL_ORDER.
+_SENDING_CHANNELS = ("telegram", "whatsapp", "sms")
 # Keys whose empty value means something other than "use the default".
 _EMPTY_IS_A_VALUE = frozenset({"sms_quiet_hours"})
 
@@ -56,6 +59,19 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     sms_max_per_second: float = Field(default=1, gt=0)
+    # WhatsApp through Twilio: on when TWILIO_WHATSAPP_FROM (whatsapp:+33...) is set. Outside the 24 hours
+    # after a person's last message only an approved template may be sent: WHATSAPP_TEMPLATES is JSON,
+    # a Content SID (HX...) per kind of message, or per kind and language:
+    # {"shift_reminder": "HX...", "broadcast": {"fr": "HX...", "en": "HX..."}}.
+    twilio_whatsapp_from: str | None = None
+    whatsapp_max_per_second: float = Field(default=10, gt=0)
+    whatsapp_templates: Annotated[dict[str, str | dict[str, str]], NoDecode] = {}
+    # The channel a person with several gets what is not an answer on, first reachable first.
+    channel_order: Annotated[tuple[str, ...], NoDecode] = ("telegram", "whatsapp", "sms")
+    # The telephone menu (POST /twilio/voice), with Twilio; VOICE_ENABLED=false turns it off.
+    voice_enabled: bool = True
+    # Recordings of the spoken prompts for the languages Twilio cannot speak: <dir>/<language>/<key>.mp3.
+    voice_recordings_dir: Path = Path(__file__).resolve().parent.parent / "data" / "voice"
     # Broadcasts: an estimate of Twilio's price of one SMS segment, in euros, shown in the preview.
     sms_price_per_segment: float = Field(default=0.0725, ge=0)
     # Broadcast SMS wait for the end of these local hours unless urgent; empty: no quiet hours.
@@ -110,6 +126,50 @@ class Settings(BaseSettings):
         if len(set(codes)) != len(codes):
             raise ValueError(f"a language is listed twice in {','.join(codes)}")
         return tuple(codes)
+
+    @field_validator("channel_order", mode="before")
+    @classmethod
+    def _channel_list(cls, value: object) -> object:
+        """``telegram,whatsapp,sms`` as written in .env: each known channel once."""
+        names = [part.strip().lower() for part in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(names, list | tuple):
+            return value
+        wrong = [name for name in names if name not in _SENDING_CHANNELS]
+        if wrong or not names or len(set(names)) != len(names):
+            raise ValueError(f"channels separated by commas, each once, among {','.join(_SENDING_CHANNELS)}")
+        return tuple(names)
+
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.match(r"^whatsapp:\+[1-9]\d{6,14}$", value):
+            raise ValueError("TWILIO_WHATSAPP_FROM is the sender as Twilio names it: whatsapp:+33... (E.164)")
+        return value
+
+    @field_validator("whatsapp_templates", mode="before")
+    @classmethod
+    def _templates_json(cls, value: object) -> object:
+        """JSON as written in .env; empty is no template at all."""
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f'WHATSAPP_TEMPLATES is JSON, such as {{"broadcast": "HX..."}} ({exc.msg})') from None
+        return value
+
+    @field_validator("whatsapp_templates")
+    @classmethod
+    def _templates(cls, value: dict[str, str | dict[str, str]]) -> dict[str, str | dict[str, str]]:
+        for kind, sids in value.items():
+            for sid in [sids] if isinstance(sids, str) else sids.values():
+                if not re.match(r"^HX[0-9a-fA-F]{32}$", sid):
+                    raise ValueError(f"the template of {kind!r} is not a Content SID (HX and 32 hexadecimal digits)")
+        return value
 
     @field_validator("sms_quiet_hours", mode="before")
     @classmethod
@@ -171,7 +231,21 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"SMS is on (TWILIO_AUTH_TOKEN is set) but {', '.join(missing)} is missing")
+        if self.whatsapp_enabled and (not self.twilio_auth_token or not self.twilio_account_sid or not self.public_url):
+            raise ValueError(
+                "WhatsApp is on (TWILIO_WHATSAPP_FROM is set) but TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PUBLIC_URL"
+                " are all needed"
+            )
         return self
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.twilio_whatsapp_from is not None
+
+    @property
+    def voice_on(self) -> bool:
+        """The telephone menu: Twilio's signature is checked with the same token as SMS."""
+        return self.sms_enabled and self.voice_enabled
 
     @property
     def telegram_enabled(self) -> bool:

@@ -13,12 +13,13 @@ that does not answer None wins.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 from rapidfuzz import fuzz, process
@@ -31,10 +32,13 @@ from bot.i18n import I18n
 from bot.messages import Channel, Choice, Inbound, Reply
 from bot.outbox import Outbox, OutboxHook
 from bot.people import Identity, Person, Role
-from bot.sms_text import paginate, render_reply
+from bot.sms_text import MAX_BODY, numbered, paginate, render_reply
 from bot.store import Store, unwritable_reason
 from bot.text import clean, fold
 from bot.web.pages import ConsolePage, PageEndpoint, PersonSection, TodayPanel
+
+if TYPE_CHECKING:
+    from bot.voice import VoiceEntry
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,8 @@ Endpoint = Callable[..., Awaitable[Any]]
 # "planing" is PLANNING, "inscripton" INSCRIPTION. Shorter messages must be typed exactly.
 TYPO_CUTOFF = 85.0
 TYPO_MIN_LENGTH = 4
+# Channels whose answer is one text message, its choices numbered, the rest waiting for SUITE.
+PAGED = (Channel.SMS, Channel.WHATSAPP)
 
 
 @dataclass(frozen=True)
@@ -221,6 +227,8 @@ class Router:
         self.console_templates: Path | None = None  # their templates, named "<feature>/<file>.html"
         self.today_panels: list[tuple[int, TodayPanel]] = []  # (order, panel) on the console's Today page
         self.person_sections: list[tuple[int, PersonSection]] = []  # (order, section) of a person's console page
+        self.message_kinds: list[tuple[str, re.Pattern[str]]] = []  # (kind, causes): WhatsApp's templates
+        self.voice_entries: list[VoiceEntry] = []  # this feature's choices of the telephone menu (bot/voice.py)
 
     def outbox_hook(self, factory: Callable[[Store, Clock], OutboxHook]) -> None:
         """Work this feature does around sending (see :class:`bot.outbox.OutboxHook`)."""
@@ -394,6 +402,16 @@ class Router:
         every_language: bool = False,
     ) -> None:
         self.menu_entries.append(MenuEntry(key, label_key, order, visible, every_language))
+
+    def message_kind(self, kind: str, causes: str) -> None:
+        """Name a kind of message this feature sends unasked (``causes``: a regular expression of its
+        outbox causes). Outside WhatsApp's 24 hours only a template may go, one per kind (WHATSAPP_TEMPLATES)."""
+        self.message_kinds.append((kind, re.compile(causes)))
+
+    def voice(self, entry: VoiceEntry) -> VoiceEntry:
+        """A choice of the telephone menu (``POST /twilio/voice``): what it says, and to whom it is offered."""
+        self.voice_entries.append(entry)
+        return entry
 
     def help_entry(self, key: str, label_key: str, order: int, visible: Callable[[Person], bool] | None = None) -> None:
         """A numbered choice of AIDE for a registered person, saying what they can do ("SOLDE : mon solde").
@@ -584,17 +602,21 @@ class Dispatcher:
             return replies
         menu = next((list(c.key for c in r.choices) for r in reversed(replies) if r.choices), [])
         pages: list[str] = []
-        if inbound.channel is Channel.SMS and replies:  # no reply: a handler chose silence, an empty TwiML
-            replies, pages = self._page_for_sms(replies, ctx)
+        if inbound.channel in PAGED and replies:  # no reply: a handler chose silence, an empty TwiML
+            replies, pages = self._paged(replies, ctx, inbound.channel)
         await self._observe(inbound, ctx, replies)
         await self._save(person.id, ctx, menu, pages, now)
         return replies
 
-    def _page_for_sms(self, replies: list[Reply], ctx: Context) -> tuple[list[Reply], list[str]]:
-        """One SMS per answer, of at most two segments; the rest waits for SUITE."""
-        body = "\n\n".join(render_reply(replace(reply, pin="")) for reply in replies)
+    def _paged(self, replies: list[Reply], ctx: Context, channel: Channel) -> tuple[list[Reply], list[str]]:
+        """One message per answer: by SMS of at most two segments (GSM-7), on WhatsApp of at most
+        the 1600 characters Twilio takes, every character as written; the rest waits for SUITE."""
+        sms = channel is Channel.SMS
+        render = render_reply if sms else numbered
+        body = "\n\n".join(render(replace(reply, pin="")) for reply in replies)
         pinned = "\n".join(reply.pin for reply in replies if reply.pin)
-        pages = paginate(body, ctx.t("core.more"), pinned=pinned)
+        limit = None if sms else MAX_BODY
+        pages = paginate(body, ctx.t("core.more"), limit, pinned=pinned, gsm=sms)
         return [Reply(pages[0])], pages[1:]
 
     async def _route(self, inbound: Inbound, ctx: Context, conv: _Conversation) -> list[Reply] | None:

@@ -11,6 +11,7 @@ class Channel(StrEnum):
 
     SMS = "sms"
     TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"  # through Twilio; the address is the E.164 number, as for SMS
     CONSOLE = "console"
 
 

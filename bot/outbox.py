@@ -24,7 +24,7 @@ from typing import Protocol
 
 import aiosqlite
 
-from bot import conversations
+from bot import conversations, people
 from bot.clock import Clock, iso
 from bot.i18n import I18n
 from bot.messages import Channel, Choice
@@ -32,9 +32,25 @@ from bot.store import Store, unwritable_reason
 
 log = logging.getLogger(__name__)
 
-SENDABLE = (Channel.SMS, Channel.TELEGRAM, Channel.CONSOLE)  # the terminal, while `voisins run` talks there
-# One channel for a person who has several: Telegram costs nothing, SMS reaches every phone.
-PREFERENCE = {Channel.TELEGRAM.value: 0, Channel.SMS.value: 1, Channel.CONSOLE.value: 2}
+# The console while `voisins run` talks in the terminal.
+SENDABLE = (Channel.SMS, Channel.TELEGRAM, Channel.WHATSAPP, Channel.CONSOLE)
+# One channel for a person who has several, first first (CHANNEL_ORDER): Telegram and WhatsApp cost
+# nothing to the person, SMS reaches every phone. The terminal, only there, comes last.
+PREFERENCE = {Channel.TELEGRAM.value: 0, Channel.WHATSAPP.value: 1, Channel.SMS.value: 2, Channel.CONSOLE.value: 3}
+# The channels a person is reached on for what is not an answer (the terminal is not one).
+REACHING = (Channel.TELEGRAM.value, Channel.WHATSAPP.value, Channel.SMS.value)
+
+
+def set_channel_order(order: Sequence[str]) -> None:
+    """CHANNEL_ORDER, read once when a core is built: the order every feature's messages follow."""
+    ranked = [*order, *(c for c in REACHING if c not in order), Channel.CONSOLE.value]
+    PREFERENCE.clear()
+    PREFERENCE.update({channel: rank for rank, channel in enumerate(ranked)})
+
+
+# An identity the outbox may reach: not opted out, not unreachable, and on WhatsApp opted in
+# (the person wrote first: WhatsApp forbids a business to start a conversation unasked).
+REACHABLE_SQL = "opted_out_at IS NULL AND unreachable_at IS NULL AND (channel != 'whatsapp' OR opted_in_at IS NOT NULL)"
 
 
 async def enqueue(
@@ -103,8 +119,8 @@ async def enqueue_for_person(
         return 0
     language = row[0] or i18n.default_language
     async with db.execute(
-        "SELECT id, channel, address FROM identities WHERE person_id = ? AND opted_out_at IS NULL"
-        " AND unreachable_at IS NULL AND channel IN ('sms', 'telegram')",
+        f"SELECT id, channel, address FROM identities WHERE person_id = ? AND {REACHABLE_SQL}"  # noqa: S608
+        " AND channel IN ('sms', 'telegram', 'whatsapp')",
         (person_id,),
     ) as cursor:
         identities = [r for r in await cursor.fetchall() if r[0] != exclude_identity]
@@ -185,6 +201,15 @@ class Retry(Exception):
         self.pause_channel = pause_channel
 
 
+class Reroute(Exception):
+    """This channel may not carry this row now (WhatsApp outside the 24 hours, with no template for it):
+    the person's next channel gets it, or it waits for the person to write and staff are told."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Undeliverable(Exception):
     """Never retry: ``mark`` is ``unreachable`` (blocked bot) or ``opted_out`` (21610), or None."""
 
@@ -255,7 +280,7 @@ async def cancel_cause(db: aiosqlite.Connection, now: datetime, cause: str) -> i
     """Inside the caller's transaction: rows of ``cause`` not sent yet never will be; requests in flight finish."""
     cursor = await db.execute(
         "UPDATE outbox SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?"
-        " WHERE cause = ? AND status = 'pending'",
+        " WHERE cause = ? AND status IN ('pending', 'waiting')",
         (iso(now), cause),
     )
     return cursor.rowcount
@@ -304,9 +329,11 @@ class Outbox:
         senders: Iterable[Sender] = (),
         workers: int = 4,
         hooks: Iterable[OutboxHook] | None = None,
+        i18n: I18n | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
+        self.i18n = i18n  # for the staff notice of a message that waits (:meth:`_reroute`)
         self.workers = workers
         self.senders: dict[Channel, Sender] = {}
         self._limiters: dict[Channel, WindowLimiter] = {}
@@ -362,6 +389,11 @@ class Outbox:
 
     async def backlog(self) -> int:
         row = await self.store.fetchone("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        return int(row[0]) if row else 0
+
+    async def waiting(self) -> int:
+        """Messages no channel could carry yet (WhatsApp outside its 24 hours, no template, no other channel)."""
+        row = await self.store.fetchone("SELECT COUNT(*) FROM outbox WHERE status = 'waiting'")
         return int(row[0]) if row else 0
 
     async def tick(self) -> None:
@@ -454,17 +486,23 @@ class Outbox:
                     await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
 
     async def drain(self, channel: Channel | None = None) -> int:
-        """Send everything due now (tests and the command line), waiting out per-chat spacing."""
+        """Send everything due now (tests and the command line), waiting out per-chat spacing.
+
+        Until a whole round sends nothing: a row one channel could not carry may have gone to another.
+        """
         handled = 0
-        for each in [channel] if channel else list(self.senders):
-            while True:
-                if await self.send_one(each):
-                    handled += 1
-                elif self._waiting.get(each):
-                    await asyncio.sleep(0.05)
-                else:
-                    break
-        return handled
+        while True:
+            before = handled
+            for each in [channel] if channel else list(self.senders):
+                while True:
+                    if await self.send_one(each):
+                        handled += 1
+                    elif self._waiting.get(each):
+                        await asyncio.sleep(0.05)
+                    else:
+                        break
+            if handled == before or channel is not None:
+                return handled
 
     async def _claim(self, channel: Channel) -> Row | None:
         now = self.clock.now()
@@ -494,7 +532,7 @@ class Outbox:
     async def _reachable(self, row: Row) -> str | None:
         """Why this row must not be sent now (opted out, unreachable, person gone), or None."""
         found = await self.store.fetchone(
-            "SELECT opted_out_at, unreachable_at FROM identities WHERE channel = ? AND address = ?",
+            "SELECT opted_out_at, unreachable_at, opted_in_at FROM identities WHERE channel = ? AND address = ?",
             (row.channel.value, row.address),
         )
         if found is None:
@@ -503,6 +541,8 @@ class Outbox:
             return "opted out"
         if found["unreachable_at"] is not None:
             return "unreachable"
+        if row.channel is Channel.WHATSAPP and found["opted_in_at"] is None:
+            return "not opted in"
         return None
 
     async def send_one(self, channel: Channel) -> bool:
@@ -536,6 +576,9 @@ class Outbox:
                     return True
                 except Undeliverable as failure:
                     await self._undeliverable(row, failure)
+                    return True
+                except Reroute as reroute:
+                    await self._reroute(row, reroute.reason)
                     return True
                 finally:
                     self._last_sent[key] = loop.time()  # spacing counts from the end: it arrived before
@@ -598,6 +641,72 @@ class Outbox:
             (retry.reason, iso(self.clock.now() + delay), iso(self.clock.now()), row.id),
         )
 
+    async def _reroute(self, row: Row, reason: str) -> None:
+        """The same message by the person's next reachable channel; with none, it waits and staff are told.
+
+        It waits as ``waiting`` until the person writes on this channel again (:meth:`reopen`); the
+        staff notice names the person, never the text.
+        """
+        now = self.clock.now()
+        async with self.store.transaction() as db:
+            others = await db.execute_fetchall(
+                f"SELECT channel, address FROM identities WHERE person_id = ? AND channel != ?"  # noqa: S608
+                f" AND channel IN ('sms', 'telegram', 'whatsapp') AND {REACHABLE_SQL}",
+                (row.person_id, row.channel.value),
+            )
+            ranked = sorted(others, key=lambda r: PREFERENCE.get(r[0], len(PREFERENCE)))
+            if ranked and row.person_id is not None:
+                channel, address = ranked[0]
+                await db.execute(
+                    "INSERT OR IGNORE INTO outbox (cause, channel, address, person_id, about_person_id, body, choices,"
+                    " due_at, created_at, updated_at) SELECT cause, ?, ?, person_id, about_person_id, body, choices,"
+                    " ?, ?, ? FROM outbox WHERE id = ?",
+                    (channel, address, iso(now), iso(now), iso(now), row.id),
+                )
+                await db.execute(
+                    "UPDATE outbox SET status = 'rerouted', error = ?, next_attempt_at = NULL, updated_at = ?"
+                    " WHERE id = ?",
+                    (f"{reason}: sent by {channel}", iso(now), row.id),
+                )
+                self.wake()
+                return
+            await db.execute(
+                "UPDATE outbox SET status = 'waiting', attempts = MAX(attempts - 1, 0), error = ?,"
+                " next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+                (f"{reason}: waits for the person to write", iso(now), row.id),
+            )
+            # A notice about a waiting message that itself waits tells nobody more: no chain of notices.
+            if self.i18n is not None and row.person_id is not None and not row.cause.startswith(WAITING_CAUSE):
+                async with db.execute("SELECT name, member_code FROM persons WHERE id = ?", (row.person_id,)) as cur:
+                    found = await cur.fetchone()
+                name = (found[0] or found[1]) if found is not None else None
+                for staff_id in await people.staff_ids(db):
+                    if staff_id == row.person_id:
+                        continue
+                    await enqueue_for_person(
+                        db,
+                        now,
+                        self.i18n,
+                        staff_id,
+                        cause=f"{WAITING_CAUSE}{row.id}",
+                        key=f"core.{row.channel.value}_waiting",
+                        params={"name": name or "?"},
+                        about=row.person_id,
+                    )
+        self.wake()
+
+    async def reopen(self, channel: Channel, address: str) -> int:
+        """The person wrote on ``channel``: what waited for them there goes now."""
+        now = iso(self.clock.now())
+        changed = await self.store.execute(
+            "UPDATE outbox SET status = 'pending', due_at = MIN(due_at, ?), updated_at = ?"
+            " WHERE channel = ? AND address = ? AND status = 'waiting'",
+            (now, now, channel.value, address),
+        )
+        if changed:
+            self.wake()
+        return changed
+
     async def _undeliverable(self, row: Row, failure: Undeliverable) -> None:
         now = iso(self.clock.now())
         async with self.store.transaction() as db:
@@ -629,6 +738,8 @@ class Outbox:
         now = iso(self.clock.now())
         error = f"twilio {error_code}" if error_code else None
         async with self.store.transaction() as db:
+            if error_code == OUTSIDE_WINDOW_CODE and await _resend_as_template(db, provider_id, now):
+                return True
             moved = await _advance(db, provider_id, status, rank, error, now)
             if not moved and not await _known(db, provider_id):
                 # Before the API's answer was recorded: kept, and applied by _finish.
@@ -643,8 +754,14 @@ class Outbox:
                 )
             if error_code == OPTED_OUT_CODE:
                 await db.execute(
-                    "UPDATE identities SET opted_out_at = COALESCE(opted_out_at, ?) WHERE channel = 'sms'"
-                    " AND address = (SELECT address FROM outbox WHERE provider_id = ?)",
+                    "UPDATE identities SET opted_out_at = COALESCE(opted_out_at, ?) WHERE (channel, address) IN"
+                    " (SELECT channel, address FROM outbox WHERE provider_id = ? AND channel IN ('sms', 'whatsapp'))",
+                    (now, provider_id),
+                )
+            elif error_code in NOT_ON_WHATSAPP_CODES:
+                await db.execute(
+                    "UPDATE identities SET unreachable_at = COALESCE(unreachable_at, ?) WHERE channel = 'whatsapp'"
+                    " AND address = (SELECT address FROM outbox WHERE provider_id = ? AND channel = 'whatsapp')",
                     (now, provider_id),
                 )
         return moved
@@ -663,12 +780,34 @@ async def _advance(
     return cursor.rowcount > 0
 
 
+async def _resend_as_template(db: aiosqlite.Connection, provider_id: str, now: str) -> bool:
+    """WhatsApp refused free text outside the 24 hours after accepting it: the row goes again, as a template.
+
+    The window is closed on the identity, so the next try takes the template (or the other channel).
+    """
+    async with db.execute(
+        "UPDATE outbox SET status = 'pending', provider_id = NULL, next_attempt_at = NULL, error = ?, updated_at = ?"
+        " WHERE provider_id = ? AND channel = 'whatsapp' AND status IN ('sending', 'sent') RETURNING address",
+        ("whatsapp 63016: outside the 24-hour window, sent again as a template", now, provider_id),
+    ) as cursor:
+        found = await cursor.fetchone()
+    if found is None:
+        return False
+    await db.execute(
+        "UPDATE identities SET last_inbound_at = NULL WHERE channel = 'whatsapp' AND address = ?", (found[0],)
+    )
+    return True
+
+
 async def _known(db: aiosqlite.Connection, provider_id: str) -> bool:
     async with db.execute("SELECT 1 FROM outbox WHERE provider_id = ?", (provider_id,)) as cursor:
         return await cursor.fetchone() is not None
 
 
+WAITING_CAUSE = "outbox:waiting:"  # the staff notice of a message that waits for its reader
 OPTED_OUT_CODE = "21610"
+OUTSIDE_WINDOW_CODE = "63016"  # WhatsApp: free text outside the 24 hours
+NOT_ON_WHATSAPP_CODES = ("63003", "63024")  # WhatsApp: no account behind the number
 EARLY_KEPT = timedelta(days=1)  # an early report for a message this outbox never sent is dropped then
 # Twilio's statuses in the order a message goes through them (STACK-NOTES); the CASE in
 # delivery_status ranks the outbox's own the same way. queued, accepted, scheduled and sending

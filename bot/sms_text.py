@@ -134,24 +134,33 @@ def segments(text: str) -> Segments:
 
 def render_reply(reply: Reply) -> str:
     """A reply as SMS text: choices become numbered lines the person answers with a digit."""
+    return to_gsm(numbered(reply))
+
+
+def numbered(reply: Reply) -> str:
+    """A reply as plain text with its choices as numbered lines, every character as written (WhatsApp)."""
     lines = [reply.shown] if reply.shown else []
     lines.extend(f"{i} {choice.label}" for i, choice in enumerate(reply.choices, start=1))
-    return to_gsm("\n".join(lines))
+    return "\n".join(lines)
 
 
-def paginate(text: str, more_footer: str, limit: int | None = None, pinned: str = "") -> list[str]:
+def paginate(text: str, more_footer: str, limit: int | None = None, pinned: str = "", *, gsm: bool = True) -> list[str]:
     """Cut ``text`` into pages of at most ``limit`` units, each but the last ending with ``more_footer``.
 
     Without a limit a page is two GSM-7 segments, or three in UCS-2 (a script GSM-7 lacks).
     ``pinned`` ends the first page, whatever follows: the code a confirmation asks for must be read
-    without SUITE.
+    without SUITE. With ``gsm`` False (WhatsApp) every character stays as written and a page is
+    ``limit`` characters.
     """
-    text = to_gsm(text)
-    pin = "\n" + to_gsm(pinned) if pinned else ""
-    footer = "\n" + to_gsm(more_footer)
+    spell: Callable[[str], str] = to_gsm if gsm else str
+    text = spell(text)
+    pin = "\n" + spell(pinned) if pinned else ""
+    footer = "\n" + spell(more_footer)
     if limit is None:
         limit = PAGE_SEPTETS if is_gsm(text + pin + footer) else PAGE_UCS2_UNITS
-    size = septets if is_gsm(text + pin + footer) else units
+    size: Callable[[str], int] = len
+    if gsm:
+        size = septets if is_gsm(text + pin + footer) else units
     if size(text + pin) <= limit:
         return [text + pin]
     room = limit - size(footer)

@@ -1,7 +1,7 @@
 """Shared fixtures: a bot on a temporary database with a fake clock, and ``talk`` over every channel.
 
-``talk`` is parametrised: the same test runs in the terminal, over SMS (real signed HTTP webhooks
-to the Starlette app under uvicorn) and over Telegram (the real python-telegram-bot Application
+``talk`` is parametrised: the same test runs in the terminal, over SMS and WhatsApp (real signed
+HTTP webhooks to the Starlette app under uvicorn) and over Telegram (the real python-telegram-bot Application
 polling a fake Bot API server on 127.0.0.1).
 """
 
@@ -43,7 +43,7 @@ from tests.fakes.telegram_api import FakeTelegram
 PARIS = ZoneInfo("Europe/Paris")
 # A Wednesday morning, in Paris time.
 START = datetime(2026, 11, 25, 10, 0, tzinfo=PARIS)
-CHANNELS = ["console", "sms", "telegram"]
+CHANNELS = ["console", "sms", "telegram", "whatsapp"]
 # Seconds a test waits for something that must happen (a process answering, a message arriving, a
 # worker finishing) before it fails. Generous: CI may run on a loaded machine, where a start-up that
 # takes 2 s alone can take a minute. A passing test never waits it out: it waits for the event.
@@ -95,6 +95,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "twilio_account_sid": tw.ACCOUNT_SID,
         "twilio_auth_token": tw.AUTH_TOKEN,
         "twilio_from_number": tw.BOT_NUMBER,
+        "twilio_whatsapp_from": tw.WHATSAPP_NUMBER,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -226,6 +227,20 @@ class Talk:
         inbound = Inbound(self.identity_channel, self.address(who), choice=data)
         return Said.of(await self.core.dispatcher.handle(inbound))
 
+    def recipient(self, who: str) -> str:
+        """The address the fake Twilio records a message to ``who`` under (``whatsapp:+33...`` on WhatsApp)."""
+        return f"whatsapp:{self.address(who)}" if self.channel == "whatsapp" else self.address(who)
+
+    @property
+    def buttons(self) -> bool:
+        """Telegram and the terminal show choices apart; SMS and WhatsApp number them in the text."""
+        return self.channel in ("telegram", "console")
+
+    @property
+    def paged(self) -> bool:
+        """SMS and WhatsApp answers are one message, the rest waiting for SUITE."""
+        return self.channel in ("sms", "whatsapp")
+
     @property
     def identity_channel(self) -> Channel:
         return Channel.CONSOLE if self.channel == "console" else Channel(self.channel)
@@ -279,6 +294,35 @@ class SmsTalk(Talk):
 
     async def press(self, data: str, who: str = "alice") -> Said:
         pytest.skip("SMS has no buttons: a digit is read against the person's own last menu")
+
+
+class WhatsAppTalk(SmsTalk):
+    """WhatsApp through Twilio: signed webhooks like SMS, from ``whatsapp:+33...``; a position can be shared."""
+
+    channel = "whatsapp"
+    supports_location = True
+    _numbers = itertools.count(100)
+
+    def address(self, who: str) -> str:
+        if who not in self._addresses:
+            self._addresses[who] = f"+336397{next(self._numbers):05d}"
+        return self._addresses[who]
+
+    async def __call__(self, text: str, who: str = "alice") -> Said:
+        return await self._post(tw.whatsapp_params(self.address(who), text))
+
+    async def _post(self, params: dict[str, str]) -> Said:
+        response = await tw.post_whatsapp(self.client, self.url, params)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/xml")
+        return Said(texts=tw.messages(response.text))
+
+    async def location(self, latitude: float, longitude: float, who: str = "alice") -> Said:
+        extra = {"Latitude": str(latitude), "Longitude": str(longitude), "MessageType": "location"}
+        return await self._post(tw.whatsapp_params(self.address(who), "", **extra))
+
+    async def press(self, data: str, who: str = "alice") -> Said:
+        pytest.skip("WhatsApp messages from Twilio carry no buttons here: a digit is read against the last menu")
 
 
 class ObservedTelegramChannel(TelegramChannel):
@@ -385,6 +429,8 @@ async def talk(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock)
             driver = TelegramTalk(telegram_settings(tmp_path, fake), clock, fake)
         elif request.param == "sms":
             driver = SmsTalk(make_settings(tmp_path), clock)
+        elif request.param == "whatsapp":
+            driver = WhatsAppTalk(make_settings(tmp_path), clock)
         else:
             driver = ConsoleTalk(make_settings(tmp_path), clock)
         yield await stack.enter_async_context(talking(driver))

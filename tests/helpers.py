@@ -11,6 +11,7 @@ import aiosqlite
 from hypothesis import HealthCheck, settings
 
 from bot import people
+from bot.clock import iso
 from bot.i18n import I18n
 from bot.messages import Channel
 from handlers.shifts import model
@@ -43,9 +44,20 @@ async def register_on(
     language: str | None = "fr",
     code: str | None = None,
 ) -> int:
-    """A registered person with one identity, inside the caller's transaction, as staff register them."""
+    """A registered person with one identity, inside the caller's transaction, as staff register them.
+
+    On WhatsApp, as it happens there: staff register the phone, and the person has written from it on
+    WhatsApp (their opt-in, and the 24 hours open).
+    """
     person_id = await people.register(db, now, name, roles, language, member_code=code)
+    if channel is Channel.WHATSAPP:
+        await people.attach_identity(db, now, person_id, Channel.SMS, address)
     await people.attach_identity(db, now, person_id, channel, address)
+    if channel is Channel.WHATSAPP:
+        await db.execute(
+            "UPDATE identities SET opted_in_at = ?, last_inbound_at = ? WHERE channel = ? AND address = ?",
+            (iso(now), iso(now), channel.value, address),
+        )
     return person_id
 
 

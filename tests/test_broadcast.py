@@ -73,7 +73,7 @@ async def staff_here(talk: Talk, who: str = "staff") -> int:
 async def read_all(talk: Talk, said: Said, who: str = "staff") -> Said:
     """A long preview by SMS, with the pages behind SUITE (where its code may be), as the staff read it."""
     page = said
-    while talk.channel == "sms" and page.has("SUITE pour lire la suite"):  # the last page says if more follow
+    while talk.paged and page.has("SUITE pour lire la suite"):  # the last page says if more follow
         page = await talk("SUITE", who=who)
         said = Said(texts=said.texts + page.texts)
     return said

@@ -89,6 +89,8 @@ COLUMNS: dict[str, str] = {
     "identities.language_hint": "a language code from Telegram (the row goes with the identity)",
     "identities.opted_out_at": "a time",
     "identities.unreachable_at": "a time",
+    "identities.last_inbound_at": "a time (WhatsApp's 24 hours; the row goes with the identity)",
+    "identities.opted_in_at": "a time (the first WhatsApp message; the row goes with the identity)",
     "identities.created_at": "a time",
     "identity_links.channel": "a channel name",
     "identity_links.method": "a method word (code)",

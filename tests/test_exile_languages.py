@@ -212,7 +212,7 @@ async def test_a_crisis_gives_the_numbers_and_the_french_sentence(talk: Talk, la
     first = said.texts[0]
     assert "3114" in first and I18N.t(language, "orientation.crisis.suicide")[:12] in first, first
     more = I18N.words("core.more", language)
-    while talk.channel == "sms" and fold(I18N.t(language, "core.more")) in fold(said.texts[-1]):
+    while talk.paged and fold(I18N.t(language, "core.more")) in fold(said.texts[-1]):
         said = Said(texts=said.texts + (await talk(min(more, key=len))).texts)  # the French behind the more word
     assert fold(I18N.t("fr", "orientation.crisis.suicide")) in fold(said.text), said.text
 

@@ -268,7 +268,7 @@ async def test_answer_goes_out_on_the_persons_own_channel(talk: Talk) -> None:
     async with sending(talk) as twilio:
         assert await core.outbox.drain() >= 1
         if twilio is not None:
-            assert [m["Body"] for m in twilio.sent_to(talk.address("alice"))] == ["L'équipe : Passez demain 10h"]
+            assert [m["Body"] for m in twilio.sent_to(talk.recipient("alice"))] == ["L'équipe : Passez demain 10h"]
     if isinstance(talk, TelegramTalk):
         texts = [m["text"] for m in talk.fake.sent_to(int(talk.address("alice")))]
         assert texts[-1] == "L'équipe : Passez demain 10h"

@@ -63,6 +63,8 @@ VARIABLE_SITES: dict[str, Callable[[], set[str]]] = {
     "handlers/shifts/templates.py": lambda: set(templates.DAY_KEYS),
     "handlers/trocshop/amounts.py": lambda: set(amounts.NUMBER_KEYS),
     "handlers/orientation/matching.py": lambda: matching.keyword_keys(content.intents()),
+    # The telephone menu's spoken words: each voice entry's keyword key.
+    "bot/voice.py": lambda: {e.words for router in registry.routers() for e in router.voice_entries if e.words},
 }
 
 

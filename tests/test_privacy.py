@@ -50,7 +50,7 @@ async def register(
 ) -> Registered:
     """A registered person whose identity on the talk's channel is ``talk.address(who)``."""
     address = talk.address(who)
-    if talk.channel == "sms":
+    if talk.channel in ("sms", "whatsapp"):  # a WhatsApp number is the person's phone
         phone = address
     elif talk.channel == "telegram":
         telegram_id = address

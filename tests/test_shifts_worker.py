@@ -12,6 +12,7 @@ import pytest
 
 from bot.channels.sms import SmsSender
 from bot.channels.telegram import TelegramSender
+from bot.channels.whatsapp import WhatsAppSender, message_kinds
 from bot.messages import Channel
 from bot.people import privacy
 from handlers.shifts import model
@@ -303,7 +304,8 @@ async def test_single_word_stop_and_cancel_stay_the_opt_out(talk: Talk) -> None:
     made = await shift(talk, date(2026, 11, 27), "09:00", "11:00", nadia)
     await talk("cancel", who="nadia")
     identity = await talk.core.store.fetchone(
-        "SELECT opted_out_at FROM identities WHERE address = ?", (talk.address("nadia"),)
+        "SELECT opted_out_at FROM identities WHERE address = ? AND channel = ?",
+        (talk.address("nadia"), talk.identity_channel.value),
     )
     assert identity is not None and identity[0] is not None
     assert (await seat(talk, made.id, nadia)).status == "assigned"
@@ -359,16 +361,19 @@ async def test_the_sms_code_cancels_the_shift_once(talk: Talk) -> None:
 
 
 async def test_the_cancel_buttons_work_without_a_code(talk: Talk) -> None:
-    """On Telegram and in the terminal the prompt has OUI/NON buttons and no code; a forged button does nothing."""
+    """On Telegram and in the terminal the prompt has OUI/NON buttons and no code, on WhatsApp numbered
+    choices and no code (WhatsApp verified the number); a forged button does nothing."""
     if talk.channel == "sms":
         pytest.skip("SMS has no buttons")
     coord = await coordinator(talk)
     nadia = await worker(talk)
     made = await shift(talk, date(2026, 11, 27), "09:00", "11:00", nadia, coord=coord)
     prompt = await talk("annuler mon creneau", who="nadia")
-    assert prompt.code is None and prompt.buttons == ["1 OUI", "2 NON"], prompt.text
-    said = await talk.press("shifts.my_drop_confirm.yes:forged", who="nadia")  # not the pending token
-    assert said.has("Rien n'a changé") and (await seat(talk, made.id, nadia)).status == "assigned"
+    shown = prompt.buttons if talk.buttons else prompt.texts[-1].splitlines()[-2:]
+    assert prompt.code is None and shown == ["1 OUI", "2 NON"], prompt.text
+    if talk.buttons:
+        said = await talk.press("shifts.my_drop_confirm.yes:forged", who="nadia")  # not the pending token
+        assert said.has("Rien n'a changé") and (await seat(talk, made.id, nadia)).status == "assigned"
     await talk("annuler mon creneau", who="nadia")
     said = await talk.choose(1, who="nadia")
     assert said.has("Créneau annulé"), said.text
@@ -389,6 +394,8 @@ async def sending(talk: Talk) -> AsyncIterator[FakeTwilio | None]:
     async with FakeTwilio() as twilio:
         settings = talk.core.settings.model_copy(update={"twilio_api_url": twilio.url, "sms_max_per_second": 50})
         talk.core.outbox.add_sender(SmsSender(settings))
+        kinds = message_kinds(talk.core.routers)
+        talk.core.outbox.add_sender(WhatsAppSender(settings, talk.core.store, talk.core.clock, kinds))
         yield twilio
 
 
@@ -403,7 +410,7 @@ async def test_reminder_answered_after_a_restart(talk: Talk) -> None:
         await talk.core.outbox.tick()
         await talk.core.outbox.drain()
         if twilio is not None:
-            [question] = [m["Body"] for m in twilio.sent_to(talk.address("nadia")) if "Vous venez" in m["Body"]]
+            [question] = [m["Body"] for m in twilio.sent_to(talk.recipient("nadia")) if "Vous venez" in m["Body"]]
             assert question.endswith("Répondez OUI ou NON.\n1 OUI\n2 NON")
     await talk.restart()
     async with sending(talk) as twilio:

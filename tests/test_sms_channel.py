@@ -179,4 +179,11 @@ async def test_healthz(core: Core, sms: tuple[str, httpx.AsyncClient]) -> None:
     core.scheduler.start()
     response = await client.get(f"{url}/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "scheduler": "running", "outbox_backlog": 0}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "scheduler": "running",
+        "outbox_backlog": 0,
+        "outbox_waiting": 0,
+        "channels": {"telegram": "off", "sms": "on", "whatsapp": "on", "voice": "on"},
+    }

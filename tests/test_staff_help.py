@@ -31,7 +31,7 @@ async def read_on(talk: Talk, said: Said, who: str, language: str = "fr") -> Sai
     """``said`` and, by SMS, the pages behind SUITE (the word of ``language``)."""
     page = said
     more = talk.core.i18n.t(language, "core.more")
-    while talk.channel == "sms" and page.has(more):
+    while talk.paged and page.has(more):
         page = await talk(more.split()[0], who=who)
         said = Said(texts=said.texts + page.texts)
     return said

@@ -286,7 +286,8 @@ async def test_withdraw_buttons_work_without_a_code(talk: Talk) -> None:
         pytest.skip("SMS has no buttons")
     await sign_up(talk)
     prompt = await talk("desinscription", who="alice")
-    assert prompt.code is None and prompt.buttons == ["1 OUI", "2 NON"], prompt.text
+    shown = prompt.buttons if talk.buttons else prompt.texts[-1].splitlines()[-2:]
+    assert prompt.code is None and shown == ["1 OUI", "2 NON"], prompt.text
     assert (await talk.choose(2, who="alice")).has("conservee")
     await talk("desinscription", who="alice")
     assert (await talk.choose(1, who="alice")).has("retiree et effacee")

@@ -127,12 +127,21 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception:
         database = "error"
     backlog = await core.outbox.backlog() if database == "ok" else None
+    waiting = await core.outbox.waiting() if database == "ok" else None
     if database == "ok":
         database = await core.store.unwritable() or "ok"  # "full", "read-only"
     scheduler = "running" if core.scheduler.running else "stopped"
     healthy = database == "ok" and scheduler == "running"
     body = {"status": "ok" if healthy else "degraded", "database": database, "scheduler": scheduler}
-    return JSONResponse({**body, "outbox_backlog": backlog}, status_code=200 if healthy else 503)
+    settings = core.settings
+    channels = {
+        "telegram": settings.telegram_enabled,
+        "sms": settings.sms_enabled,
+        "whatsapp": settings.whatsapp_enabled,
+        "voice": settings.voice_on,
+    }
+    extra = {"outbox_waiting": waiting, "channels": {name: "on" if on else "off" for name, on in channels.items()}}
+    return JSONResponse({**body, "outbox_backlog": backlog, **extra}, status_code=200 if healthy else 503)
 
 
 async def unavailable_text(core: Core, inbound: Inbound) -> str:
@@ -164,6 +173,17 @@ def build_http_app(core: Core, telegram: TelegramChannel | None = None, body_tim
         routes.append(Route("/twilio/sms", sms.inbound_sms, methods=["POST"]))
         routes.append(Route("/twilio/status", sms.status_callback, methods=["POST"]))
         limits["/twilio/sms"] = limits["/twilio/status"] = sms.MAX_REQUEST_BYTES
+    if core.settings.whatsapp_enabled:
+        from bot.channels import whatsapp
+
+        routes.append(Route("/twilio/whatsapp", whatsapp.inbound_whatsapp, methods=["POST"]))
+        limits["/twilio/whatsapp"] = whatsapp.MAX_REQUEST_BYTES
+    if core.settings.voice_on:
+        from bot.channels import voice
+
+        voice_routes = voice.routes(core)
+        routes += voice_routes
+        limits.update(dict.fromkeys((r.path for r in voice_routes), voice.MAX_REQUEST_BYTES))
     if telegram is not None and telegram.webhook:
         from bot.channels.telegram import MAX_UPDATE_BYTES
 

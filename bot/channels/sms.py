@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -24,7 +24,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels.http import unavailable_text
 from bot.config import Settings
 from bot.core import Core
-from bot.messages import Channel, Choice, Inbound, Reply
+from bot.messages import Channel, Choice, Inbound, Location, Reply
 from bot.outbox import Retry, Row, Sent, Undeliverable
 from bot.people import normalise_phone
 from bot.sms_text import MAX_BODY, render_reply, segments
@@ -82,22 +82,35 @@ async def inbound_sms(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     sender = form.get("From")
-    sid = form.get("MessageSid")
-    body = form.get("Body", "")
-    if not isinstance(sender, str) or not isinstance(sid, str) or not sid or not isinstance(body, str):
+    if not isinstance(sender, str):
         return PlainTextResponse("From and MessageSid are required", status_code=400)
     address = normalise_phone(sender)
     if address is None:
         return PlainTextResponse("From is not a phone number", status_code=400)
+    # Twilio sends Latitude and Longitude only for MMS locations, which French networks do not carry.
+    return await answer(core, form, Channel.SMS, address, render_reply)
+
+
+async def answer(
+    core: Core,
+    form: FormData,
+    channel: Channel,
+    address: str,
+    render: Callable[[Reply], str],
+    location: Location | None = None,
+) -> Response:
+    """Handle one signed inbound message (SMS or WhatsApp) once per MessageSid and answer it in TwiML."""
+    sid = form.get("MessageSid")
+    body = form.get("Body", "")
+    if not isinstance(sid, str) or not sid or not isinstance(body, str):
+        return PlainTextResponse("From and MessageSid are required", status_code=400)
     if sid in _handling:
         # Twilio gave up waiting and sent it again: the first delivery is still being handled.
         return PlainTextResponse("Being handled", status_code=503, headers={"Retry-After": "1"})
-    if await core.answered(Channel.SMS, sid):
+    if await core.answered(channel, sid):
         log.info("repeated MessageSid: answered already")
         return twiml([])
-    latitude, longitude = form.get("Latitude"), form.get("Longitude")
-    del latitude, longitude  # Twilio sends these only for MMS locations, which French networks do not carry
-    inbound = Inbound(channel=Channel.SMS, address=address, text=body)
+    inbound = Inbound(channel=channel, address=address, text=body, location=location)
     _handling.add(sid)
     try:
         try:
@@ -107,20 +120,20 @@ async def inbound_sms(request: Request) -> Response:
             if reason is None:
                 raise
             # A full or read-only database: say so in a few words; the MessageSid stays unseen, so
-            # Twilio's retry or the same SMS sent again is handled once the disk is back.
-            log.error("an SMS could not be handled: the database is %s", reason)
+            # Twilio's retry or the same message sent again is handled once the disk is back.
+            log.error("a %s message could not be handled: the database is %s", channel.value, reason)
             return twiml([await unavailable_text(core, inbound)])
         # Only now: a failure above answers 500 and Twilio's retry is handled, not dropped as seen.
         try:
-            await core.seen(Channel.SMS, sid)
+            await core.seen(channel, sid)
         except sqlite3.Error as exc:
             reason = unwritable_reason(exc)
             if reason is None:
                 raise
-            log.error("an SMS was answered but not recorded as seen: the database is %s", reason)
+            log.error("a %s message was answered but not recorded as seen: the database is %s", channel.value, reason)
     finally:
         _handling.discard(sid)
-    return twiml([render_reply(reply) for reply in replies])
+    return twiml([render(reply) for reply in replies])
 
 
 async def status_callback(request: Request) -> Response:

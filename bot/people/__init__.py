@@ -101,6 +101,21 @@ async def _person(db: aiosqlite.Connection, person_id: int) -> Person:
     return Person(row[0], row[1], row[2], row[3], row[4], await _roles(db, person_id))
 
 
+# Channels whose address is a phone number someone else verified: they join the SMS identity's person.
+SAME_PHONE = (Channel.WHATSAPP,)
+
+
+async def _same_phone(db: aiosqlite.Connection, channel: Channel, address: str) -> int | None:
+    """The person who has this number for SMS, when ``channel`` is a verified phone number (WhatsApp)."""
+    if channel not in SAME_PHONE:
+        return None
+    rows = await db.execute_fetchall(
+        "SELECT person_id FROM identities WHERE channel = ? AND address = ?", (Channel.SMS.value, address)
+    )
+    found = next(iter(rows), None)
+    return int(found[0]) if found is not None else None
+
+
 def _identity(row: aiosqlite.Row) -> Identity:
     return Identity(
         id=row["id"],
@@ -116,13 +131,20 @@ def _identity(row: aiosqlite.Row) -> Identity:
 async def identify(
     store: Store, channel: Channel, address: str, now: datetime, language_hint: str | None = None
 ) -> tuple[Person, Identity]:
-    """The person behind an address, created as a guest on first contact."""
+    """The person behind an address, created as a guest on first contact.
+
+    A WhatsApp number is the phone number WhatsApp verified: on first contact it joins the person who
+    has that number for SMS. Each WhatsApp message also opens the 24 hours in which a free-form
+    message may be sent back (``last_inbound_at``); the first is the person's opt-in.
+    """
     query = "SELECT * FROM identities WHERE channel = ? AND address = ?"  # unique: one row at most
     async with store.transaction() as db:
         row = next(iter(await db.execute_fetchall(query, (channel.value, address))), None)
         if row is None:
-            cursor = await db.execute("INSERT INTO persons (status, created_at) VALUES ('guest', ?)", (iso(now),))
-            person_id = cursor.lastrowid
+            person_id = await _same_phone(db, channel, address)
+            if person_id is None:
+                cursor = await db.execute("INSERT INTO persons (status, created_at) VALUES ('guest', ?)", (iso(now),))
+                person_id = cursor.lastrowid
             assert person_id is not None
             await db.execute(
                 "INSERT INTO identities (channel, address, person_id, language_hint, created_at)"
@@ -131,6 +153,13 @@ async def identify(
             )
         elif language_hint and language_hint != row["language_hint"]:
             await db.execute("UPDATE identities SET language_hint = ? WHERE id = ?", (language_hint, row["id"]))
+            row = None
+        if channel is Channel.WHATSAPP:
+            await db.execute(
+                "UPDATE identities SET last_inbound_at = ?, opted_in_at = COALESCE(opted_in_at, ?)"
+                " WHERE channel = ? AND address = ?",
+                (iso(now), iso(now), channel.value, address),
+            )
             row = None
         if row is None:  # read back what was just written; a known, unchanged identity is read once
             row = next(iter(await db.execute_fetchall(query, (channel.value, address))))
@@ -323,7 +352,14 @@ async def attach_identity(
 
     An identity that belonged to a guest (someone who wrote before being registered) moves to
     the person and the guest is removed; one that belongs to another registered person is refused.
+    A phone number brings along the guest's WhatsApp identity of the same number.
     """
+    attached = await _attach(db, now, person_id, channel, address)
+    await _follow_phone(db, now, person_id, channel, address)
+    return attached
+
+
+async def _attach(db: aiosqlite.Connection, now: datetime, person_id: int, channel: Channel, address: str) -> bool:
     async with db.execute(
         "SELECT i.id, i.person_id, p.status FROM identities i JOIN persons p ON p.id = i.person_id"
         " WHERE i.channel = ? AND i.address = ?",
@@ -347,6 +383,22 @@ async def attach_identity(
     if left is not None and left[0] == 0:
         await db.execute("DELETE FROM persons WHERE id = ?", (owner,))
     return True
+
+
+async def _follow_phone(
+    db: aiosqlite.Connection, now: datetime, person_id: int, channel: Channel, address: str
+) -> None:
+    """A registered phone brings along the WhatsApp identity a guest wrote from with that number."""
+    if channel is not Channel.SMS:
+        return
+    for other in SAME_PHONE:
+        rows = await db.execute_fetchall(
+            "SELECT 1 FROM identities i JOIN persons p ON p.id = i.person_id"
+            " WHERE i.channel = ? AND i.address = ? AND p.status = 'guest' AND p.id != ?",
+            (other.value, address, person_id),
+        )
+        if rows:
+            await attach_identity(db, now, person_id, other, address)
 
 
 async def add_person(

@@ -85,7 +85,8 @@ async def _export(db: aiosqlite.Connection, person_id: int, personal_data: Seque
     roles = await _rows(db, "SELECT role FROM person_roles WHERE person_id = :person ORDER BY role", params)
     identities = await _rows(
         db,
-        "SELECT channel, address, language_hint, opted_out_at, unreachable_at, created_at FROM identities"
+        "SELECT channel, address, language_hint, opted_out_at, unreachable_at, opted_in_at, last_inbound_at,"
+        " created_at FROM identities"
         " WHERE person_id = :person ORDER BY channel, id",
         params,
     )
@@ -113,6 +114,8 @@ async def _export(db: aiosqlite.Connection, person_id: int, personal_data: Seque
                 "opted_out": row["opted_out_at"] is not None,
                 "opted_out_at": row["opted_out_at"],
                 "unreachable": row["unreachable_at"] is not None,
+                "opted_in_at": row["opted_in_at"],  # WhatsApp: the first message written there
+                "last_message_at": row["last_inbound_at"],  # WhatsApp: the start of the 24 hours
                 "created_at": row["created_at"],
             }
             for row in identities
@@ -383,9 +386,9 @@ async def _neutralise_messages(
         recipients = [(row[0], row[3]) async for row in cursor if row[1] == person_id or mentions.found(row[2])]
     await db.executemany(
         "UPDATE outbox SET body = ?, choices = '[]', about_person_id = NULL, updated_at = ?,"
-        " error = CASE WHEN status = 'pending' THEN ? ELSE error END,"
-        " next_attempt_at = CASE WHEN status = 'pending' THEN NULL ELSE next_attempt_at END,"
-        " status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END WHERE id = ?",
+        " error = CASE WHEN status IN ('pending', 'waiting') THEN ? ELSE error END,"
+        " next_attempt_at = CASE WHEN status IN ('pending', 'waiting') THEN NULL ELSE next_attempt_at END,"
+        " status = CASE WHEN status IN ('pending', 'waiting') THEN 'cancelled' ELSE status END WHERE id = ?",
         [
             (i18n.t(language or i18n.default_language, ERASED), iso(now), FORGOTTEN, row_id)
             for row_id, language in recipients

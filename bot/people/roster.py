@@ -289,6 +289,12 @@ async def replace_identity(
         "DELETE FROM identities WHERE person_id = ? AND channel = ? AND address != ?",
         (person_id, channel.value, address),
     )
+    if channel is Channel.SMS:  # the old number's WhatsApp goes with it
+        for old in own:
+            await db.execute(
+                "DELETE FROM identities WHERE person_id = ? AND channel = ? AND address = ?",
+                (person_id, Channel.WHATSAPP.value, old),
+            )
     return True
 
 

@@ -258,6 +258,12 @@ async def outbox_panel(view: View) -> str:
         " WHERE o.status IN ('failed', 'undelivered') AND o.updated_at >= ? ORDER BY o.id DESC LIMIT 20",
         (since.isoformat(timespec="seconds"),),
     )
+    # What no channel could carry (WhatsApp outside its 24 hours, no template, no other channel): it
+    # leaves when the person writes, and staff may want to reach them another way meanwhile.
+    held = await store.fetchall(
+        "SELECT o.id, o.channel, o.error, o.updated_at, p.name, p.member_code FROM outbox o"
+        " LEFT JOIN persons p ON p.id = o.person_id WHERE o.status = 'waiting' ORDER BY o.id DESC LIMIT 20"
+    )
     # In demo mode (no provider), what the outbox "delivered" is shown as the recipient read it.
     demo = await store.fetchall(
         "SELECT o.channel, o.body, o.updated_at, p.name FROM outbox o LEFT JOIN persons p ON p.id = o.person_id"
@@ -265,7 +271,7 @@ async def outbox_panel(view: View) -> str:
         (since.isoformat(timespec="seconds"),),
     )
     return view.fragment(
-        "outbox_panel.html", waiting=[(r["channel"], r["n"]) for r in waiting], failed=failed, demo=demo
+        "outbox_panel.html", waiting=[(r["channel"], r["n"]) for r in waiting], failed=failed, held=held, demo=demo
     )
 
 

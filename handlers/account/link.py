@@ -42,6 +42,9 @@ MAX_REQUESTS_OVERALL = 30
 KEEP_REQUESTS = timedelta(days=1)
 
 
+router.message_kind("link_code", r"^link-code:")  # the code sent to the other channel being linked
+
+
 @router.command("/link", "/lier", words="account.link")
 async def start_link(inbound: Inbound, ctx: Context) -> Replies:
     if ctx.person.status != "guest":

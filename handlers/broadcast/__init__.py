@@ -36,6 +36,7 @@ from handlers.broadcast.cli import broadcast_app
 log = logging.getLogger(__name__)
 
 router = Router("broadcast")
+router.message_kind("broadcast", r"^broadcast:\d+$")
 router.menu_entry("broadcast.menu", "broadcast.menu_label", order=85, visible=lambda person: person.is_staff)
 
 TEXT, TRANSLATION, AUDIENCE, PREVIEW, CANCEL = (

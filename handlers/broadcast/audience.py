@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import I18n
 from bot.messages import Channel, Reply
+from bot.outbox import PREFERENCE
 from bot.sms_text import MAX_BODY, is_gsm, needs_ucs2, render_reply, segments, to_gsm
 from bot.store import Store
 from bot.text import fold
@@ -29,7 +30,7 @@ GROUP_ROLES: dict[str, tuple[str, ...]] = {
     "volunteers": ("volunteer",),
     "staff": ("staff", "admin"),
 }
-CHANNELS = (Channel.TELEGRAM.value, Channel.SMS.value)
+CHANNELS = (Channel.TELEGRAM.value, Channel.WHATSAPP.value, Channel.SMS.value)
 SKIP_REASONS = ("opted_out", "unreachable", "no_channel")
 
 # What staff may type for an audience (folded): ``residents sms``, ``benevoles en``, ``tous``. A
@@ -124,7 +125,7 @@ class Audience:
 
 
 # Each person of the audience with their identities on the allowed channels (found by person,
-# through identities_person), ranked by a window function: reachable first, Telegram before SMS,
+# through identities_person), ranked by a window function: reachable first, then CHANNEL_ORDER,
 # and the first of them kept. A person with no such identity keeps one row of NULLs. Only the
 # fixed fragments below are put into the text; every value is a parameter.
 _AUDIENCE_SQL = """
@@ -134,12 +135,15 @@ SELECT person_id, lang, channel, address,
 FROM (
     SELECT p.id AS person_id, COALESCE(p.language, :fallback) AS lang,
            i.id AS identity_id, i.channel AS channel, i.address AS address,
-           (i.opted_out_at IS NULL AND i.unreachable_at IS NULL) AS reachable,
+           (i.opted_out_at IS NULL AND i.unreachable_at IS NULL
+            AND (i.channel != 'whatsapp' OR i.opted_in_at IS NOT NULL)) AS reachable,
            MAX(i.opted_out_at IS NOT NULL) OVER (PARTITION BY p.id) AS any_opted_out,
            ROW_NUMBER() OVER (
                PARTITION BY p.id
-               ORDER BY (i.opted_out_at IS NULL AND i.unreachable_at IS NULL) DESC,
-                        CASE i.channel WHEN 'telegram' THEN 0 ELSE 1 END, i.id
+               ORDER BY (i.opted_out_at IS NULL AND i.unreachable_at IS NULL
+                         AND (i.channel != 'whatsapp' OR i.opted_in_at IS NOT NULL)) DESC,
+                        CASE i.channel WHEN 'telegram' THEN :rank_telegram WHEN 'whatsapp' THEN :rank_whatsapp
+                                       ELSE :rank_sms END, i.id
            ) AS rank
     FROM persons p
     LEFT JOIN identities i ON i.person_id = p.id AND i.channel IN ({channels})
@@ -156,7 +160,7 @@ def audience_query(audience: Audience, params: dict[str, Any], main_language: st
     ``lang`` is the person's language, or ``main_language`` (the first text's) when they chose none.
 
     ``skip`` is NULL for a person reached on ``channel``/``address`` (their best reachable identity:
-    Telegram before SMS), else why not: opted_out, unreachable, no_channel. Only fixed fragments
+    in CHANNEL_ORDER), else why not: opted_out, unreachable, no_channel. Only fixed fragments
     and placeholders are put into the text; every value is a parameter.
     """
     filters = []
@@ -170,6 +174,9 @@ def audience_query(audience: Audience, params: dict[str, Any], main_language: st
     channels = [audience.channel] if audience.channel else list(CHANNELS)
     params.update({f"channel{i}": channel for i, channel in enumerate(channels)})
     params["fallback"] = main_language
+    params.update(
+        {f"rank_{channel}": PREFERENCE.get(channel, len(PREFERENCE)) for channel in CHANNELS}
+    )  # CHANNEL_ORDER
     return _AUDIENCE_SQL.format(
         filters=" ".join(filters),
         channels=", ".join(f":channel{i}" for i in range(len(channels))),
@@ -353,7 +360,9 @@ async def preview(
     params: dict[str, Any] = {"after": 0, "upto": 2**63 - 1}
     query = audience_query(audience, params, main_language(texts))
     sql = f"SELECT channel, lang, skip, COUNT(*) AS n FROM ({query}) GROUP BY 1, 2, 3"  # noqa: S608
-    by_channel = {channel: 0 for channel in ([audience.channel] if audience.channel else CHANNELS)}
+    # Telegram and SMS always have their line; WhatsApp once someone reads there (most sites have none).
+    shown = [audience.channel] if audience.channel else [c for c in CHANNELS if c != Channel.WHATSAPP.value]
+    by_channel = dict.fromkeys(shown, 0)
     skipped = dict.fromkeys(SKIP_REASONS, 0)
     sms_people: dict[str, int] = {}
     for row in await store.fetchall(sql, params):

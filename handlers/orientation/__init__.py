@@ -291,3 +291,4 @@ async def _nearest(inbound: Inbound, ctx: Context, key: str) -> Reply:
 
 # The console's Places page uses the directory above; imported last, once the router exists.
 from handlers.orientation import console as _console  # noqa: E402, F401
+from handlers.orientation import voice as _voice  # noqa: E402, F401  (the telephone menu)

@@ -39,6 +39,8 @@ SHOWN = 200  # people listed at once; a search narrows it
 # A roster file of a large site, base64 in the confirmation form: more than a form's usual limit.
 ROSTER_BYTES = 2 * 1024 * 1024
 
+PHONES = (Channel.SMS.value, Channel.WHATSAPP.value)  # identities whose address is a phone number
+
 
 @dataclass(frozen=True)
 class Row:
@@ -105,7 +107,7 @@ async def _person(view: View, person_id: int) -> dict[str, Any] | None:
         "identities": [
             {
                 "channel": i["channel"],
-                "address": display_phone(i["address"]) if i["channel"] == Channel.SMS.value else i["address"],
+                "address": display_phone(i["address"]) if i["channel"] in PHONES else i["address"],
                 "opted_out": i["opted_out_at"] is not None,
                 "unreachable": i["unreachable_at"] is not None,
             }

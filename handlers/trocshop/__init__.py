@@ -36,6 +36,7 @@ from handlers.trocshop.ledger import LedgerError
 log = logging.getLogger(__name__)
 
 router = Router("trocshop")
+router.message_kind("payment_notice", r"^troc:")  # who paid you, a credit by staff
 router.cli("troc", troc_app, "Trocshop time ledger: credit, balance, export, check.")
 
 # A payment to a member code or phone number that matches nobody tells the payer so, once they have
@@ -658,3 +659,4 @@ async def _demo(store: Store, now: datetime) -> None:
 
 # The console pages call the operations above, so they are registered last.
 from handlers.trocshop import console as _console  # noqa: E402, F401
+from handlers.trocshop import voice as _voice  # noqa: E402, F401  (the telephone menu)

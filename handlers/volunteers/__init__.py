@@ -35,6 +35,7 @@ from handlers.volunteers.signups import ACTIVITIES, Signup
 log = logging.getLogger(__name__)
 
 router = Router("volunteers")
+router.message_kind("meeting_reminder", rf"^{reminders.PREFIX}[^:]+:({reminders.DAY_BEFORE}|{reminders.SAME_DAY})$")
 router.menu_entry("volunteers.signup", "volunteers.menu_label", order=60)
 # AIDE for a registered person: anyone may sign up; the meeting is offered to those who volunteer.
 router.help_entry("volunteers.signup", "volunteers.help_signup", order=30)
@@ -597,3 +598,4 @@ async def _demo(store: Store, now: datetime) -> None:
 
 
 from handlers.volunteers import console as _console  # noqa: E402, F401
+from handlers.volunteers import voice as _voice  # noqa: E402, F401  (the telephone menu)

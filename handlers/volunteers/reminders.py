@@ -41,22 +41,26 @@ NOTICE = "notice"
 DATES = "dates"  # in place of a meeting's key: the notice of a new rhythm
 SLOTS = (DAY_BEFORE, SAME_DAY)
 
-# Who hears about the meeting: signed up, agreed to be contacted, no STOP RAPPELS, reachable somewhere.
+# Who hears about the meeting: signed up, agreed to be contacted, no STOP RAPPELS, reachable somewhere
+# (as bot.outbox.REACHABLE_SQL: on WhatsApp once the person wrote there).
 RECIPIENTS = (
     "SELECT s.person_id FROM volunteer_signups s WHERE s.consent = 1 AND s.reminders = 1"
-    " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = s.person_id AND i.channel IN ('sms', 'telegram')"
-    " AND i.opted_out_at IS NULL AND i.unreachable_at IS NULL)"
+    " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = s.person_id"
+    " AND i.channel IN ('sms', 'telegram', 'whatsapp') AND i.opted_out_at IS NULL AND i.unreachable_at IS NULL"
+    " AND (i.channel != 'whatsapp' OR i.opted_in_at IS NOT NULL))"
 )
 COUNT_RECIPIENTS = (
     "SELECT COUNT(*) FROM volunteer_signups s WHERE s.consent = 1 AND s.reminders = 1"
-    " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = s.person_id AND i.channel IN ('sms', 'telegram')"
-    " AND i.opted_out_at IS NULL AND i.unreachable_at IS NULL)"
+    " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = s.person_id"
+    " AND i.channel IN ('sms', 'telegram', 'whatsapp') AND i.opted_out_at IS NULL AND i.unreachable_at IS NULL"
+    " AND (i.channel != 'whatsapp' OR i.opted_in_at IS NOT NULL))"
 )
 # The same people, less those this cause already reached or who signed up after its hour.
 NOT_REMINDED = (
     "SELECT s.person_id FROM volunteer_signups s WHERE s.consent = 1 AND s.reminders = 1"
-    " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = s.person_id AND i.channel IN ('sms', 'telegram')"
-    " AND i.opted_out_at IS NULL AND i.unreachable_at IS NULL) AND s.created_at <= ?"
+    " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = s.person_id"
+    " AND i.channel IN ('sms', 'telegram', 'whatsapp') AND i.opted_out_at IS NULL AND i.unreachable_at IS NULL"
+    " AND (i.channel != 'whatsapp' OR i.opted_in_at IS NOT NULL)) AND s.created_at <= ?"
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.cause = ? AND o.person_id = s.person_id)"
 )
 

@@ -7,7 +7,9 @@ that hangs until the client gives up (``hang_next``), a connection cut before th
 recorded only when it was accepted, so a test can count what reached people. With
 ``max_per_second`` it enforces a sending rate like a Twilio number or Messaging Service: a message
 over it gets 429 with code 20429 and is counted in ``throttled``; ``stamps`` keeps the arrival time
-of every accepted message, so a test can prove the rate was never exceeded.
+of every accepted message, so a test can prove the rate was never exceeded. WhatsApp messages
+(``whatsapp:`` addresses) may carry a template (``ContentSid`` and ``ContentVariables``) instead of
+a ``Body``; free text to a number in ``window_closed`` fails with 63016, as Meta refuses it.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class FakeTwilio:
         self.hung = 0
         self.refused: list[tuple[float, int]] = []  # (arrival, status) of every failure answered
         self._sids = itertools.count(1)
+        # WhatsApp numbers whose 24 hours are over as Meta sees them: free text to them fails with 63016.
+        self.window_closed: set[str] = set()
         self._serving: AbstractAsyncContextManager[str] | None = None
         self.url = ""
         self.app = Starlette(routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"])])
@@ -135,8 +139,21 @@ class FakeTwilio:
             self.refused.append((time.monotonic(), failure.status))
             body: dict[str, Any] = {"code": failure.code, "message": failure.message, "status": failure.status}
             return JSONResponse(body, status_code=failure.status)
-        if not form.get("To") or not form.get("Body") or not (form.get("From") or form.get("MessagingServiceSid")):
+        content = form.get("ContentSid")
+        if (
+            not form.get("To")
+            or not (form.get("Body") or content)
+            or not (form.get("From") or form.get("MessagingServiceSid"))
+        ):
             return JSONResponse({"code": 21604, "message": "missing parameter", "status": 400}, status_code=400)
+        whatsapp = form["To"].startswith("whatsapp:")
+        if whatsapp != form.get("From", "whatsapp:").startswith("whatsapp:"):
+            return JSONResponse({"code": 63007, "message": "channel mismatch", "status": 400}, status_code=400)
+        if content and not whatsapp:
+            return JSONResponse({"code": 21619, "message": "A text message body is required", "status": 400}, 400)
+        if whatsapp and form.get("Body") and form["To"][len("whatsapp:") :] in self.window_closed:
+            body = {"code": 63016, "message": "Failed to send freeform message outside the window", "status": 400}
+            return JSONResponse(body, status_code=400)
         if self._over_rate():
             body = {"code": 20429, "message": "Too Many Requests", "status": 429}
             return JSONResponse(body, status_code=429)
@@ -150,7 +167,7 @@ class FakeTwilio:
                 "account_sid": self.account_sid,
                 "to": form["To"],
                 "from": form.get("From"),
-                "body": form["Body"],
+                "body": form.get("Body", ""),
                 "status": "queued",
                 "num_segments": "1",
                 "direction": "outbound-api",

@@ -52,6 +52,35 @@ async def post_sms(
     return await client.post(f"{base_url}/twilio/sms", data=params, headers=headers)
 
 
+WHATSAPP_NUMBER = "whatsapp:+33639980998"  # the bot's WhatsApp sender (TWILIO_WHATSAPP_FROM)
+
+
+def whatsapp_params(sender: str, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
+    """What Twilio posts for a WhatsApp message from ``sender`` (+33...): addresses are ``whatsapp:+33...``."""
+    return {
+        "MessageSid": sid or new_sid(),
+        "SmsMessageSid": sid or "",
+        "AccountSid": ACCOUNT_SID,
+        "From": f"whatsapp:{sender}",
+        "To": WHATSAPP_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ProfileName": "Alice",
+        "WaId": sender.lstrip("+"),
+        **extra,
+    }
+
+
+async def post_whatsapp(
+    client: httpx.AsyncClient, base_url: str, params: dict[str, str], *, signature: str | None = None
+) -> httpx.Response:
+    """POST /twilio/whatsapp signed for PUBLIC_URL, as Twilio sends it."""
+    sig = sign(f"{PUBLIC_URL}/twilio/whatsapp", params) if signature is None else signature
+    headers = {"X-Twilio-Signature": sig} if sig else {}
+    return await client.post(f"{base_url}/twilio/whatsapp", data=params, headers=headers)
+
+
 def messages(twiml: str) -> list[str]:
     """The bodies of the ``<Message>`` elements of a TwiML answer."""
     root = ElementTree.fromstring(twiml)

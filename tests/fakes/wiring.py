@@ -10,6 +10,7 @@ from telegram.request import BaseRequest
 
 from bot.channels.sms import REQUEST_TIMEOUT, SmsSender
 from bot.channels.telegram import TelegramSender
+from bot.channels.whatsapp import WhatsAppSender, message_kinds
 from bot.core import Core
 from tests.conftest import patient_request
 from tests.fakes.telegram_api import FakeTelegram
@@ -28,7 +29,10 @@ async def senders(
     sms_timeout: float = REQUEST_TIMEOUT,
     per_chat_interval: float | None = None,
 ) -> AsyncIterator[None]:
-    """The core's outbox sending to these fakes (``request``: PTB's client, patient by default); stopped after."""
+    """The core's outbox sending to these fakes (``request``: PTB's client, patient by default); stopped after.
+
+    WhatsApp, when the settings have it, goes to the same fake Twilio (``whatsapp:`` addresses).
+    """
     bot = Bot(
         telegram.token,
         base_url=f"{telegram.url}/bot",
@@ -42,6 +46,9 @@ async def senders(
             sender.per_address_interval = per_chat_interval
         core.outbox.add_sender(sender)
         core.outbox.add_sender(SmsSender(settings, timeout=sms_timeout))
+        if settings.whatsapp_enabled:
+            kinds = message_kinds(core.routers)
+            core.outbox.add_sender(WhatsAppSender(settings, core.store, core.clock, kinds, timeout=sms_timeout))
         try:
             yield
         finally:
